@@ -1,0 +1,1 @@
+"""Accounts and roles (the login blueprint arrives with the editor)."""

@@ -1,0 +1,148 @@
+"""The `blog` command: a Flask CLI group for this app (init, serve, import-jekyll, ...)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+
+from .auth.accounts import create_user, find_user, first_admin, generate_password
+from .content.jekyll.importer import FileResult, ImportReport, JekyllImporter
+from .content.settings import set_setting, site_settings
+from .extensions import db
+from .models import Post, Role, Setting
+
+SAMPLE_SITE = Path(__file__).parent / "sample"
+
+
+def _create_app_for_cli() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)
+def main() -> None:
+    """Manage the blog: set it up, import Jekyll archives, serve it."""
+
+
+def _print_progress(index: int, total: int, result: FileResult) -> None:
+    note = f" ({len(result.warnings)} warning(s))" if result.warnings else ""
+    reason = f": {result.reason}" if result.reason else ""
+    click.echo(f"[{index}/{total}] {result.outcome:8} {result.path}{reason}{note}")
+
+
+def print_report(report: ImportReport) -> None:
+    """The closing summary of an import: counts, then every warning and failure by file."""
+    for warning in report.site_warnings:
+        click.echo(f"warning: {warning}")
+    for result in report.files:
+        if result.outcome == "skipped":
+            click.echo(f"skipped: {result.path}: {result.reason}")
+        for warning in result.warnings:
+            click.echo(f"warning: {result.path}: {warning}")
+    for result in report.failed:
+        click.echo(f"FAILED: {result.path}: {result.reason}", err=True)
+    prefix = "Dry run, nothing saved: " if report.dry_run else ""
+    click.echo(
+        f"{prefix}{report.count('imported')} imported, {report.count('updated')} updated, "
+        f"{report.drafts} drafts, {report.count('skipped')} skipped, "
+        f"{report.warning_count} warnings, {len(report.failed)} failed"
+    )
+
+
+def run_import(path: Path, assets: Path | None, dry_run: bool, author_name: str | None,
+               timezone: str | None, progress: bool = True) -> ImportReport:  # fmt: skip
+    author = find_user(author_name) if author_name else first_admin()
+    if author_name and author is None:
+        raise click.UsageError(f"no user named {author_name!r}")
+    zone = ZoneInfo(timezone or site_settings()["timezone"])
+    importer = JekyllImporter(
+        path,
+        author=author,
+        fallback_zone=zone,
+        assets_dir=assets,
+        site_title=site_settings()["title"],
+        progress=_print_progress if progress else None,
+    )
+    return importer.run(dry_run=dry_run)
+
+
+@click.command("import-jekyll")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--assets",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder holding the images posts reference (the site root or its assets).",
+)
+@click.option("--dry-run", is_flag=True, help="Read and report everything, save nothing.")
+@click.option("--author", "author_name", help="User the posts belong to (default: first admin).")
+@click.option("--timezone", help="Zone for dates without offset when _config.yml names none.")
+def import_jekyll(path: Path, assets: Path | None, dry_run: bool, author_name: str | None,
+                  timezone: str | None) -> None:  # fmt: skip
+    """Import a Jekyll site (or a folder of posts) from PATH."""
+    db.create_all()
+    report = run_import(path, assets, dry_run, author_name, timezone)
+    print_report(report)
+    sys.exit(1 if report.failed else 0)
+
+
+@click.command("init")
+@with_appcontext
+@click.option("--sample/--no-sample", default=True, help="Import the sample post on first run.")
+def init(sample: bool) -> None:
+    """Create the database, an admin account and the sample post; keep what exists."""
+    db.create_all()
+    click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    username = os.environ.get("BLOG_ADMIN_USER", "admin")
+    user = find_user(username)
+    if user is None:
+        password = os.environ.get("BLOG_ADMIN_PASSWORD") or generate_password()
+        create_user(username, password, Role.ADMIN)
+        db.session.commit()
+        shown = (
+            password if not os.environ.get("BLOG_ADMIN_PASSWORD") else "(from BLOG_ADMIN_PASSWORD)"
+        )
+        click.echo(f"Created admin account {username!r} with password: {shown}")
+        click.echo("This password is shown only once; keep it somewhere safe.")
+    else:
+        click.echo(f"Admin account {username!r} exists; its password is unchanged.")
+    if sample and db.session.get(Setting, "sample_imported") is None:
+        posts_before = db.session.execute(select(func.count(Post.id))).scalar_one()
+        report = run_import(SAMPLE_SITE, SAMPLE_SITE, False, None, None, progress=False)
+        set_setting("sample_imported", True)
+        db.session.commit()
+        if report.failed:
+            raise click.ClickException(f"sample import failed: {report.failed[0].reason}")
+        click.echo(f"Imported the sample post ({posts_before} post(s) were already there).")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default=None, help="Address to listen on (default: HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
+@click.option("--threads", default=8, show_default=True, help="Worker threads.")
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    """Serve the blog with waitress."""
+    from waitress import serve as waitress_serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    host = host or app.config["HOST"]
+    port = port or app.config["PORT"]
+    username = os.environ.get("BLOG_ADMIN_USER", "admin")
+    click.echo(f"Blog running at http://{host}:{port}/  (stop with Ctrl+C)")
+    click.echo(f"Admin account: {username} (password printed when it was created by `blog init`)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="blog")
+
+
+def register_commands(app: Flask) -> None:
+    """Make the commands available as `blog ...` and `flask --app wsgi ...`."""
+    for command in (init, serve, import_jekyll):
+        app.cli.add_command(command)

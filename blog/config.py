@@ -1,0 +1,49 @@
+"""Configuration: defaults overridden by environment variables (12-factor style)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Read instance/secret_key, creating it with a random key on first run."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create with 0600 so other local users cannot read the key.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the app config from defaults, the environment and explicit overrides (tests)."""
+    env = os.environ
+    overrides = overrides or {}
+    config: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'blog.sqlite3'}",
+        "BLOG_TITLE": env.get("BLOG_TITLE", "Blog"),
+        "BLOG_DESCRIPTION": env.get("BLOG_DESCRIPTION", ""),
+        "BLOG_LANGUAGE": env.get("BLOG_LANGUAGE", "ko"),
+        "BLOG_TIMEZONE": env.get("BLOG_TIMEZONE", "Asia/Seoul"),
+        "POSTS_PER_PAGE": int(env.get("POSTS_PER_PAGE", "10")),
+        "HOST": env.get("HOST", "127.0.0.1"),
+        "PORT": int(env.get("PORT", "8000")),
+        # Uploads and forms larger than this are refused with 413.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true"},
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    }
+    config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret_key(instance_path)
+    return config

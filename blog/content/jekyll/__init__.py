@@ -1,0 +1,1 @@
+"""Reading Jekyll sites: front matter, dates, Liquid, permalinks and the import itself."""

@@ -1,0 +1,467 @@
+"""`blog import-jekyll`: bring a Jekyll archive across completely, keeping its old URLs."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Post, PostStatus, SourceFormat, User, utcnow
+from ..markup import first_paragraph_text, html_to_text, plain_text, render_body, truncate_text
+from ..media import media_url, sniff_image_type, store_media
+from ..posts import post_path, save_post, set_categories, set_tags, slug_taken
+from ..redirects import add_redirect
+from ..slugs import slugify, title_from_slug, unique_slug
+from .dates import FILENAME_DATE, DateError, parse_jekyll_date
+from .frontmatter import FrontMatterError, normalise_text, parse_front_matter, split_front_matter
+from .liquid import LiquidContext, render_liquid
+from .permalinks import jekyll_permalink, permalink_template
+from .site import JekyllSite, PostFile, discover_posts, load_site
+
+# Front-matter keys that become columns; every other key is kept in Post.extra.
+_COLUMN_KEYS = {"title", "date", "categories", "category", "tags", "tag", "excerpt",
+                "feature_text", "published"}  # fmt: skip
+_IMAGE_KEYS = ("path", "feature", "url", "src", "image", "overlay_image", "teaser", "thumbnail")
+_IMG_SRC = re.compile(r"""<(?:img|source)\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+_IMAGE_HREF = re.compile(
+    r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']+\.(?:jpe?g|png|gif|webp|avif))["']""", re.I
+)
+_MORE = "<!--more-->"
+
+
+@dataclass
+class FileResult:
+    path: str
+    outcome: str  # imported, updated, skipped, failed
+    warnings: list[str] = field(default_factory=list)
+    reason: str = ""
+    post_slug: str = ""
+    draft: bool = False
+
+
+@dataclass
+class ImportReport:
+    files: list[FileResult] = field(default_factory=list)
+    site_warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for result in self.files if result.outcome == outcome)
+
+    @property
+    def drafts(self) -> int:
+        return sum(1 for r in self.files if r.draft and r.outcome in {"imported", "updated"})
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.site_warnings) + sum(len(r.warnings) for r in self.files)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.files if r.outcome == "failed"]
+
+
+@dataclass
+class _Parsed:
+    """A post file read and understood, before it touches the database."""
+
+    file: PostFile
+    front: dict[str, Any]
+    body: str
+    source_format: str
+    jekyll_slug: str
+    published_at: datetime | None
+    warnings: list[str]
+    status: str = PostStatus.PUBLISHED.value
+    slug: str = ""
+    existing: Post | None = None
+
+
+class JekyllImporter:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        author: User | None,
+        fallback_zone: ZoneInfo,
+        assets_dir: Path | None = None,
+        site_title: str = "",
+        now: Callable[[], datetime] = utcnow,
+        progress: Callable[[int, int, FileResult], None] | None = None,
+    ) -> None:
+        self.root = path
+        self.author = author
+        self.assets_dir = assets_dir
+        self.site: JekyllSite = load_site(path if path.is_dir() else path.parent)
+        self.zone = self.site.zone(fallback_zone)
+        self.site_title = str(self.site.config.get("title") or site_title)
+        self.now = now
+        self.progress = progress
+        self._media_cache: dict[Path, str | None] = {}
+
+    # -- public ------------------------------------------------------------------------
+
+    def run(self, dry_run: bool = False) -> ImportReport:
+        """Import every post file; a broken file is reported and the rest goes on."""
+        report = ImportReport(site_warnings=list(self.site.warnings), dry_run=dry_run)
+        files, skipped = discover_posts(self.root)
+        for relative, reason in skipped:
+            report.files.append(FileResult(relative, "skipped", reason=reason))
+        parsed: list[_Parsed] = []
+        results: dict[str, FileResult] = {}
+        for post_file in files:
+            result = FileResult(post_file.relative_path, "failed")
+            results[post_file.relative_path] = result
+            report.files.append(result)
+            try:
+                item = self._read(post_file)
+            except _Skip as skip:
+                result.outcome, result.reason = "skipped", str(skip)
+                continue
+            except (OSError, FrontMatterError, DateError, UnicodeError) as error:
+                result.reason = str(error)
+                continue
+            except Exception as error:  # noqa: BLE001 - report the file, import the rest
+                result.reason = f"{type(error).__name__}: {error}"
+                continue
+            if item is not None:
+                parsed.append(item)
+        self._assign_slugs(parsed)
+        by_post_url = {self._post_url_key(p.file): p for p in parsed}
+        total = len(parsed)
+        for index, item in enumerate(parsed, start=1):
+            result = results[item.file.relative_path]
+            try:
+                with db.session.begin_nested():
+                    self._store(item, result, by_post_url)
+            except Exception as error:  # noqa: BLE001 - report the file, import the rest
+                result.outcome, result.reason = "failed", f"{type(error).__name__}: {error}"
+            if self.progress:
+                self.progress(index, total, result)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return report
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _decode(self, raw: bytes) -> tuple[str, list[str]]:
+        try:
+            return raw.decode("utf-8"), []
+        except UnicodeDecodeError as error:
+            # Old Korean blogs were often saved in CP949 (EUC-KR); accept it with a warning.
+            try:
+                return raw.decode("cp949"), ["file is not UTF-8; read as CP949 (EUC-KR)"]
+            except UnicodeDecodeError:
+                raise UnicodeError(
+                    f"not UTF-8 text ({error.reason} at byte {error.start})"
+                ) from None
+
+    def _read(self, post_file: PostFile) -> _Parsed | None:
+        raw = post_file.path.read_bytes()
+        if b"\x00" in raw[:8000]:
+            raise UnicodeError("binary file, not a text post")
+        text, warnings = self._decode(raw)
+        if text.startswith("\ufeff"):
+            warnings.append("UTF-8 byte order mark removed")
+        text = normalise_text(text)
+        yaml_text, body, split_warnings = split_front_matter(text)
+        warnings.extend(split_warnings)
+        if yaml_text is None:
+            warnings.append("no front matter: title and date come from the file name")
+        front, fm_warnings = parse_front_matter(yaml_text)
+        warnings.extend(fm_warnings)
+        front = {**self.site.defaults_for(post_file.relative_path), **front}
+
+        name = unicodedata.normalize("NFC", post_file.path.name)
+        suffix = PurePosixPath(name).suffix.lower()
+        source_format = (
+            SourceFormat.HTML.value if suffix in {".html", ".htm"} else SourceFormat.MARKDOWN.value
+        )
+        match = FILENAME_DATE.match(name)
+        published_at: datetime | None = None
+        if match:
+            jekyll_slug = match["slug"]
+            published_at, date_warnings = parse_jekyll_date(match["date"], self.zone)
+            warnings.extend(date_warnings)
+        elif post_file.is_draft:
+            jekyll_slug = PurePosixPath(name).stem
+        else:
+            raise _Skip(
+                "file name lacks the YYYY-MM-DD- prefix, so Jekyll does not treat it as a post"
+            )
+        if front.get("slug"):
+            jekyll_slug = unicodedata.normalize("NFC", str(front["slug"]))
+        if front.get("date"):
+            try:
+                front_date, date_warnings = parse_jekyll_date(front["date"], self.zone)
+                warnings.extend(date_warnings)
+                published_at = front_date
+            except DateError as error:
+                warnings.append(f"{error}; using the date from the file name")
+        parsed = _Parsed(post_file, front, body, source_format, jekyll_slug, published_at, warnings)
+        parsed.status = self._status(parsed)
+        return parsed
+
+    def _status(self, item: _Parsed) -> str:
+        published = item.front.get("published", True)
+        if item.file.is_draft or published is False or str(published).lower() == "false":
+            return PostStatus.DRAFT.value
+        if item.published_at is None:
+            return PostStatus.DRAFT.value
+        if item.front.get("hidden") is True:
+            return PostStatus.UNLISTED.value
+        if item.published_at > self.now():
+            # Jekyll does not build future posts (future: false); they go out at their time.
+            return PostStatus.SCHEDULED.value
+        return PostStatus.PUBLISHED.value
+
+    def _assign_slugs(self, parsed: list[_Parsed]) -> None:
+        taken_in_run: set[str] = set()
+        for item in parsed:
+            key = self._import_key(item.file)
+            item.existing = db.session.execute(
+                select(Post).where(Post.import_source == key)
+            ).scalar_one_or_none()
+            base = (
+                slugify(item.jekyll_slug) or slugify(str(item.front.get("title") or "")) or "post"
+            )
+            existing = item.existing
+            if existing is not None and re.fullmatch(re.escape(base) + r"(-\d+)?", existing.slug):
+                # A re-import keeps the post's URL.
+                item.slug = existing.slug
+            else:
+                existing_id = existing.id if existing else None
+                item.slug = unique_slug(
+                    base, lambda s, i=existing_id: s in taken_in_run or slug_taken(s, i)
+                )
+            taken_in_run.add(item.slug)
+
+    def _import_key(self, post_file: PostFile) -> str:
+        return unicodedata.normalize("NFC", post_file.relative_path)
+
+    @staticmethod
+    def _post_url_key(post_file: PostFile) -> str:
+        return unicodedata.normalize("NFC", PurePosixPath(post_file.relative_path).stem)
+
+    # -- storing -----------------------------------------------------------------------
+
+    def _store(self, item: _Parsed, result: FileResult, by_post_url: dict[str, _Parsed]) -> None:
+        front = item.front
+        warnings = result.warnings
+        warnings.extend(item.warnings)
+        title = plain_text(front.get("title") or "") or title_from_slug(item.jekyll_slug)
+
+        def resolve_post_url(name: str) -> str | None:
+            target = by_post_url.get(unicodedata.normalize("NFC", name.strip("/").split("/")[-1]))
+            return post_path(target.slug) if target else None
+
+        context = LiquidContext(page_title=title, site_title=self.site_title,
+                                resolve_post_url=resolve_post_url)  # fmt: skip
+        source = render_liquid(item.body, context)
+        warnings.extend(context.warnings)
+        source = _kramdown_toc(source) if item.source_format == SourceFormat.MARKDOWN else source
+        feature_image = self._feature_image(front)
+        if self.assets_dir is not None:
+            source, feature_image = self._import_assets(
+                source, item.source_format, feature_image, warnings
+            )
+
+        post = item.existing or Post(author=self.author, import_source=self._import_key(item.file))
+        db.session.add(post)
+        result.outcome = "updated" if item.existing is not None else "imported"
+        post.title = title[:500]
+        post.slug = item.slug
+        post.source = source
+        post.source_format = item.source_format
+        post.status = item.status
+        post.published_at = item.published_at
+        post.feature_text = plain_text(front.get("feature_text") or "")
+        post.feature_image = feature_image
+        post.extra = _json_safe({k: v for k, v in front.items() if k not in _COLUMN_KEYS})
+        post.excerpt = self._excerpt(front, source, item.source_format)
+        set_categories(post, _categories(front, item.file.path_categories))
+        set_tags(post, _pluralized(front, "tag", "tags"))
+        updated_at = self._updated_at(front, warnings) or item.published_at
+        save_post(post, self.author, note="imported from Jekyll", updated_at=updated_at)
+        if item.status != PostStatus.DRAFT.value:
+            for old_path in self._old_paths(item, post):
+                warning = add_redirect(post, old_path)
+                if warning:
+                    warnings.append(warning)
+        result.post_slug = post.slug
+        result.draft = item.status == PostStatus.DRAFT.value
+
+    def _updated_at(self, front: dict[str, Any], warnings: list[str]) -> datetime | None:
+        for key in ("last_modified_at", "modified", "updated", "lastmod"):
+            if front.get(key):
+                try:
+                    moment, date_warnings = parse_jekyll_date(front[key], self.zone)
+                    warnings.extend(date_warnings)
+                    return moment
+                except DateError as error:
+                    warnings.append(f"{key}: {error}")
+        return None
+
+    def _old_paths(self, item: _Parsed, post: Post) -> list[str]:
+        paths: list[str] = []
+        assert item.published_at is not None
+        template = str(item.front.get("permalink") or permalink_template(self.site.permalink))
+        permalink = jekyll_permalink(
+            template,
+            slug=item.jekyll_slug,
+            categories=_categories(item.front, item.file.path_categories),
+            published_at=item.published_at,
+            site_zone=self.zone,
+        )
+        paths.append(permalink)
+        if self.site.baseurl:
+            paths.append(self.site.baseurl + permalink)
+        redirect_from = item.front.get("redirect_from") or []
+        if isinstance(redirect_from, str):
+            redirect_from = [redirect_from]
+        paths.extend(str(path) for path in redirect_from if path)
+        own = post_path(post.slug)
+        return [path for path in paths if unquote(path) != unquote(own)]
+
+    def _excerpt(self, front: dict[str, Any], source: str, source_format: str) -> str:
+        for key in ("excerpt", "description"):
+            if front.get(key):
+                return plain_text(front[key])
+        separator = str(front.get("excerpt_separator") or self.site.excerpt_separator)
+        for marker in (_MORE, separator):
+            if marker and marker != "\n\n" and marker in source:
+                text = html_to_text(render_body(source.split(marker, 1)[0], source_format))
+                if text:
+                    return truncate_text(text)
+        return first_paragraph_text(render_body(source, source_format))
+
+    def _feature_image(self, front: dict[str, Any]) -> str:
+        for key in ("image", "cover", "header", "thumbnail", "feature_image"):
+            value = front.get(key)
+            if isinstance(value, dict):
+                value = next((value[k] for k in _IMAGE_KEYS if isinstance(value.get(k), str)), None)
+            if isinstance(value, str) and value.strip():
+                context = LiquidContext()
+                return render_liquid(value.strip(), context)
+        return ""
+
+    # -- assets ------------------------------------------------------------------------
+
+    def _import_assets(
+        self, source: str, source_format: str, feature_image: str, warnings: list[str]
+    ) -> tuple[str, str]:
+        rendered = (
+            source if source_format == SourceFormat.HTML else render_body(source, source_format)
+        )
+        urls = {
+            html.unescape(u) for u in _IMG_SRC.findall(rendered) + _IMAGE_HREF.findall(rendered)
+        }
+        if feature_image:
+            urls.add(feature_image)
+        replacements: dict[str, str] = {}
+        for url in sorted(urls):
+            local = self._local_asset(url)
+            if local is None:
+                continue
+            new_url = self._stored_asset_url(local, url, warnings)
+            if new_url:
+                replacements[url] = new_url
+        for old, new in replacements.items():
+            source = source.replace(old, new)
+        return source, replacements.get(feature_image, feature_image)
+
+    def _local_asset(self, url: str) -> PurePosixPath | None:
+        parts = urlsplit(url)
+        site_url = urlsplit(str(self.site.config.get("url") or ""))
+        is_absolute = bool(parts.scheme or parts.netloc)
+        if is_absolute and not (site_url.netloc and parts.netloc == site_url.netloc):
+            return None
+        path = unquote(parts.path)
+        if not path or path.startswith("/media/"):
+            return None
+        if self.site.baseurl and path.startswith(self.site.baseurl + "/"):
+            path = path[len(self.site.baseurl) :]
+        return PurePosixPath(path.lstrip("/"))
+
+    def _stored_asset_url(
+        self, relative: PurePosixPath, url: str, warnings: list[str]
+    ) -> str | None:
+        assert self.assets_dir is not None
+        base = self.assets_dir.resolve()
+        # DIR may be the site root (assets/img/x.jpg inside it) or the assets folder itself.
+        candidates = [base.joinpath(*relative.parts[i:]) for i in range(len(relative.parts))]
+        for candidate in candidates:
+            candidate = candidate.resolve()
+            if not candidate.is_relative_to(base) or not candidate.is_file():
+                continue
+            if candidate not in self._media_cache:
+                data = candidate.read_bytes()
+                content_type = sniff_image_type(data)
+                if content_type is None:
+                    warnings.append(
+                        f"image {url!r}: {candidate.name} is not a JPEG, PNG, GIF, WebP "
+                        "or AVIF image; left as is"
+                    )
+                    self._media_cache[candidate] = None
+                else:
+                    media = store_media(data, candidate.name, content_type,
+                                        self.author.id if self.author else None)  # fmt: skip
+                    self._media_cache[candidate] = media_url(media)
+            return self._media_cache[candidate]
+        warnings.append(f"image {url!r} not found under {self.assets_dir}")
+        return None
+
+
+class _Skip(Exception):
+    """A file Jekyll itself would not treat as a post."""
+
+
+def _pluralized(front: dict[str, Any], singular: str, plural: str) -> list[str]:
+    """Jekyll's Utils.pluralized_array_from_hash: a singular key wins and is not split."""
+    value = front.get(singular)
+    if value not in (None, "", []):
+        values = value if isinstance(value, list) else [value]
+    else:
+        value = front.get(plural)
+        if value in (None, ""):
+            return []
+        values = (
+            value.split()
+            if isinstance(value, str)
+            else value
+            if isinstance(value, list)
+            else [value]
+        )
+    return [str(v).strip() for v in values if v is not None and str(v).strip()]
+
+
+def _categories(front: dict[str, Any], path_categories: list[str]) -> list[str]:
+    # Jekyll puts the folders above _posts first, then the front matter's categories.
+    names: list[str] = []
+    for name in [*path_categories, *_pluralized(front, "category", "categories")]:
+        name = unicodedata.normalize("NFC", name)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _kramdown_toc(source: str) -> str:
+    """kramdown's `* TOC\\n{:toc}` marker becomes Python-Markdown's `[TOC]`."""
+    return re.sub(r"^[*\-+1.]+\s+.*\n\s*\{:\s*\.?toc\s*\}\s*$", "[TOC]", source, flags=re.M)
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))

@@ -1,0 +1,114 @@
+"""Turning a post's source (Markdown or HTML) into the sanitised HTML that pages serve."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import markdown
+from markdown.extensions.toc import TocExtension, slugify_unicode
+
+from ..models import SourceFormat
+from .sanitize import sanitize_html
+
+# What kramdown users write on Jekyll: tables, fenced code, footnotes, {: .class} attribute
+# lists, markdown="1" inside HTML, definition lists, abbreviations and a table of contents.
+# The TOC's anchors keep Korean text (slugify_unicode) so links like #한미-동맹 work.
+MARKDOWN_EXTENSIONS = [
+    "abbr",
+    "attr_list",
+    "def_list",
+    "fenced_code",
+    "footnotes",
+    "md_in_html",
+    "tables",
+    "sane_lists",
+    TocExtension(slugify=slugify_unicode, permalink=False),
+]
+
+
+def render_markdown(source: str) -> str:
+    """Markdown to (unsanitised) HTML."""
+    # A Markdown instance keeps state between documents (footnotes, TOC), so use a fresh one.
+    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html").convert(source)
+
+
+def render_body(source: str, source_format: str) -> str:
+    """The stored HTML of a post: rendered if Markdown, then always sanitised."""
+    if source_format == SourceFormat.MARKDOWN:
+        rendered = render_markdown(source)
+    elif source_format == SourceFormat.HTML:
+        rendered = source
+    else:
+        raise ValueError(f"unknown source format {source_format!r}")
+    return sanitize_html(rendered)
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "br", "blockquote",
+               "pre", "table", "section", "figure", "dd", "dt"}  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[list[str]] = [[]]
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style"}:
+            self._skip += 1
+        elif tag in self._BLOCKS:
+            self.blocks.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"}:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCKS:
+            self.blocks.append([])
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.blocks[-1].append(data)
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def text_blocks(html_text: str) -> list[str]:
+    """The non-empty text of each block of `html_text`, whitespace collapsed."""
+    parser = _TextExtractor()
+    parser.feed(html_text)
+    parser.close()
+    blocks = (_SPACES.sub(" ", "".join(parts)).strip() for parts in parser.blocks)
+    return [block for block in blocks if block]
+
+
+def html_to_text(html_text: str) -> str:
+    """Plain text of an HTML fragment (for excerpts, search and feeds)."""
+    return " ".join(text_blocks(html_text))
+
+
+def truncate_text(text: str, limit: int = 280) -> str:
+    """Cut at a word boundary near `limit`, marking the cut with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def first_paragraph_text(body_html: str, limit: int = 280) -> str:
+    """The first block with text, as an excerpt when the author wrote none."""
+    blocks = text_blocks(body_html)
+    return truncate_text(blocks[0], limit) if blocks else ""
+
+
+def plain_text(value: str) -> str:
+    """Text given by an author for a plain field (title, excerpt): entities decoded, tags gone."""
+    return (
+        html_to_text(html.unescape(str(value)))
+        if "<" in str(value)
+        else (_SPACES.sub(" ", html.unescape(str(value))).strip())
+    )

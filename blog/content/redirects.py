@@ -1,0 +1,59 @@
+"""Old URLs (Jekyll permalinks, redirect_from, former slugs) that now lead to a post."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from urllib.parse import unquote
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Post, Redirect
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+def normalise_path(path: str) -> str:
+    """One spelling for every way a static host answers the same page.
+
+    `/a/b.html`, `/a/b`, `/a/b/` and `/a/b/index.html` are one page on GitHub Pages and
+    most static hosts; Hangul may arrive percent-encoded or decomposed (macOS file names).
+    """
+    path = unquote(path) if "%" in path else path
+    path = unicodedata.normalize("NFC", path.split("?", 1)[0].split("#", 1)[0])
+    path = _SLASHES.sub("/", "/" + path.strip())
+    if path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    elif path.endswith(".html"):
+        path = path[: -len(".html")]
+    path = posixpath.normpath(path) if path not in {"", "/"} else "/"
+    return path.rstrip("/") or "/"
+
+
+def add_redirect(post: Post, old_path: str) -> str | None:
+    """Point `old_path` at `post`; return a warning if the path already means another post."""
+    key = normalise_path(old_path)
+    if key == "/":
+        return f"redirect from {old_path!r} ignored: it is the home page"
+    existing = db.session.execute(
+        select(Redirect).where(Redirect.old_path == key)
+    ).scalar_one_or_none()
+    if existing is None:
+        for pending in post.redirects:
+            if pending.old_path == key:
+                return None
+        post.redirects.append(Redirect(old_path=key))
+        return None
+    if existing.post_id != post.id:
+        return f"old URL {old_path!r} already leads to another post; kept that one"
+    return None
+
+
+def find_redirect(path: str) -> Post | None:
+    """The post an old path now means, if any."""
+    key = normalise_path(path)
+    return db.session.execute(
+        select(Post).join(Redirect).where(Redirect.old_path == key)
+    ).scalar_one_or_none()

@@ -1,0 +1,44 @@
+"""Site settings: stored in the database, defaulting to the app's configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Setting
+
+# setting name -> config key it defaults to
+DEFAULTS = {
+    "title": "BLOG_TITLE",
+    "description": "BLOG_DESCRIPTION",
+    "language": "BLOG_LANGUAGE",
+    "timezone": "BLOG_TIMEZONE",
+    "posts_per_page": "POSTS_PER_PAGE",
+}
+
+
+def site_settings() -> dict[str, Any]:
+    """All settings for this app context (read once per request)."""
+    if "site_settings" not in g:
+        values = {name: current_app.config[key] for name, key in DEFAULTS.items()}
+        for row in db.session.execute(select(Setting)).scalars():
+            values[row.key] = row.value
+        g.site_settings = values
+    return g.site_settings
+
+
+def set_setting(key: str, value: Any) -> None:
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    g.pop("site_settings", None)
+
+
+def site_zone() -> ZoneInfo:
+    return ZoneInfo(site_settings()["timezone"])

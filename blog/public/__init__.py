@@ -1,0 +1,7 @@
+"""Public pages: the post list, articles, categories and tags, media files."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from . import views  # noqa: E402,F401 - registers the routes

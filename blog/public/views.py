@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from flask import Response, abort, request
+from sqlalchemy import select
+
+from ..content.posts import listed_posts, neighbours, reachable_post
+from ..content.settings import site_settings
+from ..extensions import db
+from ..htmx import render
+from ..models import Category, Media, PostStatus, Tag, utcnow
+from . import bp
+
+
+def _page_number() -> int:
+    page = request.args.get("page", 1, type=int) or 1
+    if page < 1:
+        abort(404)
+    return page
+
+
+def _post_list(template_context: dict[str, object], **filters: object) -> Response:
+    page = listed_posts(_page_number(), site_settings()["posts_per_page"], utcnow(), **filters)
+    if page.page > 1 and not page.posts:
+        abort(404)
+    # "More posts" asks for the next page's items and button only.
+    return render("public/index.html", block="more_posts", page=page, **template_context)
+
+
+@bp.get("/")
+def index() -> Response:
+    return _post_list({"heading": None, "list_url": "public.index", "list_args": {}})
+
+
+@bp.get("/category/<slug>")
+def category(slug: str) -> Response:
+    item = db.session.execute(select(Category).where(Category.slug == slug)).scalar_one_or_none()
+    if item is None:
+        abort(404)
+    return _post_list(
+        {"heading": item.name, "kind": "category", "list_url": "public.category",
+         "list_args": {"slug": slug}},
+        category=item,
+    )  # fmt: skip
+
+
+@bp.get("/tag/<slug>")
+def tag(slug: str) -> Response:
+    item = db.session.execute(select(Tag).where(Tag.slug == slug)).scalar_one_or_none()
+    if item is None:
+        abort(404)
+    return _post_list(
+        {
+            "heading": item.name,
+            "kind": "tag",
+            "list_url": "public.tag",
+            "list_args": {"slug": slug},
+        },
+        tag=item,
+    )
+
+
+@bp.get("/posts/<slug>")
+def article(slug: str) -> Response:
+    now = utcnow()
+    post = reachable_post(slug, now)
+    if post is None:
+        abort(404)
+    listed = post.status != PostStatus.UNLISTED
+    older, newer = neighbours(post, now) if listed else (None, None)
+    return render("public/article.html", post=post, older=older, newer=newer)
+
+
+@bp.get("/media/<sha256>/<path:filename>")
+def media(sha256: str, filename: str) -> Response:
+    item = db.session.execute(select(Media).where(Media.sha256 == sha256)).scalar_one_or_none()
+    if item is None:
+        abort(404)
+    response = Response(item.data, mimetype=item.content_type)
+    # The hash is in the URL, so the content behind it never changes.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.set_etag(item.sha256)
+    return response.make_conditional(request)

@@ -1,0 +1,31 @@
+"""Template globals and filters: site settings, dates in the site's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+
+from .content.posts import list_excerpt, post_path
+from .content.settings import site_settings, site_zone
+
+
+def local_date(moment: datetime | None, fmt: str = "%Y-%m-%d") -> str:
+    """A UTC moment shown in the site's time zone."""
+    return moment.astimezone(site_zone()).strftime(fmt) if moment else ""
+
+
+def iso_datetime(moment: datetime | None) -> str:
+    return moment.astimezone(site_zone()).isoformat(timespec="minutes") if moment else ""
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["iso_datetime"] = iso_datetime
+    app.jinja_env.globals["list_excerpt"] = list_excerpt
+    app.jinja_env.globals["post_path"] = post_path
+
+    @app.context_processor
+    def _site() -> dict[str, Any]:
+        return {"site": site_settings()}
