@@ -10,7 +10,8 @@ from flask import Flask
 
 from .config import load_config
 from .database import configure_engine
-from .extensions import db, htmx
+from .extensions import db
+from .extensions import htmx as htmx_extension  # blog.htmx, the module, would shadow it
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    htmx.init_app(app)
+    htmx_extension.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

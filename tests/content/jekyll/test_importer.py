@@ -1,0 +1,390 @@
+"""The Jekyll importer against small sites written for each case real archives contain."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from blog.content.jekyll.importer import ImportReport, JekyllImporter
+from blog.content.redirects import find_redirect
+from blog.extensions import db
+from blog.models import Media, Post, Redirect
+
+SEED = Path(__file__).parents[3] / "blog" / "sample"
+SEOUL = ZoneInfo("Asia/Seoul")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def write(root: Path, relative: str, content: str | bytes) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def run(path: Path, dry_run: bool = False, **options: Any) -> ImportReport:
+    options.setdefault("fallback_zone", SEOUL)
+    return JekyllImporter(path, author=None, now=lambda: NOW, **options).run(dry_run=dry_run)
+
+
+def post(slug: str) -> Post:
+    found = db.session.execute(select(Post).where(Post.slug == slug)).scalar_one_or_none()
+    assert found is not None, f"no post {slug!r}"
+    return found
+
+
+def result_for(report: ImportReport, path: str) -> Any:
+    return next(r for r in report.files if r.path == path)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    root.mkdir()
+    return root
+
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+def test_seed_post_imports_with_all_its_fields() -> None:
+    report = run(SEED, assets_dir=SEED)
+    assert report.count("imported") == 1 and not report.failed and report.warning_count == 0
+    item = post("한미-동맹-지지-대통령실-초당적-의지-공개")
+    assert item.title == "한·미 동맹 지지 대통령실 초당적 의지 공개!"
+    assert [c.name for c in item.categories] == ["News"]
+    assert item.excerpt.startswith("대통령실은 조 바이든 대선 후보 사퇴와 관련해")
+    assert item.feature_text == item.excerpt
+    assert item.feature_image.startswith("/media/") and item.feature_image.endswith(".jpg")
+    assert item.published_at == datetime(2024, 7, 21, 15, 0, tzinfo=UTC)  # midnight in Seoul
+    assert item.status == "published" and item.source_format == "markdown"
+    assert '<span style="color: #ee2323">' in item.body_html
+    assert '<span style="background-color: #21538527">' in item.body_html
+    assert '<td style="text-align: center; height: 17px"><b>한·미 동맹 강화 방안</b></td>' in item.body_html
+    assert '<table style="width: 100%; border-collapse: collapse">' in item.body_html
+    assert "<li>다양한 분야에서의 협력 필요</li>" in item.body_html
+    assert '<a href="https://newsdao.kr" rel="noopener noreferrer">https://newsdao.kr</a>' in item.body_html
+    assert item.feature_image in item.body_html  # the body's image was rewritten too
+    assert find_redirect("/news/2024/07/22/한미-동맹-지지-대통령실-초당적-의지-공개.html") is item
+
+
+def test_posts_at_any_depth_take_folder_categories_first(site: Path) -> None:
+    write(site, "_config.yml", "title: t\n")
+    write(site, "news/_posts/2024-01-02-a.md", "---\ntitle: A\ncategories: [Politics]\n---\nx")
+    write(site, "_posts/java/2024-01-03-b.md", "---\ntitle: B\n---\nx")
+    report = run(site)
+    assert report.count("imported") == 2
+    assert {c.name for c in post("a").categories} == {"news", "Politics"}
+    assert post("b").categories == []  # folders inside _posts are not categories (Jekyll)
+    assert find_redirect("/news/politics/2024/01/02/a.html") is post("a")
+
+
+def test_drafts_folder_imports_as_drafts_without_redirects(site: Path) -> None:
+    write(site, "_drafts/my-draft.md", "---\ntitle: Draft\n---\nwip")
+    report = run(site)
+    item = post("my-draft")
+    assert item.status == "draft" and item.published_at is None
+    assert report.drafts == 1 and item.redirects == []
+
+
+def test_markdown_markdown_and_html_extensions(site: Path) -> None:
+    write(site, "_posts/2024-01-01-md.md", "---\ntitle: md\n---\n*em*")
+    write(site, "_posts/2024-01-02-long.markdown", "---\ntitle: long\n---\n**strong**")
+    write(site, "_posts/2024-01-03-page.html", "---\ntitle: html\n---\n<p>*as is*</p>")
+    write(site, "_posts/notes.txt", "not a post")
+    report = run(site)
+    assert "<em>em</em>" in post("md").body_html
+    assert "<strong>strong</strong>" in post("long").body_html
+    assert post("page").source_format == "html" and "<p>*as is*</p>" in post("page").body_html
+    assert result_for(report, "_posts/notes.txt").outcome == "skipped"
+
+
+def test_front_matter_date_overrides_the_file_name(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\ndate: 2024-05-20 10:20:00 +0900\n---\nx")
+    write(site, "_posts/2024-01-01-b.md", "---\ndate: 2024-05-20 10:20:00 +09:00\n---\nx")
+    write(site, "_posts/2024-01-01-c.md", "---\ndate: 2024-05-20 10:20:00\n---\nx")
+    write(site, "_posts/2024-01-01-d.md", "---\ndate: 2024-05-21\n---\nx")
+    write(site, "_posts/2024-01-01-e.md", "---\ntitle: no date\n---\nx")
+    run(site)
+    expected = datetime(2024, 5, 20, 1, 20, tzinfo=UTC)
+    assert post("a").published_at == post("b").published_at == post("c").published_at == expected
+    assert post("d").published_at == datetime(2024, 5, 20, 15, 0, tzinfo=UTC)
+    assert post("e").published_at == datetime(2023, 12, 31, 15, 0, tzinfo=UTC)
+
+
+def test_unreadable_date_falls_back_to_the_file_name_with_a_warning(site: Path) -> None:
+    write(site, "_posts/2024-03-04-a.md", "---\ndate: sometime\n---\nx")
+    report = run(site)
+    assert post("a").published_at == datetime(2024, 3, 3, 15, 0, tzinfo=UTC)
+    assert "unreadable date" in result_for(report, "_posts/2024-03-04-a.md").warnings[0]
+
+
+def test_missing_title_comes_from_the_slug(site: Path) -> None:
+    write(site, "_posts/2024-01-01-hello-jekyll-world.md", "---\nlayout: post\n---\nx")
+    write(site, "_posts/2024-01-02-no-front-matter.md", "Just text.\n")
+    report = run(site)
+    assert post("hello-jekyll-world").title == "Hello Jekyll World"
+    assert post("no-front-matter").title == "No Front Matter"
+    assert "no front matter" in result_for(report, "_posts/2024-01-02-no-front-matter.md").warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("front", "categories", "tags"),
+    [
+        ("categories:\n  - A\n  - B\ntags:\n  - x", ["A", "B"], ["x"]),
+        ("categories: [A, B]\ntags: [x, y]", ["A", "B"], ["x", "y"]),
+        ("categories: A B\ntags: x y", ["A", "B"], ["x", "y"]),
+        ("category: Web Dev\ntag: one tag", ["Web Dev"], ["one tag"]),
+        ("category: 2024\ntags: []", ["2024"], []),
+        ("categories:\ntags:", [], []),
+    ],
+)
+def test_categories_and_tags_in_every_shape(
+    site: Path, front: str, categories: list[str], tags: list[str]
+) -> None:
+    write(site, "_posts/2024-01-01-a.md", f"---\n{front}\n---\nx")
+    run(site)
+    item = post("a")
+    assert sorted(c.name for c in item.categories) == sorted(categories)
+    assert sorted(t.name for t in item.tags) == sorted(tags)
+
+
+def test_excerpt_sources_in_order_of_preference(site: Path) -> None:
+    write(site, "_posts/2024-01-01-fm.md", "---\nexcerpt: From front matter\n---\nBody.")
+    write(site, "_posts/2024-01-02-desc.md", "---\ndescription: From description\n---\nBody.")
+    write(site, "_posts/2024-01-03-more.md", "---\n---\nIntro *here*.\n\nMore intro.\n<!--more-->\nRest.")
+    write(site, "_posts/2024-01-04-sep.md", "---\nexcerpt_separator: <!--cut-->\n---\nA\n\nB<!--cut-->C")
+    write(site, "_posts/2024-01-05-first.md", "---\n---\n![img](/a.png)\n\nFirst paragraph.\n\nSecond.")
+    run(site)
+    assert post("fm").excerpt == "From front matter"
+    assert post("desc").excerpt == "From description"
+    assert post("more").excerpt == "Intro here. More intro."
+    assert post("sep").excerpt == "A B"
+    assert post("first").excerpt == "First paragraph."
+
+
+def test_site_excerpt_separator_applies(site: Path) -> None:
+    write(site, "_config.yml", "excerpt_separator: <!--excerpt-->\n")
+    write(site, "_posts/2024-01-01-a.md", "---\n---\nOne\n\nTwo\n<!--excerpt-->\nThree")
+    run(site)
+    assert post("a").excerpt == "One Two"
+
+
+def test_feature_text_and_image_string_or_mapping(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\nfeature_text: Lead\nimage: /img/a.jpg\n---\nx")
+    write(site, "_posts/2024-01-02-b.md", "---\nimage:\n  feature: /img/b.jpg\n  credit: me\n---\nx")
+    write(site, "_posts/2024-01-03-c.md", "---\nheader:\n  teaser: /img/c.jpg\n---\nx")
+    run(site)
+    assert post("a").feature_text == "Lead" and post("a").feature_image == "/img/a.jpg"
+    assert post("b").feature_image == "/img/b.jpg"
+    assert post("b").extra["image"] == {"feature": "/img/b.jpg", "credit": "me"}
+    assert post("c").feature_image == "/img/c.jpg"
+
+
+def test_published_false_future_and_hidden(site: Path) -> None:
+    write(site, "_posts/2024-01-01-off.md", "---\npublished: false\n---\nx")
+    write(site, "_posts/2030-01-01-future.md", "---\n---\nx")
+    write(site, "_posts/2024-01-02-hidden.md", "---\nhidden: true\n---\nx")
+    report = run(site)
+    assert post("off").status == "draft"
+    assert post("future").status == "scheduled"
+    assert post("hidden").status == "unlisted"
+    assert report.drafts == 1
+
+
+def test_permalink_and_redirect_from_become_redirects(site: Path) -> None:
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        "---\npermalink: /custom/:title/\nredirect_from:\n  - /old-a/\n  - /older/a.html\n---\nx",
+    )
+    write(site, "_posts/2024-01-02-b.md", "---\nredirect_from: /b-old\n---\nx")
+    run(site)
+    assert find_redirect("/custom/a/") is post("a")
+    assert find_redirect("/old-a") is post("a")
+    assert find_redirect("/older/a.html") is post("a")
+    assert find_redirect("/b-old/") is post("b")
+    assert find_redirect("/2024/01/02/b.html") is post("b")
+    assert find_redirect("/2024/01/01/a.html") is None  # a permalink replaces the style URL
+
+
+def test_config_permalink_timezone_baseurl_and_defaults(site: Path) -> None:
+    write(
+        site,
+        "_config.yml",
+        "permalink: pretty\ntimezone: America/New_York\nbaseurl: /theme\n"
+        "defaults:\n  - scope:\n      path: ''\n      type: posts\n    values:\n      layout: single\n"
+        "      comments: true\n  - scope:\n      path: 'docs'\n    values:\n      toc: true\n",
+    )
+    write(site, "_posts/2024-01-01-a.md", "---\ndate: 2024-01-01 23:30:00\ncategories: Go\n---\nx")
+    run(site)
+    item = post("a")
+    assert item.published_at == datetime(2024, 1, 2, 4, 30, tzinfo=UTC)
+    assert find_redirect("/go/2024/01/01/a/") is item
+    assert find_redirect("/theme/go/2024/01/01/a/") is item
+    assert item.extra["layout"] == "single" and item.extra["comments"] is True
+    assert "toc" not in item.extra
+
+
+def test_bom_crlf_and_mixed_line_ends(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "\ufeff---\r\ntitle: BOM\r\n---\r\nLine one\nLine two\r\n".encode())
+    report = run(site)
+    assert post("a").title == "BOM" and "\r" not in post("a").source
+    assert any("byte order mark" in w for w in result_for(report, "_posts/2024-01-01-a.md").warnings)
+
+
+def test_cp949_files_are_read_with_a_warning(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\ntitle: 한국어 제목\n---\n본문".encode("cp949"))
+    report = run(site)
+    assert post("a").title == "한국어 제목"
+    assert "CP949" in result_for(report, "_posts/2024-01-01-a.md").warnings[0]
+
+
+def test_liquid_is_resolved_or_reported(site: Path) -> None:
+    write(site, "_posts/2024-01-01-target-post.md", "---\ntitle: Target\n---\nx")
+    write(
+        site,
+        "_posts/2024-01-02-liquid.md",
+        "---\ntitle: Liquid\n---\n"
+        "[link]({% post_url 2024-01-01-target-post %})\n\n"
+        "![img]({{ site.baseurl }}/assets/a.png)\n\n"
+        "{% raw %}{{ page.title }}{% endraw %} is {{ page.title }}\n\n"
+        "{% highlight python %}\nx = 1 < 2\n{% endhighlight %}\n\n"
+        "{% include ad.html %}\n",
+    )
+    report = run(site)
+    item = post("liquid")
+    assert '<a href="/posts/target-post"' in item.body_html
+    assert '<img alt="img" src="/assets/a.png">' in item.body_html
+    assert "{{ page.title }} is Liquid" in item.body_html
+    assert '<code class="language-python">x = 1 &lt; 2</code>' in item.body_html
+    assert "{% include ad.html %}" in item.body_html
+    warnings = result_for(report, "_posts/2024-01-02-liquid.md").warnings
+    assert any("{% include %}" in w for w in warnings)
+
+
+def test_broken_yaml_is_recovered_with_a_warning(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\ntitle: [파이썬] 10951번: A+B - 4\ncategories: Base\t\n---\nx")
+    report = run(site)
+    assert post("a").title == "[파이썬] 10951번: A+B - 4"
+    assert [c.name for c in post("a").categories] == ["Base"]
+    assert "not valid YAML" in result_for(report, "_posts/2024-01-01-a.md").warnings[0]
+
+
+def test_a_bad_file_is_reported_by_name_and_reason_while_the_rest_imports(site: Path) -> None:
+    write(site, "_posts/2024-01-01-good.md", "---\ntitle: Good\n---\nx")
+    write(site, "_posts/2024-01-02-binary.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00garbage")
+    write(site, "_posts/2024-01-03-list.md", "---\n- just\n- a list\n---\nx")
+    write(site, "_posts/2024-13-45-bad-date.md", "---\ntitle: x\n---\nx")
+    write(site, "_posts/undated-post.md", "---\ntitle: x\n---\nx")
+    report = run(site)
+    failed = {r.path: r.reason for r in report.failed}
+    assert set(failed) == {
+        "_posts/2024-01-02-binary.md",
+        "_posts/2024-01-03-list.md",
+        "_posts/2024-13-45-bad-date.md",
+    }
+    assert "binary" in failed["_posts/2024-01-02-binary.md"]
+    assert "not a mapping" in failed["_posts/2024-01-03-list.md"]
+    assert "date" in failed["_posts/2024-13-45-bad-date.md"]
+    assert "YYYY-MM-DD" in result_for(report, "_posts/undated-post.md").reason
+    assert post("good").title == "Good"
+
+
+def test_duplicate_slugs_get_unique_slugs(site: Path) -> None:
+    write(site, "_posts/2024-01-01-same.md", "---\ntitle: One\n---\nx")
+    write(site, "_posts/2024-02-01-same.md", "---\ntitle: Two\n---\nx")
+    write(site, "news/_posts/2024-03-01-Same.md", "---\ntitle: Three\n---\nx")
+    run(site)
+    assert {post("same").title, post("same-2").title, post("same-3").title} == {"One", "Two", "Three"}
+
+
+def test_reimport_updates_in_place(site: Path) -> None:
+    path = write(site, "_posts/2024-01-01-a.md", "---\ntitle: First\ntags: [x]\n---\nv1")
+    first = run(site)
+    path.write_text("---\ntitle: Second\ntags: [y]\n---\nv2", encoding="utf-8")
+    second = run(site)
+    assert first.count("imported") == 1 and second.count("updated") == 1
+    assert db.session.execute(select(func.count(Post.id))).scalar_one() == 1
+    item = post("a")
+    assert item.title == "Second" and "v2" in item.body_html and [t.name for t in item.tags] == ["y"]
+    assert db.session.execute(select(func.count(Redirect.id))).scalar_one() == 1
+
+
+def test_unknown_front_matter_keys_are_kept(site: Path) -> None:
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        "---\ntitle: A\nlayout: post\nwordpress_id: 42\ntoc: true\nauthor: 홍길동\n"
+        "last_modified_at: 2024-02-01 10:00:00 +0900\n---\nx",
+    )
+    run(site)
+    item = post("a")
+    assert item.extra == {
+        "layout": "post",
+        "wordpress_id": 42,
+        "toc": True,
+        "author": "홍길동",
+        "last_modified_at": "2024-02-01 10:00:00 +0900",
+    }
+    assert item.updated_at == datetime(2024, 2, 1, 1, 0, tzinfo=UTC)
+
+
+def test_kramdown_toc_marker_becomes_a_table_of_contents(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\n---\n* TOC\n{:toc}\n\n## 첫 번째\n\ntext\n")
+    run(site)
+    assert 'href="#첫-번째"' in post("a").body_html
+
+
+def test_assets_are_stored_and_missing_ones_reported(site: Path) -> None:
+    shutil.copy(SEED / "assets/img/newsdao_breakingnews.jpg", write(site, "assets/img/a.jpg", b""))
+    write(site, "assets/img/fake.png", "<svg onload=alert(1)>")
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        "---\nimage: /assets/img/a.jpg\n---\n![a](/assets/img/a.jpg)\n\n"
+        '<img src="{{ site.baseurl }}/assets/img/missing.png">\n\n![f](/assets/img/fake.png)\n\n'
+        "![remote](https://example.com/x.png)",
+    )
+    report = run(site, assets_dir=site)
+    item = post("a")
+    media = db.session.execute(select(Media)).scalars().all()
+    assert len(media) == 1 and media[0].content_type == "image/jpeg"
+    assert item.feature_image == f"/media/{media[0].sha256}/a.jpg"
+    assert f'src="/media/{media[0].sha256}/a.jpg"' in item.body_html
+    assert "https://example.com/x.png" in item.body_html
+    warnings = result_for(report, "_posts/2024-01-01-a.md").warnings
+    assert any("missing.png" in w and "not found" in w for w in warnings)
+    assert any("fake.png" in w and "not a JPEG" in w for w in warnings)
+
+
+def test_dry_run_saves_nothing(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\ntitle: A\n---\nx")
+    report = run(site, dry_run=True)
+    assert report.count("imported") == 1 and report.dry_run
+    assert db.session.execute(select(func.count(Post.id))).scalar_one() == 0
+
+
+def test_hangul_file_names_with_spaces_and_brackets(site: Path) -> None:
+    write(site, "_posts/2024-01-01-[자바] 기초 문법 (1).md", "---\ncategories: 자바\n---\nx")
+    run(site)
+    item = post("자바-기초-문법-1")
+    assert item.title == "[자바] 기초 문법 (1)"
+    assert find_redirect("/자바/2024/01/01/-자바-기초-문법-(1).html") is None
+    assert find_redirect("/자바/2024/01/01/자바-기초-문법-(1).html") is item
+
+
+def test_a_folder_of_posts_can_be_given_directly(site: Path, app: Flask) -> None:
+    write(site, "2024-01-01-a.md", "---\ntitle: A\n---\nx")
+    report = run(site)
+    assert report.count("imported") == 1 and post("a").title == "A"
