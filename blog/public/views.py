@@ -12,7 +12,7 @@ from . import bp
 
 
 def _page_number() -> int:
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=int)
     if page < 1:
         abort(404)
     return page

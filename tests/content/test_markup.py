@@ -45,7 +45,9 @@ def test_table_of_contents_anchors_keep_korean_text() -> None:
 
 
 def test_raw_html_in_markdown_is_kept_then_sanitised() -> None:
-    html = render_body('<p><span style="color: #ee2323;">red</span><script>x()</script></p>', "markdown")
+    html = render_body(
+        '<p><span style="color: #ee2323;">red</span><script>x()</script></p>', "markdown"
+    )
     assert '<span style="color: #ee2323">red</span>' in html
     assert "script" not in html
 

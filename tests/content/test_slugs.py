@@ -6,7 +6,10 @@ from blog.content.slugs import slugify, title_from_slug, unique_slug
 
 
 def test_slug_keeps_hangul() -> None:
-    assert slugify("한·미 동맹 지지 대통령실 초당적 의지 공개!") == "한-미-동맹-지지-대통령실-초당적-의지-공개"
+    assert (
+        slugify("한·미 동맹 지지 대통령실 초당적 의지 공개!")
+        == "한-미-동맹-지지-대통령실-초당적-의지-공개"
+    )
 
 
 def test_slug_is_lower_case_and_hyphenated() -> None:

@@ -70,10 +70,16 @@ def test_seed_post_imports_with_all_its_fields() -> None:
     assert item.status == "published" and item.source_format == "markdown"
     assert '<span style="color: #ee2323">' in item.body_html
     assert '<span style="background-color: #21538527">' in item.body_html
-    assert '<td style="text-align: center; height: 17px"><b>한·미 동맹 강화 방안</b></td>' in item.body_html
+    assert (
+        '<td style="text-align: center; height: 17px"><b>한·미 동맹 강화 방안</b></td>'
+        in item.body_html
+    )
     assert '<table style="width: 100%; border-collapse: collapse">' in item.body_html
     assert "<li>다양한 분야에서의 협력 필요</li>" in item.body_html
-    assert '<a href="https://newsdao.kr" rel="noopener noreferrer">https://newsdao.kr</a>' in item.body_html
+    assert (
+        '<a href="https://newsdao.kr" rel="noopener noreferrer">https://newsdao.kr</a>'
+        in item.body_html
+    )
     assert item.feature_image in item.body_html  # the body's image was rewritten too
     assert find_redirect("/news/2024/07/22/한미-동맹-지지-대통령실-초당적-의지-공개.html") is item
 
@@ -135,7 +141,9 @@ def test_missing_title_comes_from_the_slug(site: Path) -> None:
     report = run(site)
     assert post("hello-jekyll-world").title == "Hello Jekyll World"
     assert post("no-front-matter").title == "No Front Matter"
-    assert "no front matter" in result_for(report, "_posts/2024-01-02-no-front-matter.md").warnings[0]
+    assert (
+        "no front matter" in result_for(report, "_posts/2024-01-02-no-front-matter.md").warnings[0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -162,9 +170,21 @@ def test_categories_and_tags_in_every_shape(
 def test_excerpt_sources_in_order_of_preference(site: Path) -> None:
     write(site, "_posts/2024-01-01-fm.md", "---\nexcerpt: From front matter\n---\nBody.")
     write(site, "_posts/2024-01-02-desc.md", "---\ndescription: From description\n---\nBody.")
-    write(site, "_posts/2024-01-03-more.md", "---\n---\nIntro *here*.\n\nMore intro.\n<!--more-->\nRest.")
-    write(site, "_posts/2024-01-04-sep.md", "---\nexcerpt_separator: <!--cut-->\n---\nA\n\nB<!--cut-->C")
-    write(site, "_posts/2024-01-05-first.md", "---\n---\n![img](/a.png)\n\nFirst paragraph.\n\nSecond.")
+    write(
+        site,
+        "_posts/2024-01-03-more.md",
+        "---\n---\nIntro *here*.\n\nMore intro.\n<!--more-->\nRest.",
+    )
+    write(
+        site,
+        "_posts/2024-01-04-sep.md",
+        "---\nexcerpt_separator: <!--cut-->\n---\nA\n\nB<!--cut-->C",
+    )
+    write(
+        site,
+        "_posts/2024-01-05-first.md",
+        "---\n---\n![img](/a.png)\n\nFirst paragraph.\n\nSecond.",
+    )
     run(site)
     assert post("fm").excerpt == "From front matter"
     assert post("desc").excerpt == "From description"
@@ -182,7 +202,9 @@ def test_site_excerpt_separator_applies(site: Path) -> None:
 
 def test_feature_text_and_image_string_or_mapping(site: Path) -> None:
     write(site, "_posts/2024-01-01-a.md", "---\nfeature_text: Lead\nimage: /img/a.jpg\n---\nx")
-    write(site, "_posts/2024-01-02-b.md", "---\nimage:\n  feature: /img/b.jpg\n  credit: me\n---\nx")
+    write(
+        site, "_posts/2024-01-02-b.md", "---\nimage:\n  feature: /img/b.jpg\n  credit: me\n---\nx"
+    )
     write(site, "_posts/2024-01-03-c.md", "---\nheader:\n  teaser: /img/c.jpg\n---\nx")
     run(site)
     assert post("a").feature_text == "Lead" and post("a").feature_image == "/img/a.jpg"
@@ -237,10 +259,16 @@ def test_config_permalink_timezone_baseurl_and_defaults(site: Path) -> None:
 
 
 def test_bom_crlf_and_mixed_line_ends(site: Path) -> None:
-    write(site, "_posts/2024-01-01-a.md", "\ufeff---\r\ntitle: BOM\r\n---\r\nLine one\nLine two\r\n".encode())
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        "\ufeff---\r\ntitle: BOM\r\n---\r\nLine one\nLine two\r\n".encode(),
+    )
     report = run(site)
     assert post("a").title == "BOM" and "\r" not in post("a").source
-    assert any("byte order mark" in w for w in result_for(report, "_posts/2024-01-01-a.md").warnings)
+    assert any(
+        "byte order mark" in w for w in result_for(report, "_posts/2024-01-01-a.md").warnings
+    )
 
 
 def test_cp949_files_are_read_with_a_warning(site: Path) -> None:
@@ -274,7 +302,11 @@ def test_liquid_is_resolved_or_reported(site: Path) -> None:
 
 
 def test_broken_yaml_is_recovered_with_a_warning(site: Path) -> None:
-    write(site, "_posts/2024-01-01-a.md", "---\ntitle: [파이썬] 10951번: A+B - 4\ncategories: Base\t\n---\nx")
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        "---\ntitle: [파이썬] 10951번: A+B - 4\ncategories: Base\t\n---\nx",
+    )
     report = run(site)
     assert post("a").title == "[파이썬] 10951번: A+B - 4"
     assert [c.name for c in post("a").categories] == ["Base"]
@@ -306,7 +338,11 @@ def test_duplicate_slugs_get_unique_slugs(site: Path) -> None:
     write(site, "_posts/2024-02-01-same.md", "---\ntitle: Two\n---\nx")
     write(site, "news/_posts/2024-03-01-Same.md", "---\ntitle: Three\n---\nx")
     run(site)
-    assert {post("same").title, post("same-2").title, post("same-3").title} == {"One", "Two", "Three"}
+    assert {post("same").title, post("same-2").title, post("same-3").title} == {
+        "One",
+        "Two",
+        "Three",
+    }
 
 
 def test_reimport_updates_in_place(site: Path) -> None:
@@ -317,7 +353,9 @@ def test_reimport_updates_in_place(site: Path) -> None:
     assert first.count("imported") == 1 and second.count("updated") == 1
     assert db.session.execute(select(func.count(Post.id))).scalar_one() == 1
     item = post("a")
-    assert item.title == "Second" and "v2" in item.body_html and [t.name for t in item.tags] == ["y"]
+    assert (
+        item.title == "Second" and "v2" in item.body_html and [t.name for t in item.tags] == ["y"]
+    )
     assert db.session.execute(select(func.count(Redirect.id))).scalar_one() == 1
 
 

@@ -17,7 +17,7 @@ def test_raw_blocks_are_kept_verbatim() -> None:
 
 def test_highlight_becomes_an_escaped_code_block() -> None:
     out, _ = render("{% highlight ruby linenos %}\nputs '<b>'\n{% endhighlight %}")
-    assert '<pre><code class="language-ruby">puts \'&lt;b&gt;\'</code></pre>' in out
+    assert "<pre><code class=\"language-ruby\">puts '&lt;b&gt;'</code></pre>" in out
 
 
 def test_post_url_resolves_to_the_new_address() -> None:

@@ -1,0 +1,131 @@
+"""Article pages: everything a reader needs, and nothing they may not see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from blog.content.jekyll.importer import JekyllImporter
+from blog.content.settings import site_zone
+from tests.conftest import MakePost
+
+SAMPLE = Path(__file__).parents[2] / "blog" / "sample"
+SEED_SLUG = "한미-동맹-지지-대통령실-초당적-의지-공개"
+
+
+def import_sample(app: Flask) -> None:
+    with app.app_context():
+        JekyllImporter(SAMPLE, author=None, fallback_zone=site_zone(), assets_dir=SAMPLE).run()
+
+
+def test_article_shows_title_date_categories_tags_and_body(
+    client: FlaskClient, make_post: MakePost
+) -> None:
+    slug = make_post(
+        title="Hello",
+        source="Body **text**.",
+        categories=("News", "한국"),
+        tags=("python", "웹 개발"),
+        feature_text="Lead.",
+        published_at=datetime(2024, 3, 1, 15, 30, tzinfo=UTC),
+    )
+    html = client.get(f"/posts/{slug}").text
+    assert '<h1 class="post-title">Hello</h1>' in html
+    assert '<time datetime="2024-03-02T00:30+09:00">2024-03-02</time>' in html
+    assert 'href="/category/news">News</a>' in html
+    assert f'href="/category/{quote("한국")}">한국</a>' in html
+    assert f'href="/tag/{quote("웹-개발")}">#웹 개발</a>' in html
+    assert "<strong>text</strong>" in html
+    assert '<p class="post-lead">Lead.</p>' in html
+    assert "<title>Hello · Test Blog</title>" in html
+
+
+def test_author_html_sits_inside_hx_disable(client: FlaskClient, make_post: MakePost) -> None:
+    slug = make_post(source="<p hx-get='/x'>text</p>", source_format="html")
+    html = client.get(f"/posts/{slug}").text
+    assert '<div class="post-body" hx-disable>' in html
+    assert "hx-get='/x'" not in html and 'hx-get="/x"' not in html
+
+
+def test_previous_and_next_links(client: FlaskClient, make_post: MakePost) -> None:
+    make_post(title="First", slug="first", published_at=datetime(2024, 1, 1, tzinfo=UTC))
+    make_post(title="Second", slug="second", published_at=datetime(2024, 1, 2, tzinfo=UTC))
+    make_post(title="Third", slug="third", published_at=datetime(2024, 1, 3, tzinfo=UTC))
+    make_post(
+        title="Hidden", slug="hidden", status="draft", published_at=datetime(2024, 1, 4, tzinfo=UTC)
+    )
+    html = client.get("/posts/second").text
+    assert 'rel="next" href="/posts/third"' in html and 'rel="prev" href="/posts/first"' in html
+    assert "/posts/hidden" not in client.get("/posts/third").text
+    assert 'rel="prev"' not in client.get("/posts/first").text
+
+
+def test_feature_image_shown_unless_the_body_already_opens_with_it(
+    client: FlaskClient, make_post: MakePost
+) -> None:
+    shown = make_post(feature_image="/media/a/x.jpg", source="Text only.")
+    hidden = make_post(feature_image="/media/a/y.jpg", source="![y](/media/a/y.jpg)")
+    assert (
+        '<figure class="feature-image"><img src="/media/a/x.jpg"'
+        in client.get(f"/posts/{shown}").text
+    )
+    assert "feature-image" not in client.get(f"/posts/{hidden}").text
+
+
+def test_drafts_and_future_posts_are_not_public(client: FlaskClient, make_post: MakePost) -> None:
+    draft = make_post(status="draft")
+    future = make_post(status="scheduled", published_at=datetime(2099, 1, 1, tzinfo=UTC))
+    assert client.get(f"/posts/{draft}").status_code == 404
+    assert client.get(f"/posts/{future}").status_code == 404
+
+
+def test_scheduled_post_is_public_once_its_time_has_come(
+    client: FlaskClient, make_post: MakePost
+) -> None:
+    due = make_post(
+        title="Due now", status="scheduled", published_at=datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    assert client.get(f"/posts/{due}").status_code == 200
+
+
+def test_unlisted_post_is_reachable_by_url_only(client: FlaskClient, make_post: MakePost) -> None:
+    slug = make_post(title="Secret link", status="unlisted")
+    response = client.get(f"/posts/{slug}")
+    assert response.status_code == 200 and '<meta name="robots" content="noindex">' in response.text
+    assert "Secret link" not in client.get("/").text
+
+
+def test_sample_post_renders_faithfully(app: Flask, client: FlaskClient) -> None:
+    import_sample(app)
+    response = client.get(f"/posts/{quote(SEED_SLUG)}")
+    html = response.text
+    assert response.status_code == 200
+    assert "한·미 동맹 지지 대통령실 초당적 의지 공개!" in html
+    assert html.count('<span style="color: #ee2323">') == 5
+    assert html.count('<span style="background-color: #21538527">') == 5
+    assert html.count('<span style="color: #1a5490">') == 4
+    assert html.count('<td style="text-align: center; height: 17px">') == 4
+    assert '<table style="width: 100%; border-collapse: collapse">' in html
+    assert html.count('<h2 data-ke-size="size26">') == 4
+    assert "<li>정치적 변동성에도 불구하고 협력 지속</li>" in html
+    assert 'href="https://newsdao.kr"' in html
+    assert 'alt="bookingtag 속보"' in html
+
+
+def test_sample_image_is_served_from_the_database_with_long_caching(
+    app: Flask, client: FlaskClient
+) -> None:
+    import_sample(app)
+    html = client.get(f"/posts/{quote(SEED_SLUG)}").text
+    src = html.split('<img src="', 1)[1].split('"', 1)[0]
+    image = client.get(src)
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    assert image.data == (SAMPLE / "assets/img/newsdao_breakingnews.jpg").read_bytes()
+    assert image.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = client.get(src, headers={"If-None-Match": image.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get("/media/" + "0" * 64 + "/x.jpg").status_code == 404

@@ -1,0 +1,149 @@
+"""`blog init`, `blog import-jekyll` and `blog serve`, as a newcomer runs them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
+from blog.extensions import db
+from blog.models import Post, User
+
+
+def count_posts(app: Flask) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.count(Post.id))).scalar_one()
+
+
+def test_init_creates_admin_and_sample_once(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BLOG_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("BLOG_ADMIN_USER", raising=False)
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    assert "Created admin account 'admin' with password: " in first.output
+    assert "Imported the sample post" in first.output
+    assert count_posts(app) == 1
+    second = runner.invoke(args=["init"])
+    assert second.exit_code == 0
+    assert "exists; its password is unchanged" in second.output
+    assert "Imported the sample" not in second.output
+    assert count_posts(app) == 1
+    with app.app_context():
+        admin = db.session.execute(select(User)).scalar_one()
+        assert admin.role == "admin" and admin.password_hash.startswith("scrypt:")
+
+
+def test_init_takes_admin_name_and_password_from_the_environment(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLOG_ADMIN_USER", "editor-in-chief")
+    monkeypatch.setenv("BLOG_ADMIN_PASSWORD", "a long chosen password")
+    result = runner.invoke(args=["init", "--no-sample"])
+    assert "a long chosen password" not in result.output
+    assert "'editor-in-chief'" in result.output
+    from blog.auth.accounts import check_password, find_user
+
+    with app.app_context():
+        user = find_user("editor-in-chief")
+        assert user is not None and check_password(user, "a long chosen password")
+    assert count_posts(app) == 0
+
+
+def write_site(root: Path) -> Path:
+    (root / "_posts").mkdir(parents=True)
+    (root / "_posts" / "2024-01-01-good.md").write_text("---\ntitle: Good\n---\nx", "utf-8")
+    (root / "_posts" / "2024-01-02-warn.md").write_text("---\ntitle: [a] b\n---\nx", "utf-8")
+    return root
+
+
+def test_import_prints_progress_and_summary(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    site = write_site(tmp_path / "site")
+    result = runner.invoke(args=["import-jekyll", str(site)])
+    assert result.exit_code == 0, result.output
+    assert "[1/2] imported _posts/2024-01-01-good.md" in result.output
+    assert "warning: _posts/2024-01-02-warn.md: front matter is not valid YAML" in result.output
+    assert "2 imported, 0 updated, 0 drafts, 0 skipped, 1 warnings, 0 failed" in result.output
+    again = runner.invoke(args=["import-jekyll", str(site)])
+    assert "0 imported, 2 updated" in again.output and count_posts(app) == 2
+
+
+def test_import_exits_1_when_a_file_failed_after_importing_the_rest(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    site = write_site(tmp_path / "site")
+    (site / "_posts" / "2024-01-03-broken.md").write_bytes(b"\x00\x01binary")
+    result = runner.invoke(args=["import-jekyll", str(site)])
+    assert result.exit_code == 1
+    assert "FAILED: _posts/2024-01-03-broken.md: binary file" in result.output
+    assert count_posts(app) == 2
+
+
+def test_import_dry_run_saves_nothing(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site")
+    result = runner.invoke(args=["import-jekyll", str(site), "--dry-run"])
+    assert result.exit_code == 0 and "Dry run, nothing saved: 2 imported" in result.output
+    assert count_posts(app) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_blog_command_sets_up_and_serves_the_sample(tmp_path: Path) -> None:
+    """What `make run` does, end to end: the console script, waitress, a real socket."""
+    blog = Path(sys.executable).parent / "blog"
+    port = free_port()
+    env = {**os.environ, "BLOG_INSTANCE_PATH": str(tmp_path / "instance"), "PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    init = subprocess.run([blog, "init"], env=env, capture_output=True, text=True, timeout=120)
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "instance" / "blog.sqlite3").exists()
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+    server = subprocess.Popen([blog, "serve"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert f"http://127.0.0.1:{port}/" in (server.stdout.readline() if server.stdout else "")
+        home = _get_when_up(f"http://127.0.0.1:{port}/")
+        assert "한·미 동맹 지지 대통령실 초당적 의지 공개!" in home
+        old = "/news/2024/07/22/" + quote("한미-동맹-지지-대통령실-초당적-의지-공개") + ".html"
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{old}", method="HEAD")
+        opener = urllib.request.build_opener(_NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as moved:
+            opener.open(request, timeout=10)
+        assert moved.value.code == 301
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _get_when_up(url: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

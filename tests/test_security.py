@@ -1,0 +1,36 @@
+"""Security headers on every response and the htmx configuration pages carry."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask.testing import FlaskClient
+
+
+def test_security_headers_on_pages_and_errors(client: FlaskClient) -> None:
+    for path in ("/", "/no-such-page"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert (
+            "script-src 'self'" in csp and "unsafe-inline' " not in csp.split("script-src")[1][:30]
+        )
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "Permissions-Policy" in headers
+        assert "Strict-Transport-Security" not in headers
+
+
+def test_hsts_only_over_https(client: FlaskClient) -> None:
+    response = client.get("/", base_url="https://blog.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_htmx_cannot_evaluate_strings(client: FlaskClient) -> None:
+    html = client.get("/").text
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", html)[1])  # type: ignore[index]
+    assert config["allowEval"] is False and config["allowScriptTags"] is False
+    assert config["selfRequestsOnly"] is True
+    assert "<script>" not in html  # no inline script anywhere

@@ -1,0 +1,23 @@
+"""Vendored front-end files are what their README says they are."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+VENDOR = Path(__file__).parents[1] / "static" / "vendor"
+
+
+def test_vendored_files_match_their_recorded_checksums() -> None:
+    rows = re.findall(
+        r"\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|", (VENDOR / "README.md").read_text()
+    )
+    assert rows, "static/vendor/README.md lists no files"
+    for name, checksum in rows:
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == checksum, name
+
+
+def test_base_template_loads_the_vendored_htmx() -> None:
+    base = (Path(__file__).parents[1] / "templates" / "base.html").read_text()
+    assert "vendor/htmx-2.0.11.min.js" in base and (VENDOR / "htmx-2.0.11.min.js").exists()
