@@ -61,7 +61,8 @@ def test_sanitiser_keeps_centred_table_cells() -> None:
         '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
         '<iframe src="https://evil.example"></iframe>',
         '<object data="x.swf"></object>',
-        '<form action="https://evil.example"><button formaction="javascript:alert(1)">x</button></form>',
+        '<form action="https://evil.example">'
+        '<button formaction="javascript:alert(1)">x</button></form>',
         '<base href="https://evil.example/">',
         '<meta http-equiv="refresh" content="0;url=https://evil.example">',
         '<div hx-get="/admin/delete" hx-trigger="load">x</div>',

@@ -245,7 +245,8 @@ def test_config_permalink_timezone_baseurl_and_defaults(site: Path) -> None:
         site,
         "_config.yml",
         "permalink: pretty\ntimezone: America/New_York\nbaseurl: /theme\n"
-        "defaults:\n  - scope:\n      path: ''\n      type: posts\n    values:\n      layout: single\n"
+        "defaults:\n  - scope:\n      path: ''\n      type: posts\n"
+        "    values:\n      layout: single\n"
         "      comments: true\n  - scope:\n      path: 'docs'\n    values:\n      toc: true\n",
     )
     write(site, "_posts/2024-01-01-a.md", "---\ndate: 2024-01-01 23:30:00\ncategories: Go\n---\nx")
