@@ -146,3 +146,7 @@ def register_commands(app: Flask) -> None:
     """Make the commands available as `blog ...` and `flask --app wsgi ...`."""
     for command in (init, serve, import_jekyll):
         app.cli.add_command(command)
+
+
+if __name__ == "__main__":
+    main()
