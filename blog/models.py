@@ -138,6 +138,9 @@ class Post(db.Model):
     # Rendered and sanitised when the post is saved; pages never render Markdown per request.
     body_html: Mapped[str] = mapped_column(Text, default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
+    # What lists show: the excerpt, else the feature text, else the body's opening; derived
+    # on save so a list never parses post bodies.
+    summary: Mapped[str] = mapped_column(Text, default="")
     feature_text: Mapped[str] = mapped_column(Text, default="")
     feature_image: Mapped[str] = mapped_column(String(1000), default="")
     status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT.value)

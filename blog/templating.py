@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from .content.posts import list_excerpt, post_path
+from .content.posts import post_path
 from .content.settings import site_settings, site_zone
 
 
@@ -23,7 +23,6 @@ def iso_datetime(moment: datetime | None) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["iso_datetime"] = iso_datetime
-    app.jinja_env.globals["list_excerpt"] = list_excerpt
     app.jinja_env.globals["post_path"] = post_path
 
     @app.context_processor

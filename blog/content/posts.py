@@ -8,7 +8,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Revision, Tag, User, utcnow
@@ -59,8 +59,9 @@ def set_tags(post: Post, names: list[str]) -> None:
 
 
 def render_post(post: Post) -> None:
-    """Render the body now, on save, so that serving a page never renders Markdown."""
+    """Render the body and summary now, on save, so serving a page never renders anything."""
     post.body_html = render_body(post.source, post.source_format)
+    post.summary = post.excerpt or post.feature_text or first_paragraph_text(post.body_html)
 
 
 def save_post(
@@ -86,11 +87,6 @@ def save_post(
     return post
 
 
-def list_excerpt(post: Post) -> str:
-    """What a list shows under the title: the excerpt, else feature text, else the opening."""
-    return post.excerpt or post.feature_text or first_paragraph_text(post.body_html)
-
-
 @dataclass
 class PostPage:
     posts: list[Post]
@@ -113,7 +109,8 @@ def listed_posts(
     query = (
         select(Post)
         .where(Post.listed(now))
-        .options(selectinload(Post.categories))
+        # Lists show neither source nor body: do not load them.
+        .options(selectinload(Post.categories), defer(Post.source), defer(Post.body_html))
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
     if category is not None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Post, PostStatus, SourceFormat, User, utcnow
-from ..markup import first_paragraph_text, html_to_text, plain_text, render_body, truncate_text
+from ..markup import html_to_text, plain_text, render_body, truncate_text
 from ..media import media_url, sniff_image_type, store_media
 from ..posts import post_path, save_post, set_categories, set_tags, slug_taken
 from ..redirects import add_redirect
@@ -346,7 +346,8 @@ class JekyllImporter:
                 text = html_to_text(render_body(source.split(marker, 1)[0], source_format))
                 if text:
                     return truncate_text(text)
-        return first_paragraph_text(render_body(source, source_format))
+        # Jekyll's default excerpt, the first paragraph, is what Post.summary derives on save.
+        return ""
 
     def _feature_image(self, front: dict[str, Any]) -> str:
         for key in ("image", "cover", "header", "thumbnail", "feature_image"):

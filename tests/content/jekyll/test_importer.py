@@ -190,7 +190,7 @@ def test_excerpt_sources_in_order_of_preference(site: Path) -> None:
     assert post("desc").excerpt == "From description"
     assert post("more").excerpt == "Intro here. More intro."
     assert post("sep").excerpt == "A B"
-    assert post("first").excerpt == "First paragraph."
+    assert post("first").excerpt == "" and post("first").summary == "First paragraph."
 
 
 def test_site_excerpt_separator_applies(site: Path) -> None:
