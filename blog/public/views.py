@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Response, abort, request
 from sqlalchemy import select
 
+from ..content.media import MEDIA_CSP
 from ..content.posts import listed_posts, neighbours, reachable_post
 from ..content.settings import site_settings
 from ..extensions import db
@@ -78,5 +79,6 @@ def media(sha256: str, filename: str) -> Response:
     response = Response(item.data, mimetype=item.content_type)
     # The hash is in the URL, so the content behind it never changes.
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = MEDIA_CSP
     response.set_etag(item.sha256)
     return response.make_conditional(request)

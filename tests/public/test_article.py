@@ -126,6 +126,7 @@ def test_sample_image_is_served_from_the_database_with_long_caching(
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
     assert image.data == (SAMPLE / "assets/img/newsdao_breakingnews.jpg").read_bytes()
     assert image.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert image.headers["Content-Security-Policy"].endswith("sandbox")
     again = client.get(src, headers={"If-None-Match": image.headers["ETag"]})
     assert again.status_code == 304
     assert client.get("/media/" + "0" * 64 + "/x.jpg").status_code == 404

@@ -35,9 +35,10 @@ _COLUMN_KEYS = {"title", "date", "categories", "category", "tags", "tag", "excer
 _IMAGE_KEYS = ("path", "feature", "url", "src", "image", "overlay_image", "teaser", "thumbnail")
 _IMG_SRC = re.compile(r"""<(?:img|source)\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
 _IMAGE_HREF = re.compile(
-    r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']+\.(?:jpe?g|png|gif|webp|avif))["']""", re.I
+    r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']+\.(?:jpe?g|png|gif|webp|avif|svg))["']""", re.I
 )
 _MORE = "<!--more-->"
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
 
 
 @dataclass
@@ -109,6 +110,7 @@ class JekyllImporter:
         self.now = now
         self.progress = progress
         self._media_cache: dict[Path, str | None] = {}
+        self._files_by_name: dict[str, list[Path]] | None = None
 
     # -- public ------------------------------------------------------------------------
 
@@ -404,6 +406,10 @@ class JekyllImporter:
         base = self.assets_dir.resolve()
         # DIR may be the site root (assets/img/x.jpg inside it) or the assets folder itself.
         candidates = [base.joinpath(*relative.parts[i:]) for i in range(len(relative.parts))]
+        # Themes resolve a bare `image: name.jpg` against their own folder (images/,
+        # assets/img/ ...): fall back to the one file of that name under DIR.
+        if len(relative.parts) == 1:
+            candidates.extend(self._files_named(relative.name))
         for candidate in candidates:
             candidate = candidate.resolve()
             if not candidate.is_relative_to(base) or not candidate.is_file():
@@ -413,8 +419,8 @@ class JekyllImporter:
                 content_type = sniff_image_type(data)
                 if content_type is None:
                     warnings.append(
-                        f"image {url!r}: {candidate.name} is not a JPEG, PNG, GIF, WebP "
-                        "or AVIF image; left as is"
+                        f"image {url!r}: {candidate.name} is not a JPEG, PNG, GIF, WebP, "
+                        "AVIF or SVG image; left as is"
                     )
                     self._media_cache[candidate] = None
                 else:
@@ -424,6 +430,16 @@ class JekyllImporter:
             return self._media_cache[candidate]
         warnings.append(f"image {url!r} not found under {self.assets_dir}")
         return None
+
+    def _files_named(self, name: str) -> list[Path]:
+        assert self.assets_dir is not None
+        if self._files_by_name is None:
+            self._files_by_name = {}
+            for path in self.assets_dir.rglob("*"):
+                if path.suffix.lower() in _IMAGE_SUFFIXES and "_site" not in path.parts:
+                    self._files_by_name.setdefault(path.name, []).append(path)
+        found = self._files_by_name.get(name, [])
+        return found if len(found) == 1 else []
 
 
 class _Skip(Exception):

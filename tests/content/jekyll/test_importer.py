@@ -387,20 +387,30 @@ def test_kramdown_toc_marker_becomes_a_table_of_contents(site: Path) -> None:
 
 def test_assets_are_stored_and_missing_ones_reported(site: Path) -> None:
     shutil.copy(SEED / "assets/img/newsdao_breakingnews.jpg", write(site, "assets/img/a.jpg", b""))
-    write(site, "assets/img/fake.png", "<svg onload=alert(1)>")
+    write(site, "assets/img/fake.png", "this is text, not an image")
+    write(
+        site,
+        "assets/img/diagram.svg",
+        '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+    )
+    write(site, "images/cover.jpg", (SEED / "assets/img/newsdao_breakingnews.jpg").read_bytes())
     write(
         site,
         "_posts/2024-01-01-a.md",
         "---\nimage: /assets/img/a.jpg\n---\n![a](/assets/img/a.jpg)\n\n"
         '<img src="{{ site.baseurl }}/assets/img/missing.png">\n\n![f](/assets/img/fake.png)\n\n'
-        "![remote](https://example.com/x.png)",
+        "![remote](https://example.com/x.png)\n\n![d](/assets/img/diagram.svg)",
     )
+    write(site, "_posts/2024-01-02-b.md", "---\nimage: cover.jpg\n---\nx")
     report = run(site, assets_dir=site)
     item = post("a")
-    media = db.session.execute(select(Media)).scalars().all()
-    assert len(media) == 1 and media[0].content_type == "image/jpeg"
-    assert item.feature_image == f"/media/{media[0].sha256}/a.jpg"
-    assert f'src="/media/{media[0].sha256}/a.jpg"' in item.body_html
+    media = {m.content_type: m for m in db.session.execute(select(Media)).scalars()}
+    assert set(media) == {"image/jpeg", "image/svg+xml"}  # a.jpg and cover.jpg are one file
+    jpeg = media["image/jpeg"]
+    assert item.feature_image == f"/media/{jpeg.sha256}/a.jpg"
+    assert f'src="/media/{jpeg.sha256}/a.jpg"' in item.body_html
+    assert f'src="/media/{media["image/svg+xml"].sha256}/diagram.svg"' in item.body_html
+    assert post("b").feature_image == f"/media/{jpeg.sha256}/a.jpg"  # found by its name
     assert "https://example.com/x.png" in item.body_html
     warnings = result_for(report, "_posts/2024-01-01-a.md").warnings
     assert any("missing.png" in w and "not found" in w for w in warnings)
