@@ -91,6 +91,13 @@ def import_jekyll(path: Path, assets: Path | None, dry_run: bool, author_name: s
     db.create_all()
     report = run_import(path, assets, dry_run, author_name, timezone)
     print_report(report)
+    if not report.files:
+        click.echo(
+            f"No Jekyll posts found in {path}: expected _posts/ or _drafts/ folders, or post "
+            "files named YYYY-MM-DD-title.md",
+            err=True,
+        )
+        sys.exit(1)
     sys.exit(1 if report.failed else 0)
 
 

@@ -147,3 +147,11 @@ def _get_when_up(url: str) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_import_of_a_folder_without_posts_says_so(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "style.css").write_text("body {}")
+    result = runner.invoke(args=["import-jekyll", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "No Jekyll posts found" in result.output and "style.css" not in result.output

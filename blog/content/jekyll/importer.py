@@ -106,7 +106,7 @@ class JekyllImporter:
         self.assets_dir = assets_dir
         self.site: JekyllSite = load_site(path if path.is_dir() else path.parent)
         self.zone = self.site.zone(fallback_zone)
-        self.site_title = str(self.site.config.get("title") or site_title)
+        self._liquid_site = {"title": site_title, **self.site.config}
         self.now = now
         self.progress = progress
         self._media_cache: dict[Path, str | None] = {}
@@ -270,7 +270,8 @@ class JekyllImporter:
             target = by_post_url.get(unicodedata.normalize("NFC", name.strip("/").split("/")[-1]))
             return post_path(target.slug) if target else None
 
-        context = LiquidContext(page_title=title, site_title=self.site_title,
+        page = {**front, "title": title, "date": item.published_at, "slug": item.jekyll_slug}
+        context = LiquidContext(page=page, site=self._liquid_site, zone=self.zone,
                                 resolve_post_url=resolve_post_url)  # fmt: skip
         source = render_liquid(item.body, context)
         warnings.extend(context.warnings)

@@ -11,6 +11,8 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 _RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
 _HIGHLIGHT = re.compile(
@@ -27,10 +29,11 @@ _PLACEHOLDER = "\x00liquid-raw-{}\x00"
 
 @dataclass
 class LiquidContext:
-    """What the post's Liquid may refer to."""
+    """What the post's Liquid may refer to: its front matter, the site's config."""
 
-    page_title: str = ""
-    site_title: str = ""
+    page: dict[str, Any] = field(default_factory=dict)
+    site: dict[str, Any] = field(default_factory=dict)
+    zone: tzinfo = UTC
     resolve_post_url: Callable[[str], str | None] = lambda name: None
     warnings: list[str] = field(default_factory=list)
 
@@ -41,27 +44,66 @@ def _code_block(language: str, code: str) -> str:
     return f'\n<pre><code class="language-{html.escape(language)}">{escaped}</code></pre>\n'
 
 
+_MISSING = object()
+
+
+def _lookup(path: str, context: LiquidContext) -> Any:
+    """`site.x.y` / `page.x` as Jekyll would see them; _MISSING when we cannot know."""
+    scope, _, rest = path.partition(".")
+    if path in {"site.url", "site.baseurl"}:
+        return ""  # the new blog serves from its own root
+    if scope not in {"site", "page"} or not rest:
+        return _MISSING
+    value: Any = context.site if scope == "site" else context.page
+    for key in rest.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value if isinstance(value, str | int | float | bool | datetime) else _MISSING
+
+
+def _as_text(value: Any, context: LiquidContext) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(context.zone).strftime("%Y-%m-%d %H:%M:%S %z")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _apply_filter(value: Any, name: str, argument: str | None, context: LiquidContext) -> Any:
+    if name in {"relative_url", "absolute_url"}:
+        text = _as_text(value, context)
+        return text if not text or text.startswith(("/", "#", "http")) else "/" + text
+    if isinstance(value, datetime) and (name in _DATE_FORMATS or name == "date"):
+        fmt = _DATE_FORMATS.get(name) or argument
+        return value.astimezone(context.zone).strftime(fmt) if fmt else _MISSING
+    simple = {"escape": html.escape, "xml_escape": html.escape, "upcase": str.upper,
+              "downcase": str.lower, "capitalize": str.capitalize, "strip": str.strip}  # fmt: skip
+    if name in simple:
+        return simple[name](_as_text(value, context))
+    return _MISSING
+
+
+_DATE_FORMATS = {"date_to_string": "%d %b %Y", "date_to_long_string": "%d %B %Y",
+                 "date_to_xmlschema": "%Y-%m-%dT%H:%M:%S%z"}  # fmt: skip
+_FILTER = re.compile(r"""^(?P<name>\w+)(?:\s*:\s*(?:'(?P<s>[^']*)'|"(?P<d>[^"]*)"))?$""")
+
+
 def _output(expr: str, context: LiquidContext) -> str | None:
     """Value of a `{{ ... }}` expression we understand, or None to leave it as written."""
-    value, *filters = [part.strip() for part in expr.split("|")]
-    variables = {"site.url": "", "site.baseurl": "", "page.title": context.page_title,
-                 "site.title": context.site_title}  # fmt: skip
-    string = _STRING.match(value)
+    value_text, *filters = [part.strip() for part in expr.split("|")]
+    string = _STRING.match(value_text)
     if string:
-        result = string["single"] if string["single"] is not None else string["double"]
-    elif value in variables:
-        result = variables[value]
+        value: Any = string["single"] if string["single"] is not None else string["double"]
     else:
-        return None
-    for name in filters:
-        if name in {"relative_url", "absolute_url"}:
-            # The new blog serves from its root: the old baseurl no longer applies.
-            result = result if result.startswith(("/", "#", "http")) or not result else "/" + result
-        elif name == "escape":
-            result = html.escape(result)
-        else:
+        value = _lookup(value_text, context)
+    for text in filters:
+        match = _FILTER.match(text)
+        if value is _MISSING or match is None:
             return None
-    return result
+        argument = match["s"] if match["s"] is not None else match["d"]
+        value = _apply_filter(value, match["name"], argument, context)
+    return None if value is _MISSING else _as_text(value, context)
 
 
 def render_liquid(body: str, context: LiquidContext) -> str:

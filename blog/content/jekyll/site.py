@@ -13,6 +13,10 @@ import yaml
 from .frontmatter import normalise_text, parse_front_matter
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkd", ".mkdn", ".mkdown", ".html", ".htm"}
+# Files kept beside posts (jekyll-postfiles and similar); not posts, not worth a warning.
+ASSET_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".ico",
+                    ".bmp", ".pdf", ".css", ".js", ".map", ".mp4", ".webm", ".mp3", ".zip",
+                    ".json"}  # fmt: skip
 # Folders Jekyll never reads posts from (build output, caches, dependencies).
 SKIPPED_DIRS = {
     "_site",
@@ -132,16 +136,33 @@ def discover_posts(root: Path) -> tuple[list[PostFile], list[tuple[str, str]]]:
             categories = parts[:index]
         else:
             # A plain folder of posts (for example a `_posts` folder given directly).
-            is_draft, categories = root.name == "_drafts", []
+            is_draft, categories, index = root.name == "_drafts", [], -1
+        if any(_jekyll_ignores(part) for part in parts[index + 1 :]):
+            continue  # Jekyll skips folders named _x, .x or #x inside _posts
         for name in sorted(files):
             relative = "/".join([*parts, name])
-            if name.startswith("."):
+            if name.startswith(".") or Path(name).suffix.lower() in ASSET_EXTENSIONS:
+                continue
+            if _jekyll_ignores(name):
+                skipped.append(
+                    (relative, "Jekyll ignores files whose name starts with _ or # or ends with ~")
+                )
                 continue
             if Path(name).suffix.lower() not in POST_EXTENSIONS:
-                skipped.append((relative, "not a post file (Jekyll reads .md, .markdown, .html)"))
+                # Inside _posts/_drafts a stray file is worth a line; in a plain folder
+                # (images, styles next to the posts) it is not.
+                if has_site_dirs:
+                    skipped.append(
+                        (relative, "not a post file (Jekyll reads .md, .markdown, .html)")
+                    )
                 continue
             found.append(PostFile(Path(directory) / name, relative, is_draft, categories))
     return found, skipped
+
+
+def _jekyll_ignores(name: str) -> bool:
+    """Jekyll's EntryFilter: names starting with _ . # or ending with ~ are not content."""
+    return name.startswith(("_", ".", "#")) or name.endswith("~")
 
 
 def _walk(root: Path):  # type: ignore[no-untyped-def]

@@ -437,3 +437,16 @@ def test_a_folder_of_posts_can_be_given_directly(site: Path, app: Flask) -> None
     write(site, "2024-01-01-a.md", "---\ntitle: A\n---\nx")
     report = run(site)
     assert report.count("imported") == 1 and post("a").title == "A"
+
+
+def test_jekyll_ignored_names_and_files_beside_posts(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\n---\nx")
+    write(site, "_posts/_notes/2024-01-02-hidden.md", "---\n---\nx")
+    write(site, "_posts/_partial-2024-01-03-b.md", "---\n---\nx")
+    write(site, "_posts/2024-01-01-a/diagram.png", b"\x89PNG\r\n\x1a\n")
+    write(site, "_posts/notes.txt", "x")
+    report = run(site)
+    assert [r.path for r in report.files if r.outcome == "imported"] == ["_posts/2024-01-01-a.md"]
+    reasons = {r.path: r.reason for r in report.files if r.outcome == "skipped"}
+    assert set(reasons) == {"_posts/_partial-2024-01-03-b.md", "_posts/notes.txt"}
+    assert "starts with _" in reasons["_posts/_partial-2024-01-03-b.md"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from blog.content.jekyll.liquid import LiquidContext, render_liquid
 
 
@@ -41,9 +44,30 @@ def test_site_url_baseurl_and_relative_url_resolve_to_the_new_root() -> None:
     assert out == "/a.png /assets/b.png /c.png " and warnings == []
 
 
-def test_page_title_resolves() -> None:
-    out, _ = render("# {{ page.title }}", page_title="제목")
-    assert out == "# 제목"
+def test_page_and_site_values_resolve_from_front_matter_and_config() -> None:
+    out, warnings = render(
+        "# {{ page.title }} by {{page.author}} · {{ site.email }} · "
+        "{{ site.author.name | upcase }}",
+        page={"title": "제목", "author": "홍길동"},
+        site={"email": "desk@example.com", "author": {"name": "kim"}},
+    )
+    assert out == "# 제목 by 홍길동 · desk@example.com · KIM" and warnings == []
+
+
+def test_date_filters_use_the_site_zone() -> None:
+    moment = datetime(2024, 7, 21, 15, 30, tzinfo=UTC)
+    out, warnings = render(
+        "{{ page.date | date_to_string }} / {{ page.date | date: '%Y년 %m월 %d일' }}",
+        page={"date": moment},
+        zone=ZoneInfo("Asia/Seoul"),
+    )
+    assert out == "22 Jul 2024 / 2024년 07월 22일" and warnings == []
+
+
+def test_unknown_filters_and_values_are_left_as_written() -> None:
+    body = "{{ page.title | markdownify }} {{ page.missing }} {{ site.posts }}"
+    out, warnings = render(body, page={"title": "x"}, site={"posts": [1, 2]})
+    assert out == body and len(warnings) == 3
 
 
 def test_other_liquid_is_left_visible_and_reported() -> None:
