@@ -107,6 +107,12 @@ class JekyllImporter:
         self.site: JekyllSite = load_site(path if path.is_dir() else path.parent)
         self.zone = self.site.zone(fallback_zone)
         self._liquid_site = {"title": site_title, **self.site.config}
+        kramdown = self.site.config.get("kramdown")
+        # kramdown's parse_block_html reads Markdown inside HTML blocks; Python-Markdown
+        # does the same for blocks marked markdown="1".
+        self._parse_block_html = (
+            isinstance(kramdown, dict) and kramdown.get("parse_block_html") is True
+        )
         self.now = now
         self.progress = progress
         self._media_cache: dict[Path, str | None] = {}
@@ -275,7 +281,10 @@ class JekyllImporter:
                                 resolve_post_url=resolve_post_url)  # fmt: skip
         source = render_liquid(item.body, context)
         warnings.extend(context.warnings)
-        source = _kramdown_toc(source) if item.source_format == SourceFormat.MARKDOWN else source
+        if item.source_format == SourceFormat.MARKDOWN:
+            source = _kramdown_toc(source)
+            if self._parse_block_html:
+                source = _markdown_inside_html(source)
         feature_image = self._feature_image(front)
         if self.assets_dir is not None:
             source, feature_image = self._import_assets(
@@ -479,6 +488,17 @@ def _categories(front: dict[str, Any], path_categories: list[str]) -> list[str]:
 def _kramdown_toc(source: str) -> str:
     """kramdown's `* TOC\\n{:toc}` marker becomes Python-Markdown's `[TOC]`."""
     return re.sub(r"^[*\-+1.]+\s+.*\n\s*\{:\s*\.?toc\s*\}\s*$", "[TOC]", source, flags=re.M)
+
+
+_BLOCK_HTML_OPEN = re.compile(
+    r"^<(details|div|section|aside|article|figure|blockquote|header|footer)\b(?![^>]*\bmarkdown=)",
+    re.M | re.I,
+)
+
+
+def _markdown_inside_html(source: str) -> str:
+    """Mark top-level HTML blocks markdown="1", as kramdown's parse_block_html treats them."""
+    return _BLOCK_HTML_OPEN.sub(lambda m: f'<{m[1]} markdown="1"', source)
 
 
 def _json_safe(value: Any) -> Any:

@@ -450,3 +450,13 @@ def test_jekyll_ignored_names_and_files_beside_posts(site: Path) -> None:
     reasons = {r.path: r.reason for r in report.files if r.outcome == "skipped"}
     assert set(reasons) == {"_posts/_partial-2024-01-03-b.md", "_posts/notes.txt"}
     assert "starts with _" in reasons["_posts/_partial-2024-01-03-b.md"]
+
+
+def test_kramdown_parse_block_html_reads_markdown_inside_details(site: Path) -> None:
+    body = "---\n---\n<details>\n<summary>More</summary>\n\n**bold**\n\n</details>\n"
+    write(site, "_posts/2024-01-01-raw.md", body)
+    run(site)
+    assert "**bold**" in post("raw").body_html  # kramdown's default: HTML blocks stay raw
+    write(site, "_config.yml", "kramdown:\n  parse_block_html: true\n")
+    run(site)
+    assert "<strong>bold</strong>" in post("raw").body_html
