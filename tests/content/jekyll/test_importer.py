@@ -460,3 +460,25 @@ def test_kramdown_parse_block_html_reads_markdown_inside_details(site: Path) -> 
     write(site, "_config.yml", "kramdown:\n  parse_block_html: true\n")
     run(site)
     assert "<strong>bold</strong>" in post("raw").body_html
+
+
+def test_tistory_editor_markup_survives_with_its_formatting(site: Path) -> None:
+    fixture = Path(__file__).parents[2] / "fixtures" / "tistory-post.md"
+    write(site, "_posts/2023-05-09-tistory-post.md", fixture.read_bytes())
+    report = run(site)
+    assert report.warning_count == 0
+    html = post("tistory-post").body_html
+    assert "<blockquote>\n<p>원문:" in html  # the Markdown before the HTML block
+    assert '<span style="font-family: \'Noto Serif KR\'">' in html
+    assert '<h3 data-ke-size="size23">소제목</h3>' in html
+    assert '<p style="text-align: center" data-ke-size="size18">' in html
+    assert '<span style="color: #006dd7"><b>가운데 파란 글씨</b></span>' in html
+    assert '<pre id="code_1778247505700" class="bash" data-ke-language="bash"' in html
+    assert "if (x &gt; 10) {\n  foo();\n}</code></pre>" in html
+    assert '<ul style="list-style-type: disc" data-ke-list-type="disc">\n<li>첫째 항목</li>' in html
+    assert '<table style="border-collapse: collapse; width: 100%" border="1"' in html
+    assert '<td style="width: 50%; background-color: #f6e199">기존 입력을 바꿈</td>' in html
+    assert '<img src="https://blog.kakaocdn.net/dn/abc/img.png"' in html
+    assert "<figcaption>그림 설명</figcaption>" in html
+    assert '<hr data-ke-type="horizontalRule" data-ke-style="style5">' in html
+    assert "onerror" not in html and "contenteditable" not in html and "data-start" not in html
