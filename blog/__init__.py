@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
+from .auth.sessions import load_user_for_session
 from .config import load_config
 from .database import configure_engine
-from .extensions import db
+from .extensions import babel, csrf, db, limiter, login_manager
 from .extensions import htmx as htmx_extension  # blog.htmx, the module, would shadow it
+from .i18n import select_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,13 +33,24 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
 
     db.init_app(app)
     htmx_extension.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    login_manager.user_loader(load_user_for_session)
     with app.app_context():
         configure_engine(db.engine)
 
     from . import errors, security, templating
+    from .auth import bp as auth_bp
+    from .editor import bp as editor_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(editor_bp)
     errors.register(app)
     security.register(app)
     templating.register(app)

@@ -12,7 +12,16 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
-from .auth.accounts import create_user, find_user, first_admin, generate_password
+from . import audit
+from .auth.accounts import (
+    AccountError,
+    check_new_password,
+    create_user,
+    find_user,
+    first_admin,
+    generate_password,
+    set_password,
+)
 from .content.jekyll.importer import FileResult, ImportReport, JekyllImporter
 from .content.settings import set_setting, site_settings
 from .extensions import db
@@ -145,13 +154,56 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     port = port or app.config["PORT"]
     username = os.environ.get("BLOG_ADMIN_USER", "admin")
     click.echo(f"Blog running at http://{host}:{port}/  (stop with Ctrl+C)")
-    click.echo(f"Admin account: {username} (password printed when it was created by `blog init`)")
+    click.echo(
+        f"Sign in at http://{host}:{port}/login as {username!r} with the password `blog init` "
+        "printed when it made the account (`blog reset-password` makes a new one)."
+    )
     waitress_serve(app, host=host, port=port, threads=threads, ident="blog")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.AUTHOR.value,
+              show_default=True)  # fmt: skip
+@click.option("--email", default=None)
+@click.option("--password", default=None, help="Default: generated and printed once.")
+@with_appcontext
+def create_user_command(username: str, role: str, email: str | None, password: str | None) -> None:
+    """Add a user (the same as the Users page does)."""
+    chosen = password or generate_password()
+    try:
+        check_new_password(chosen)
+        user = create_user(username, chosen, Role(role), email=email)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(None, "user.create", user.username, role=user.role, via="cli")
+    db.session.commit()
+    shown = "(as given)" if password else chosen
+    click.echo(f"Created {role} {username!r} with password: {shown}")
+
+
+@click.command("reset-password")
+@click.argument("username")
+@click.option("--password", default=None, help="Default: generated and printed once.")
+@with_appcontext
+def reset_password_command(username: str, password: str | None) -> None:
+    """Give a user a new password and sign them out everywhere."""
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"no user named {username!r}")
+    chosen = password or generate_password()
+    try:
+        set_password(user, chosen)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(None, "user.password_reset", user.username, via="cli")
+    db.session.commit()
+    click.echo(f"New password for {username!r}: {'(as given)' if password else chosen}")
 
 
 def register_commands(app: Flask) -> None:
     """Make the commands available as `blog ...` and `flask --app wsgi ...`."""
-    for command in (init, serve, import_jekyll):
+    for command in (init, serve, import_jekyll, create_user_command, reset_password_command):
         app.cli.add_command(command)
 
 

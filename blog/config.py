@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,14 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true"},
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+        # A CSRF token lives as long as the session: a long writing session must not lose it.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

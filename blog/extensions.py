@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
 
@@ -13,3 +18,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 htmx = Htmx()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# In-memory counters by default; RATELIMIT_STORAGE_URI points several processes at one store.
+limiter = Limiter(key_func=get_remote_address)

@@ -18,11 +18,13 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     and_,
     or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
+from werkzeug.datastructures import MultiDict
 
 from .extensions import db
 
@@ -64,6 +66,9 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+ROLE_RANK = {Role.CONTRIBUTOR: 0, Role.AUTHOR: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+
+
 class PostStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -101,6 +106,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.CONTRIBUTOR.value)
     active: Mapped[bool] = mapped_column(default=True)
+    # The user's own interface language; None follows the site's.
+    language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     posts: Mapped[list[Post]] = relationship(back_populates="author")
@@ -108,6 +115,88 @@ class User(db.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    # Flask-Login's user protocol.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def has_role(self, role: Role) -> bool:
+        """At least `role`: admin > editor > author > contributor."""
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[role]
+
+
+class LoginSession(db.Model):
+    """A signed-in browser, recorded server-side so it can be ended from anywhere."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(db.Model):
+    """A one-time password-reset link an admin made; only the token's hash is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AuditEvent(db.Model):
+    """Who published, unpublished, deleted, restored, changed roles ... and when."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(300), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class WorkingCopy(db.Model):
+    """An editor's autosaved, unsaved form: never touches the post, so never conflicts."""
+
+    __tablename__ = "working_copies"
+    __table_args__ = (UniqueConstraint("user_id", "post_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    post_key: Mapped[str] = mapped_column(String(40))  # a post id, or "new"
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def as_formdata(self) -> MultiDict[str, str]:
+        """The saved fields in the shape a submitted form has, to refill the editor."""
+        return MultiDict(self.fields)
 
 
 class Category(db.Model):
@@ -153,6 +242,8 @@ class Post(db.Model):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Where an imported post came from (path inside the Jekyll site); re-imports match on it.
     import_source: Mapped[str | None] = mapped_column(String(1000), unique=True)
+    # Set when the post is moved to the trash; editors can restore it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: every UPDATE checks and bumps it, so a stale save cannot win.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -173,12 +264,28 @@ class Post(db.Model):
         return and_(
             cls.status.in_([PostStatus.PUBLISHED.value, PostStatus.SCHEDULED.value]),
             cls.published_at <= now,
+            cls.deleted_at.is_(None),
         )
 
     @classmethod
     def reachable(cls, now: datetime) -> ColumnElement[bool]:
         """Posts a reader may open by URL: listed ones plus unlisted ones."""
-        return or_(cls.listed(now), cls.status == PostStatus.UNLISTED.value)
+        return or_(
+            cls.listed(now),
+            and_(cls.status == PostStatus.UNLISTED.value, cls.deleted_at.is_(None)),
+        )
+
+    def is_public(self, now: datetime) -> bool:
+        """Python twin of `reachable`, for a post already loaded."""
+        if self.deleted_at is not None:
+            return False
+        if self.status == PostStatus.UNLISTED:
+            return True
+        return (
+            self.status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED)
+            and self.published_at is not None
+            and self.published_at <= now
+        )
 
 
 class Revision(db.Model):
@@ -192,9 +299,13 @@ class Revision(db.Model):
     title: Mapped[str] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(Text)
     source_format: Mapped[str] = mapped_column(String(20))
+    # The other fields as they were (status, slug, excerpt, categories ...).
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship()
 
 
 class Redirect(db.Model):

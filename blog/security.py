@@ -23,6 +23,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+PRIVATE_PREFIXES = ("/admin", "/login", "/account", "/reset")
+
+
 def _add_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -32,6 +35,9 @@ def _add_headers(response: Response) -> Response:
     headers.setdefault(
         "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     )
+    # Pages behind a login must never be kept by a browser or proxy cache.
+    if request.path.startswith(PRIVATE_PREFIXES):
+        headers["Cache-Control"] = "no-store"
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

@@ -6,9 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from flask_babel import get_locale
 
+from . import clock
 from .content.posts import post_path
 from .content.settings import site_settings, site_zone
+from .models import Role
 
 
 def local_date(moment: datetime | None, fmt: str = "%Y-%m-%d") -> str:
@@ -24,6 +27,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["iso_datetime"] = iso_datetime
     app.jinja_env.globals["post_path"] = post_path
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
+    app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["now"] = clock.now
 
     @app.context_processor
     def _site() -> dict[str, Any]:

@@ -1,1 +1,7 @@
-"""Accounts and roles (the login blueprint arrives with the editor)."""
+"""Accounts, roles and sessions: login, users, password resets, site settings, audit log."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import views  # noqa: E402,F401 - registers the routes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 from urllib.parse import quote
@@ -10,7 +11,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Media
+from ..models import Media, Post
 
 MEDIA_URL_PREFIX = "/media/"
 
@@ -75,3 +76,71 @@ def store_media(
 def media_url(media: Media) -> str:
     """The permanent URL of a stored file: its hash makes it safe to cache for ever."""
     return f"{MEDIA_URL_PREFIX}{media.sha256}/{quote(media.filename)}"
+
+
+class UploadError(ValueError):
+    """An upload we refuse; the message says why, for the person uploading."""
+
+
+MAX_IMAGE_PIXELS = 50_000_000
+_PILLOW_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/gif": "GIF",
+}
+
+
+def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, str]:
+    """Check an uploaded image by its bytes and re-encode it without metadata.
+
+    Returns (clean bytes, content type). Raises UploadError for anything that is not a
+    readable JPEG, PNG, WebP or GIF of reasonable size. Re-encoding drops EXIF (camera,
+    GPS position), comments and anything appended to the file.
+    """
+    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+    if len(data) > max_bytes:
+        raise UploadError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+    content_type = sniff_image_type(data)
+    if content_type not in _PILLOW_FORMATS:
+        raise UploadError("Only JPEG, PNG, WebP and GIF images can be uploaded.")
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()  # structure check; the image must be reopened after it
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if content_type == "image/gif" and getattr(image, "is_animated", False):
+                frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+                output = io.BytesIO()
+                timing = {"loop": image.info.get("loop", 0), "duration": image.info.get("duration")}
+                frames[0].save(output, "GIF", save_all=True, append_images=frames[1:], **timing)
+                return output.getvalue(), content_type
+            image = ImageOps.exif_transpose(image)  # keep the photo upright without EXIF
+            output = io.BytesIO()
+            options: dict[str, object] = {}
+            if content_type == "image/jpeg":
+                options = {"quality": 90, "optimize": True}
+                if image.mode not in ("RGB", "L"):
+                    image = image.convert("RGB")
+            image.save(output, _PILLOW_FORMATS[content_type], **options)
+            return output.getvalue(), content_type
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as error:
+        raise UploadError(f"The image could not be read ({error}).") from None
+
+
+def media_usage(media: Media) -> list[Post]:
+    """Posts whose body or feature image use the file."""
+    needle = f"{MEDIA_URL_PREFIX}{media.sha256}/"
+    return list(
+        db.session.execute(
+            select(Post).where(Post.source.contains(needle) | Post.feature_image.contains(needle))
+        ).scalars()
+    )

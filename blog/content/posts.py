@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
+from .. import clock
 from ..extensions import db
-from ..models import Category, Post, Revision, Tag, User, utcnow
+from ..models import Category, Post, Revision, Tag, User
 from .markup import first_paragraph_text, render_body
 from .slugs import slugify, unique_slug
 
@@ -65,11 +66,15 @@ def render_post(post: Post) -> None:
 
 
 def save_post(
-    post: Post, editor: User | None, note: str = "", updated_at: datetime | None = None
+    post: Post,
+    editor: User | None,
+    note: str = "",
+    updated_at: datetime | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> Post:
     """Render, stamp and keep a revision of `post`; the caller commits."""
     render_post(post)
-    post.updated_at = updated_at or utcnow()
+    post.updated_at = updated_at or clock.now()
     if post.id is None:
         db.session.add(post)
     db.session.flush()  # assigns the id and bumps `version`
@@ -82,6 +87,7 @@ def save_post(
             source_format=post.source_format,
             author_id=editor.id if editor else None,
             note=note,
+            fields=fields or {},
         )
     )
     return post

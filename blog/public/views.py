@@ -3,12 +3,13 @@ from __future__ import annotations
 from flask import Response, abort, request
 from sqlalchemy import select
 
+from .. import clock
 from ..content.media import MEDIA_CSP
 from ..content.posts import listed_posts, neighbours, reachable_post
 from ..content.settings import site_settings
 from ..extensions import db
 from ..htmx import render
-from ..models import Category, Media, PostStatus, Tag, utcnow
+from ..models import Category, Media, PostStatus, Tag
 from . import bp
 
 
@@ -20,7 +21,7 @@ def _page_number() -> int:
 
 
 def _post_list(template_context: dict[str, object], **filters: object) -> Response:
-    page = listed_posts(_page_number(), site_settings()["posts_per_page"], utcnow(), **filters)
+    page = listed_posts(_page_number(), site_settings()["posts_per_page"], clock.now(), **filters)
     if page.page > 1 and not page.posts:
         abort(404)
     # "More posts" asks for the next page's items and button only.
@@ -62,7 +63,7 @@ def tag(slug: str) -> Response:
 
 @bp.get("/posts/<slug>")
 def article(slug: str) -> Response:
-    now = utcnow()
+    now = clock.now()
     post = reachable_post(slug, now)
     if post is None:
         abort(404)

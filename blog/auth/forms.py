@@ -1,0 +1,94 @@
+"""Forms of the auth area (Flask-WTF: validation and CSRF)."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, EqualTo, InputRequired, Length, NumberRange, Optional
+
+from ..i18n import LANGUAGES
+from ..models import Role
+from .accounts import MIN_PASSWORD_LENGTH
+
+ROLE_CHOICES = [
+    (Role.CONTRIBUTOR.value, _l("Contributor")),
+    (Role.AUTHOR.value, _l("Author")),
+    (Role.EDITOR.value, _l("Editor")),
+    (Role.ADMIN.value, _l("Administrator")),
+]
+LANGUAGE_CHOICES = list(LANGUAGES.items())
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("User name or e-mail"), validators=[InputRequired()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        _l("New password"), validators=[InputRequired(), Length(min=MIN_PASSWORD_LENGTH)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Name shown on posts"), validators=[Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    language = SelectField(
+        _l("Interface language"),
+        choices=[("", _l("As the site"))] + LANGUAGE_CHOICES,
+        validators=[Optional()],
+    )
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=80)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    display_name = StringField(_l("Name shown on posts"), validators=[Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.AUTHOR.value)
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    active = BooleanField(_l("Active"))
+
+
+class SettingsForm(FlaskForm):
+    title = StringField(_l("Blog title"), validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=500)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    timezone = SelectField(_l("Time zone"), choices=[])
+    posts_per_page = IntegerField(
+        _l("Posts per page"), validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(zone, zone) for zone in sorted(available_timezones())]
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""

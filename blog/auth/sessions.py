@@ -1,0 +1,90 @@
+"""Server-side login sessions: a cookie alone is not enough to stay signed in.
+
+The session cookie carries a random session id; every request checks it against
+`login_sessions`, so logout, a password change or "sign out everywhere" ends a session at
+once even for someone who kept a copy of the cookie.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import request, session
+from flask_login import login_user, logout_user
+from sqlalchemy import select, update
+
+from .. import clock
+from ..extensions import db
+from ..models import LoginSession, User
+
+SESSION_KEY = "login_session"
+# Only write last_seen_at this often, so reading pages does not turn into writes.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def start_session(user: User, remember: bool = False) -> LoginSession:
+    """Sign `user` in on this browser."""
+    session.clear()  # a fresh session id defeats session fixation
+    record = LoginSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        created_at=clock.now(),
+        last_seen_at=clock.now(),
+        user_agent=(request.user_agent.string or "")[:300],
+        ip_address=(request.remote_addr or "")[:64],
+    )
+    db.session.add(record)
+    db.session.commit()
+    session[SESSION_KEY] = record.id
+    session.permanent = remember
+    login_user(user, remember=False)
+    return record
+
+
+def current_session_id() -> str | None:
+    return session.get(SESSION_KEY)
+
+
+def load_user_for_session(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user only while their session is live."""
+    session_id = current_session_id()
+    if not session_id or not user_id.isdigit():
+        return None
+    record = db.session.get(LoginSession, session_id)
+    if record is None or record.ended_at is not None or record.user_id != int(user_id):
+        return None
+    user = db.session.get(User, record.user_id)
+    if user is None or not user.active:
+        return None
+    if clock.now() - record.last_seen_at > TOUCH_EVERY:
+        record.last_seen_at = clock.now()
+        db.session.commit()
+    return user
+
+
+def end_session() -> None:
+    """Sign out this browser."""
+    session_id = current_session_id()
+    if session_id:
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == session_id, LoginSession.ended_at.is_(None))
+            .values(ended_at=clock.now())
+        )
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def end_all_sessions(user: User, keep: str | None = None) -> int:
+    """Sign `user` out everywhere (but `keep`); the caller commits. Returns how many ended."""
+    query = select(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
+    )
+    ended = 0
+    for record in db.session.execute(query).scalars():
+        if record.id != keep:
+            record.ended_at = clock.now()
+            ended += 1
+    return ended

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from .. import audit
+from ..content.settings import set_setting, site_settings
+from ..extensions import db, limiter
+from ..htmx import render
+from ..models import AuditEvent, Role, User
+from . import bp
+from .accounts import (
+    AccountError,
+    authenticate,
+    check_password,
+    create_reset_link_token,
+    create_user,
+    find_reset,
+    generate_password,
+    set_password,
+    use_reset,
+)
+from .forms import (
+    ChangePasswordForm,
+    EmptyForm,
+    LoginForm,
+    NewUserForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SettingsForm,
+    UserRoleForm,
+)
+from .permissions import require_role
+from .sessions import current_session_id, end_all_sessions, end_session, start_session
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths: `next=` must never send anyone to another site."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    return target
+
+
+def _login_key() -> str:
+    return "login:" + request.form.get("login", "").strip().lower()
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 303
+
+
+@bp.route("/login", methods=["GET", "POST"])
+# Only failed attempts count: per address, and per account whatever the address.
+@limiter.limit("30 per 15 minutes", methods=["POST"], deduct_when=_failed)
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_key, deduct_when=_failed)
+def login() -> Response:
+    form = LoginForm()
+    next_url = safe_next(request.values.get("next"), url_for("editor.dashboard"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    if form.validate_on_submit():
+        user = authenticate(form.login.data or "", form.password.data or "")
+        if user is not None:
+            start_session(user, remember=form.remember.data)
+            return redirect(next_url, code=303)
+        # The same words whether the account exists or not.
+        form.form_errors.append(_("The name or password is not right."))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/login.html", status=status, form=form, next_url=next_url)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    end_session()
+    flash(_("You are signed out."))
+    return redirect(url_for("public.index"), code=303)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> Response:
+    profile = ProfileForm(obj=current_user, prefix="profile")
+    password = ChangePasswordForm(prefix="password")
+    status = 200
+    if "profile-submit" in request.form and profile.validate_on_submit():
+        current_user.display_name = profile.display_name.data or ""
+        current_user.email = (profile.email.data or "").lower() or None
+        current_user.language = profile.language.data or None
+        db.session.commit()
+        flash(_("Your profile is saved."))
+        return redirect(url_for("auth.account"), code=303)
+    if "password-submit" in request.form and password.validate_on_submit():
+        if check_password(current_user, password.current_password.data or ""):
+            set_password(
+                current_user, password.password.data or "", keep_session=current_session_id()
+            )
+            db.session.commit()
+            flash(_("Your password is changed; other sessions were signed out."))
+            return redirect(url_for("auth.account"), code=303)
+        password.current_password.errors = [_("This is not your current password.")]
+    if request.method == "POST":
+        status = 422
+    return render("auth/account.html", status=status, profile=profile, password=password)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    end_all_sessions(current_user)
+    db.session.commit()
+    end_session()
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response:
+    if find_reset(token) is None:
+        return render("auth/reset.html", status=410, form=None)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            use_reset(token, form.password.data or "")
+        except AccountError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your new password is set. Please sign in."))
+            return redirect(url_for("auth.login"), code=303)
+    return render("auth/reset.html", status=422 if request.method == "POST" else 200, form=form)
+
+
+# -- administration -------------------------------------------------------------------
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def users() -> Response:
+    form = NewUserForm()
+    created: tuple[User, str] | None = None
+    if form.validate_on_submit():
+        password = generate_password()
+        try:
+            user = create_user(
+                form.username.data or "",
+                password,
+                Role(form.role.data),
+                email=form.email.data or None,
+                display_name=form.display_name.data or "",
+            )
+        except AccountError as error:
+            form.username.errors = [str(error)]
+        else:
+            audit.record(current_user, "user.create", user.username, role=user.role)
+            db.session.commit()
+            created = (user, password)
+            form = NewUserForm(formdata=None)
+    status = 422 if request.method == "POST" and created is None else 200
+    everyone = db.session.execute(select(User).order_by(User.username)).scalars().all()
+    return render(
+        "auth/users.html", status=status, form=form, users=everyone, created=created,
+        role_form=UserRoleForm, action_form=EmptyForm(),
+    )  # fmt: skip
+
+
+@bp.post("/admin/users/<int:user_id>")
+@require_role(Role.ADMIN)
+def update_user(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    form = UserRoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if user.id == current_user.id and (form.role.data != Role.ADMIN or not form.active.data):
+        flash(_("You cannot take away your own administrator rights."), "error")
+        return redirect(url_for("auth.users"), code=303)
+    if form.role.data != user.role:
+        audit.record(current_user, "user.role", user.username, old=user.role, new=form.role.data)
+        user.role = form.role.data
+    if bool(form.active.data) != user.active:
+        user.active = bool(form.active.data)
+        audit.record(
+            current_user, "user.activate" if user.active else "user.deactivate", user.username
+        )
+        if not user.active:
+            end_all_sessions(user)
+    db.session.commit()
+    flash(_("%(name)s is updated.", name=user.username))
+    return redirect(url_for("auth.users"), code=303)
+
+
+@bp.post("/admin/users/<int:user_id>/reset-link")
+@require_role(Role.ADMIN)
+def reset_link(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    token = create_reset_link_token(user, current_user)
+    audit.record(current_user, "user.reset_link", user.username)
+    db.session.commit()
+    link = url_for("auth.reset_password", token=token, _external=True)
+    return render("auth/reset_link.html", user=user, link=link)
+
+
+@bp.post("/admin/users/<int:user_id>/sign-out")
+@require_role(Role.ADMIN)
+def sign_out_user(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    ended = end_all_sessions(
+        user, keep=current_session_id() if user.id == current_user.id else None
+    )
+    audit.record(current_user, "user.sign_out", user.username, sessions=ended)
+    db.session.commit()
+    flash(_("%(name)s is signed out everywhere.", name=user.username))
+    return redirect(url_for("auth.users"), code=303)
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def settings() -> Response:
+    form = SettingsForm(data=site_settings())
+    if form.validate_on_submit():
+        for key in ("title", "description", "language", "timezone", "posts_per_page"):
+            set_setting(key, getattr(form, key).data)
+        audit.record(current_user, "settings.change", "site")
+        db.session.commit()
+        flash(_("The settings are saved."))
+        return redirect(url_for("auth.settings"), code=303)
+    return render("auth/settings.html", status=422 if request.method == "POST" else 200, form=form)
+
+
+@bp.get("/admin/audit")
+@require_role(Role.ADMIN)
+def audit_log() -> Response:
+    page = max(request.args.get("page", 1, type=int), 1)
+    events = db.paginate(
+        select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()),
+        page=page, per_page=50, error_out=False,
+    )  # fmt: skip
+    return render("auth/audit.html", events=events)

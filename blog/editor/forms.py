@@ -1,0 +1,81 @@
+"""The post form: plain HTML field names (title, slug, body, ...) with Flask-WTF's CSRF."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from ..content.publish import PostFields, split_names
+from ..models import PostStatus, SourceFormat
+
+STATUS_CHOICES = [
+    (PostStatus.DRAFT.value, _l("Draft")),
+    (PostStatus.PUBLISHED.value, _l("Published")),
+    (PostStatus.SCHEDULED.value, _l("Scheduled")),
+    (PostStatus.UNLISTED.value, _l("Unlisted (only by link)")),
+]
+FORMAT_CHOICES = [(SourceFormat.MARKDOWN.value, "Markdown"), (SourceFormat.HTML.value, "HTML")]
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class PostForm(FlaskForm):
+    title = StringField(_l("Title"))
+    slug = StringField(_l("Address"))
+    format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default=SourceFormat.MARKDOWN.value)
+    body = TextAreaField(_l("Body"))
+    excerpt = TextAreaField(_l("Excerpt"))
+    feature_text = TextAreaField(_l("Feature text"))
+    feature_image = StringField(_l("Feature image URL"))
+    categories = StringField(_l("Categories"))
+    tags = StringField(_l("Tags"))
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES, default=PostStatus.DRAFT.value)
+    published_at = DateTimeLocalField(
+        _l("Publish date and time"), format=LOCAL_FORMAT, validators=[Optional()]
+    )
+    version = HiddenField()
+
+    def to_fields(self, zone: tzinfo) -> PostFields:
+        """The form's values as PostFields; the publish time is read in the site's zone."""
+        local: datetime | None = self.published_at.data
+        return PostFields(
+            title=(self.title.data or "").strip(),
+            slug=(self.slug.data or "").strip(),
+            format=self.format.data or SourceFormat.MARKDOWN.value,
+            body=(self.body.data or "").replace("\r\n", "\n"),
+            excerpt=self.excerpt.data or "",
+            feature_text=self.feature_text.data or "",
+            feature_image=self.feature_image.data or "",
+            categories=split_names(self.categories.data or ""),
+            tags=split_names(self.tags.data or ""),
+            status=self.status.data or PostStatus.DRAFT.value,
+            published_at=local.replace(tzinfo=zone) if local else None,
+        )
+
+    def fill(self, fields: PostFields, version: int | None, zone: tzinfo) -> None:
+        """Load a post's fields into the form (for GET)."""
+        self.title.data = fields.title
+        self.slug.data = fields.slug
+        self.format.data = fields.format
+        self.body.data = fields.body
+        self.excerpt.data = fields.excerpt
+        self.feature_text.data = fields.feature_text
+        self.feature_image.data = fields.feature_image
+        self.categories.data = ", ".join(fields.categories)
+        self.tags.data = ", ".join(fields.tags)
+        self.status.data = fields.status
+        moment = fields.published_at
+        self.published_at.data = moment.astimezone(zone).replace(tzinfo=None) if moment else None
+        self.version.data = str(version) if version is not None else ""
+
+    def base_version(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Image"), validators=[FileRequired()])
+    next = HiddenField()

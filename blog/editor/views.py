@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from .. import clock
+from ..auth.permissions import can_edit, require_role
+from ..content.markup import render_body
+from ..content.media import UploadError, media_url, media_usage, prepare_upload, store_media
+from ..content.posts import post_path, unique_post_slug
+from ..content.publish import (
+    EditConflict,
+    NotAllowed,
+    empty_trash,
+    fields_of,
+    line_diff,
+    restore_post,
+    restore_revision,
+    revisions_of,
+    save_fields,
+    trash_post,
+    validate,
+)
+from ..content.settings import site_zone
+from ..content.working_copies import discard_working_copy, load_working_copy, store_working_copy
+from ..extensions import db, login_manager
+from ..htmx import is_fragment_request, render
+from ..models import Category, Media, Post, PostStatus, Revision, Role, Tag, User
+from . import bp
+from .forms import PostForm, UploadForm
+
+EDIT_TEMPLATE = "editor/edit.html"
+
+
+@bp.before_request
+def _signed_in_only() -> Response | None:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _editable_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or post.deleted_at is not None:
+        abort(404)
+    if not can_edit(current_user, post):
+        abort(403)
+    return post
+
+
+def _visible_posts_query() -> Any:
+    query = select(Post).where(Post.deleted_at.is_(None))
+    if not current_user.has_role(Role.EDITOR):
+        query = query.where(Post.author_id == current_user.id)
+    return query
+
+
+@bp.get("/")
+def dashboard() -> Response:
+    query = _visible_posts_query().options(selectinload(Post.author), selectinload(Post.categories))
+    filters = {
+        key: request.args.get(key, "").strip() for key in ("status", "author", "category", "q")
+    }
+    if filters["status"]:
+        query = query.where(Post.status == filters["status"])
+    if filters["author"].isdigit():
+        query = query.where(Post.author_id == int(filters["author"]))
+    if filters["category"]:
+        query = query.where(Post.categories.any(Category.slug == filters["category"]))
+    if filters["q"]:
+        query = query.where(Post.title.contains(filters["q"]))
+    page = db.paginate(
+        query.order_by(Post.updated_at.desc(), Post.id.desc()),
+        page=max(request.args.get("page", 1, type=int), 1), per_page=30, error_out=False,
+    )  # fmt: skip
+    authors = db.session.execute(select(User).order_by(User.username)).scalars().all()
+    categories = db.session.execute(select(Category).order_by(Category.name)).scalars().all()
+    return render(
+        "editor/dashboard.html", block="post_table", page=page, filters=filters,
+        authors=authors, categories=categories, statuses=list(PostStatus),
+    )  # fmt: skip
+
+
+def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: Any) -> Response:
+    key = str(post.id) if post else "new"
+    working = load_working_copy(current_user, key)
+    if working is not None and post is not None and working.saved_at <= post.updated_at:
+        working = None  # older than the post itself: nothing to offer
+    return render(
+        EDIT_TEMPLATE, status=status, form=form, post=post, post_key=key, working=working,
+        preview_html=render_body(form.body.data or "", form.format.data or "markdown"),
+        **context,
+    )  # fmt: skip
+
+
+def _save(form: PostForm, post: Post | None) -> Response:
+    fields = form.to_fields(site_zone())
+    errors = validate(fields, post, current_user)
+    if errors or not form.validate():
+        for name, message in errors.items():
+            getattr(form, name).errors = [*getattr(form, name).errors, message]
+        return _edit_page(form, post, status=422)
+    try:
+        saved = save_fields(post, fields, current_user, form.base_version())
+    except NotAllowed:
+        abort(403)
+    except EditConflict as conflict:
+        theirs = conflict.post
+        # The form now carries their version: saving again after merging by hand succeeds.
+        form.version.data = str(theirs.version)
+        theirs_fields = fields_of(theirs)
+        return _edit_page(
+            form, theirs, status=409, conflict=theirs_fields,
+            conflict_author=_last_editor(theirs), diff=line_diff(theirs_fields.body, fields.body),
+        )  # fmt: skip
+    discard_working_copy(current_user, str(post.id) if post else "new")
+    flash(_("Saved."))
+    return redirect(url_for("editor.edit_post", post_id=saved.id), code=303)
+
+
+def _last_editor(post: Post) -> User | None:
+    revisions = revisions_of(post)
+    return (
+        db.session.get(User, revisions[0].author_id)
+        if revisions and revisions[0].author_id
+        else None
+    )
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+def new_post() -> Response:
+    form = PostForm()
+    if request.method == "POST":
+        return _save(form, None)
+    if request.args.get("restore") and (working := load_working_copy(current_user, "new")):
+        form = PostForm(formdata=working.as_formdata())
+    return _edit_page(form, None)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id: int) -> Response:
+    post = _editable_post(post_id)
+    form = PostForm()
+    if request.method == "POST":
+        return _save(form, post)
+    if request.args.get("restore") and (working := load_working_copy(current_user, str(post.id))):
+        form = PostForm(formdata=working.as_formdata())
+    else:
+        form.fill(fields_of(post), post.version, site_zone())
+    return _edit_page(form, post)
+
+
+@bp.post("/posts/<post_key>/autosave")
+def autosave(post_key: str) -> Response:
+    if post_key != "new":
+        _editable_post(int(post_key) if post_key.isdigit() else 0)
+    working = store_working_copy(current_user, post_key, request.form)
+    return render(EDIT_TEMPLATE, block="save_status", working=working, autosaved=True)
+
+
+@bp.post("/posts/<post_key>/autosave/discard")
+def discard_autosave(post_key: str) -> Response:
+    discard_working_copy(current_user, post_key)
+    target = (
+        url_for("editor.new_post")
+        if post_key == "new"
+        else url_for("editor.edit_post", post_id=int(post_key))
+    )
+    return redirect(target, code=303)
+
+
+@bp.post("/preview")
+def preview() -> Response:
+    """Rendered by exactly the renderer and sanitiser that publishing uses."""
+    html = render_body(request.form.get("body", ""), request.form.get("format", "markdown"))
+    title = request.form.get("title", "")
+    return render("editor/preview.html", block="preview", preview_html=html, title=title)
+
+
+@bp.get("/slug-suggestion")
+def slug_suggestion() -> Response:
+    post_id = request.args.get("post_id", type=int)
+    source = request.args.get("slug") or request.args.get("title") or ""
+    slug = unique_post_slug(source, post_id) if source.strip() else ""
+    return render(EDIT_TEMPLATE, block="slug_hint", suggested_slug=slug, post_path=post_path)
+
+
+@bp.post("/posts/validate")
+def validate_fields() -> Response:
+    post_id = request.form.get("post_id", type=int)
+    post = _editable_post(post_id) if post_id else None
+    form = PostForm()
+    form.validate()
+    errors = validate(form.to_fields(site_zone()), post, current_user)
+    return render(EDIT_TEMPLATE, block="validation", validation_errors=errors,
+                  validated_fields=["title", "slug", "status", "published_at"])  # fmt: skip
+
+
+@bp.get("/posts/<int:post_id>/revisions")
+def revisions(post_id: int) -> Response:
+    post = _editable_post(post_id)
+    history = revisions_of(post)
+    by_id = {revision.id: revision for revision in history}
+    newer = by_id.get(request.args.get("b", type=int) or 0) or (history[0] if history else None)
+    older = by_id.get(request.args.get("a", type=int) or 0) or (
+        history[1] if len(history) > 1 else newer
+    )
+    diff = line_diff(older.source, newer.source) if older and newer else []
+    return render("editor/revisions.html", block="diff", post=post, history=history,
+                  older=older, newer=newer, diff=diff)  # fmt: skip
+
+
+@bp.post("/posts/<int:post_id>/revisions/<int:revision_id>/restore")
+def restore(post_id: int, revision_id: int) -> Response:
+    post = _editable_post(post_id)
+    revision = db.session.get(Revision, revision_id)
+    if revision is None or revision.post_id != post.id:
+        abort(404)
+    restore_revision(post, revision, current_user)
+    flash(_("Revision %(number)s is restored as a new revision.", number=revision.post_version))
+    return redirect(url_for("editor.edit_post", post_id=post.id), code=303)
+
+
+@bp.post("/posts/<int:post_id>/delete")
+def delete_post(post_id: int) -> Response:
+    post = _editable_post(post_id)
+    try:
+        trash_post(post, current_user)
+    except NotAllowed:
+        abort(403)
+    flash(_("“%(title)s” is in the trash.", title=post.title))
+    return redirect(url_for("editor.dashboard"), code=303)
+
+
+@bp.get("/trash")
+@require_role(Role.EDITOR)
+def trash() -> Response:
+    posts = db.session.execute(
+        select(Post).where(Post.deleted_at.is_not(None)).order_by(Post.deleted_at.desc())
+    ).scalars()
+    return render("editor/trash.html", posts=list(posts))
+
+
+@bp.post("/trash/<int:post_id>/restore")
+@require_role(Role.EDITOR)
+def restore_from_trash(post_id: int) -> Response:
+    post = db.get_or_404(Post, post_id)
+    restore_post(post, current_user)
+    flash(_("“%(title)s” is restored.", title=post.title))
+    return redirect(url_for("editor.trash"), code=303)
+
+
+@bp.post("/trash/empty")
+@require_role(Role.ADMIN)
+def empty() -> Response:
+    count = empty_trash(current_user)
+    flash(_("%(count)s posts were deleted for good.", count=count))
+    return redirect(url_for("editor.trash"), code=303)
+
+
+@bp.route("/media", methods=["GET", "POST"])
+def media() -> Response:
+    form = UploadForm()
+    uploaded: Media | None = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                limit = current_app.config["MAX_UPLOAD_BYTES"]
+                data, content_type = prepare_upload(form.file.data.read(), limit)
+            except UploadError as error:
+                form.file.errors = [str(error)]
+            else:
+                uploaded = store_media(data, form.file.data.filename or "image", content_type,
+                                       current_user.id)  # fmt: skip
+                db.session.commit()
+                if not is_fragment_request():
+                    flash(_("Uploaded: %(url)s", url=media_url(uploaded)))
+                    return redirect(_local(form.next.data) or url_for("editor.media"), code=303)
+        if uploaded is None:
+            status = 422
+    items = db.session.execute(select(Media).order_by(Media.created_at.desc()).limit(200)).scalars()
+    listing = [(item, media_url(item), media_usage(item)) for item in items]
+    return render("editor/media.html", block="upload_result", status=status, form=form,
+                  uploaded=uploaded, uploaded_url=media_url(uploaded) if uploaded else "",
+                  listing=listing)  # fmt: skip
+
+
+def _local(target: str | None) -> str | None:
+    return target if target and target.startswith("/") and not target.startswith("//") else None
+
+
+@bp.route("/taxonomy", methods=["GET", "POST"])
+@require_role(Role.EDITOR)
+def taxonomy() -> Response:
+    if request.method == "POST":
+        model = {"category": Category, "tag": Tag}.get(request.form.get("kind", ""))
+        item = db.session.get(model, request.form.get("id", type=int)) if model else None
+        if item is None:
+            abort(404)
+        if request.form.get("action") == "delete":
+            db.session.delete(item)
+        elif name := request.form.get("name", "").strip():
+            item.name = name
+        db.session.commit()
+        return redirect(url_for("editor.taxonomy"), code=303)
+    categories = db.session.execute(select(Category).order_by(Category.name)).scalars().all()
+    tags = db.session.execute(select(Tag).order_by(Tag.name)).scalars().all()
+    return render("editor/taxonomy.html", categories=categories, tags=tags, now=clock.now())

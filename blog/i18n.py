@@ -1,0 +1,17 @@
+"""Interface language: the user's own choice, else the site's setting."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from .content.settings import site_settings
+
+LANGUAGES = {"ko": "한국어", "en": "English"}
+
+
+def select_locale() -> str:
+    language = getattr(current_user, "language", None) if current_user else None
+    if language in LANGUAGES:
+        return language
+    site_language = site_settings()["language"]
+    return site_language if site_language in LANGUAGES else "en"

@@ -1,0 +1,99 @@
+// The editor's few behaviours htmx attributes cannot express: keeping the working copy when
+// the page is left, dropping images on the body, and inserting uploaded images.
+(function () {
+  "use strict";
+
+  // Autosave on leaving the page: sendBeacon survives the navigation.
+  function keepWorkingCopy() {
+    var form = document.getElementById("post-form");
+    var autosave = document.getElementById("autosave");
+    if (!form || !autosave || !form.dataset.dirty) return;
+    var data = new FormData(form);
+    navigator.sendBeacon(autosave.dataset.beacon, data);
+    delete form.dataset.dirty;
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("#post-form");
+    if (form) form.dataset.dirty = "1";
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "post-form") delete event.target.dataset.dirty;
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") keepWorkingCopy();
+  });
+  window.addEventListener("pagehide", keepWorkingCopy);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "autosave" && event.detail.successful) {
+      var form = document.getElementById("post-form");
+      if (form) delete form.dataset.dirty;
+    }
+  });
+
+  function insertAtCursor(textarea, text) {
+    var start = textarea.selectionStart, end = textarea.selectionEnd;
+    textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
+    textarea.selectionStart = textarea.selectionEnd = start + text.length;
+    textarea.focus();
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function imageSnippet(url, alt) {
+    var format = document.getElementById("format");
+    if (format && format.value === "html") return '<img src="' + url + '" alt="' + alt + '">';
+    return "![" + alt + "](" + url + ")";
+  }
+
+  var insertAfterUpload = false;
+
+  function useUploaded(container, action) {
+    var body = document.getElementById("body");
+    var url = container.dataset.url, alt = container.dataset.alt || "";
+    if (action === "feature") {
+      var feature = document.getElementById("feature_image");
+      if (feature) {
+        feature.value = url;
+        feature.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    } else if (body) {
+      insertAtCursor(body, "\n" + imageSnippet(url, alt) + "\n");
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-insert-image], [data-feature-image]");
+    if (!button) return;
+    var container = button.closest(".uploaded");
+    useUploaded(container, button.hasAttribute("data-feature-image") ? "feature" : "insert");
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!insertAfterUpload || event.detail.target.id !== "upload-result") return;
+    insertAfterUpload = false;
+    var uploaded = document.querySelector("#upload-result .uploaded");
+    if (uploaded) useUploaded(uploaded, "insert");
+  });
+
+  // Drag and drop onto the body: hand the file to the upload form, insert when it is back.
+  document.addEventListener("dragover", function (event) {
+    if (event.target.id === "body") {
+      event.preventDefault();
+      event.target.classList.add("drop-target");
+    }
+  });
+  document.addEventListener("dragleave", function (event) {
+    if (event.target.id === "body") event.target.classList.remove("drop-target");
+  });
+  document.addEventListener("drop", function (event) {
+    if (event.target.id !== "body" || !event.dataTransfer.files.length) return;
+    event.preventDefault();
+    event.target.classList.remove("drop-target");
+    var form = document.getElementById("upload-form");
+    var input = form && form.querySelector("input[type=file]");
+    if (!input) return;
+    input.files = event.dataTransfer.files;
+    insertAfterUpload = true;
+    form.requestSubmit();
+  });
+})();
