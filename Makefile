@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean translations
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -28,6 +28,12 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check blog tests benchmarks
 	$(BIN)/ruff format --check blog tests benchmarks
+
+# Extract user-facing strings, merge them into the Korean catalogue, compile it.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o blog/translations/messages.pot .
+	$(BIN)/pybabel update -i blog/translations/messages.pot -d blog/translations -l ko --no-fuzzy-matching --width 100
+	$(BIN)/pybabel compile -d blog/translations -l ko
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache

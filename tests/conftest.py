@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "BLOG_LANGUAGE": "en",
             "BLOG_TIMEZONE": "Asia/Seoul",
             "POSTS_PER_PAGE": 3,
+            "RATELIMIT_ENABLED": True,
         },
         instance_path=str(tmp_path / "instance"),
     )
@@ -64,6 +66,51 @@ def admin(app: Flask) -> int:
         return user.id
 
 
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def token_from(html: str) -> str:
+    """The CSRF token a page carries (one per session, valid for every form)."""
+    match = _TOKEN.search(html)
+    assert match, "page has no CSRF token"
+    return match[1]
+
+
+def post_form(
+    client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
+    """POST like a browser does: with the session's CSRF token."""
+    payload = {"csrf_token": client.csrf_token, **(data or {})}  # type: ignore[attr-defined]
+    return client.post(url, data=payload, **kwargs)
+
+
+Login = Callable[..., int]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def login(app: Flask, client: FlaskClient) -> Login:
+    """Create a user with `role` and sign `browser` (default: the client) in; returns the id."""
+
+    def sign_in(
+        role: str = "admin", username: str | None = None, browser: FlaskClient | None = None
+    ) -> int:
+        browser = browser or client
+        with app.app_context():
+            user = create_user(username or role, PASSWORD, Role(role))
+            db.session.commit()
+            user_id = user.id
+        token = token_from(browser.get("/login").text)
+        response = browser.post(
+            "/login", data={"login": username or role, "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 303, response.text
+        browser.csrf_token = token_from(browser.get("/account").text)  # type: ignore[attr-defined]
+        return user_id
+
+    return sign_in
+
+
 MakePost = Callable[..., str]
 
 
@@ -83,6 +130,7 @@ def make_post(app: Flask) -> MakePost:
         **fields: Any,
     ) -> str:
         number = next(counter)
+        author_id = fields.pop("author_id", None)
         with app.app_context():
             post = Post(
                 title=title or f"Post {number}",
@@ -93,6 +141,7 @@ def make_post(app: Flask) -> MakePost:
                 published_at=published_at or datetime(2024, 1, number % 28 + 1, tzinfo=UTC),
                 **fields,
             )
+            post.author_id = author_id
             db.session.add(post)
             set_categories(post, list(categories))
             set_tags(post, list(tags))

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,7 +32,7 @@ def generate_password() -> str:
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(_("Passwords need at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
 
 
 def create_user(
@@ -43,9 +44,9 @@ def create_user(
 ) -> User:
     username = username.strip()
     if not username:
-        raise AccountError("A user name is needed.")
+        raise AccountError(_("A user name is needed."))
     if find_user(username) is not None or (email and find_user(email) is not None):
-        raise AccountError(f"The name or e-mail {username!r} is already taken.")
+        raise AccountError(_("The name or e-mail “%(name)s” is already taken.", name=username))
     user = User(
         username=username,
         email=(email or "").strip().lower() or None,
@@ -133,7 +134,7 @@ def use_reset(token: str, password: str) -> User:
     """Set a new password through a reset link, which then stops working."""
     reset = find_reset(token)
     if reset is None:
-        raise AccountError("This link has expired or was already used.")
+        raise AccountError(_("This link has expired or was already used."))
     set_password(reset.user, password)
     reset.used_at = clock.now()
     return reset.user

@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from ..i18n import LANGUAGES
@@ -22,12 +23,12 @@ from ..models import Role
 from .accounts import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [
-    (Role.CONTRIBUTOR.value, _l("Contributor")),
-    (Role.AUTHOR.value, _l("Author")),
-    (Role.EDITOR.value, _l("Editor")),
-    (Role.ADMIN.value, _l("Administrator")),
+    SelectChoice(Role.CONTRIBUTOR.value, _l("Contributor")),
+    SelectChoice(Role.AUTHOR.value, _l("Author")),
+    SelectChoice(Role.EDITOR.value, _l("Editor")),
+    SelectChoice(Role.ADMIN.value, _l("Administrator")),
 ]
-LANGUAGE_CHOICES = list(LANGUAGES.items())
+LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES.items()]
 
 
 class LoginForm(FlaskForm):
@@ -59,7 +60,7 @@ class ProfileForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     language = SelectField(
         _l("Interface language"),
-        choices=[("", _l("As the site"))] + LANGUAGE_CHOICES,
+        choices=[SelectChoice("", _l("As the site")), *LANGUAGE_CHOICES],
         validators=[Optional()],
     )
 
@@ -87,7 +88,7 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(zone, zone) for zone in sorted(available_timezones())]
+        self.timezone.choices = [SelectChoice(zone, zone) for zone in sorted(available_timezones())]
 
 
 class EmptyForm(FlaskForm):

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -101,10 +102,10 @@ def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, str]:
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     if len(data) > max_bytes:
-        raise UploadError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+        raise UploadError(_("The file is larger than %(mb)s MB.", mb=max_bytes // (1024 * 1024)))
     content_type = sniff_image_type(data)
     if content_type not in _PILLOW_FORMATS:
-        raise UploadError("Only JPEG, PNG, WebP and GIF images can be uploaded.")
+        raise UploadError(_("Only JPEG, PNG, WebP and GIF images can be uploaded."))
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as probe:
@@ -133,7 +134,7 @@ def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, str]:
         ValueError,
         Image.DecompressionBombError,
     ) as error:
-        raise UploadError(f"The image could not be read ({error}).") from None
+        raise UploadError(_("The image could not be read (%(error)s).", error=error)) from None
 
 
 def media_usage(media: Media) -> list[Post]:

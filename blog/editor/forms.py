@@ -8,18 +8,24 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ..content.publish import PostFields, split_names
 from ..models import PostStatus, SourceFormat
 
 STATUS_CHOICES = [
-    (PostStatus.DRAFT.value, _l("Draft")),
-    (PostStatus.PUBLISHED.value, _l("Published")),
-    (PostStatus.SCHEDULED.value, _l("Scheduled")),
-    (PostStatus.UNLISTED.value, _l("Unlisted (only by link)")),
+    SelectChoice(PostStatus.DRAFT.value, _l("Draft")),
+    SelectChoice(PostStatus.PUBLISHED.value, _l("Published")),
+    SelectChoice(PostStatus.SCHEDULED.value, _l("Scheduled")),
+    SelectChoice(PostStatus.UNLISTED.value, _l("Unlisted (only by link)")),
 ]
-FORMAT_CHOICES = [(SourceFormat.MARKDOWN.value, "Markdown"), (SourceFormat.HTML.value, "HTML")]
+# Status names as lists show them (templates translate post.status|capitalize).
+STATUS_NAMES = (_l("Draft"), _l("Published"), _l("Scheduled"), _l("Unlisted"))
+FORMAT_CHOICES = [
+    SelectChoice(SourceFormat.MARKDOWN.value, "Markdown"),
+    SelectChoice(SourceFormat.HTML.value, "HTML"),
+]
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
