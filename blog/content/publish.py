@@ -147,21 +147,23 @@ def save_fields(
     old_path = None if is_new else post_path(post.slug)
     was_public = not is_new and post.is_public(clock.now())
 
-    post.title = fields.title.strip()
-    post.slug = slugify(fields.slug or fields.title)
-    post.source_format = fields.format
-    post.source = fields.body
-    post.excerpt = plain_text(fields.excerpt)
-    post.feature_text = plain_text(fields.feature_text)
-    post.feature_image = fields.feature_image.strip()
-    post.status = fields.status
-    post.published_at = fields.published_at
-    if post.status in (PostStatus.PUBLISHED, PostStatus.UNLISTED) and post.published_at is None:
-        post.published_at = clock.now()
-    if is_new:
-        db.session.add(post)
-    set_categories(post, fields.categories)
-    set_tags(post, fields.tags)
+    # One UPDATE per save, so each save bumps the version exactly once.
+    with db.session.no_autoflush:
+        post.title = fields.title.strip()
+        post.slug = slugify(fields.slug or fields.title)
+        post.source_format = fields.format
+        post.source = fields.body
+        post.excerpt = plain_text(fields.excerpt)
+        post.feature_text = plain_text(fields.feature_text)
+        post.feature_image = fields.feature_image.strip()
+        post.status = fields.status
+        post.published_at = fields.published_at
+        if post.status in (PostStatus.PUBLISHED, PostStatus.UNLISTED) and post.published_at is None:
+            post.published_at = clock.now()
+        if is_new:
+            db.session.add(post)
+        set_categories(post, fields.categories)
+        set_tags(post, fields.tags)
     try:
         snapshot = fields_of(post).to_json()
         save_post(

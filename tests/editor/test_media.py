@@ -1,0 +1,120 @@
+"""Image uploads: checked by their bytes, limited in size, stripped of metadata, served cached."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Media
+from tests.conftest import Login, post_form
+from tests.editor.test_editing import new_post
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {1: "N", 2: (37.0, 33.0, 0.0)}  # GPS info
+    output = io.BytesIO()
+    image.save(output, "JPEG", exif=exif)
+    return output.getvalue()
+
+
+def upload(client: FlaskClient, data: bytes, name: str, **headers: str) -> object:
+    return post_form(
+        client,
+        "/admin/media",
+        {"file": (io.BytesIO(data), name), "next": "/admin/posts/new"},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+
+
+def test_upload_strips_metadata_and_serves_with_long_cache(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    original = jpeg_with_gps()
+    assert b"SecretCam" in original
+    response = upload(client, original, "photo.jpg")
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/posts/new"  # type: ignore[attr-defined]
+    with app.app_context():
+        media = db.session.execute(select(Media)).scalar_one()
+        assert media.content_type == "image/jpeg" and media.filename == "photo.jpg"
+        assert b"SecretCam" not in media.data and not Image.open(io.BytesIO(media.data)).getexif()
+        url = f"/media/{media.sha256}/photo.jpg"
+    served = app.test_client().get(url)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_htmx_upload_returns_the_insert_buttons(client: FlaskClient, login: Login) -> None:
+    login("author")
+    png = io.BytesIO()
+    Image.new("RGBA", (10, 10)).save(png, "PNG")
+    response = upload(client, png.getvalue(), "그림.png", **{"HX-Request": "true"})
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    text = response.text  # type: ignore[attr-defined]
+    assert "<html" not in text and 'id="upload-result"' in text
+    assert re.search(r'data-url="/media/[0-9a-f]{64}/%EA%B7%B8%EB%A6%BC.png"', text)
+    assert "data-insert-image" in text and "data-feature-image" in text
+
+
+def test_file_pretending_to_be_an_image_is_refused(client: FlaskClient, login: Login) -> None:
+    login("author")
+    response = upload(client, b"#!/bin/sh\necho hi\n", "innocent.jpg")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert "Only JPEG, PNG, WebP and GIF images can be uploaded." in response.text  # type: ignore[attr-defined]
+
+
+def test_svg_upload_is_refused(client: FlaskClient, login: Login) -> None:
+    login("author")
+    response = upload(
+        client, b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "x.svg"
+    )
+    assert response.status_code == 422  # type: ignore[attr-defined]
+
+
+def test_broken_image_is_refused(client: FlaskClient, login: Login) -> None:
+    login("author")
+    response = upload(client, b"\xff\xd8\xff\xe0" + b"\x00" * 50 + b"broken", "broken.jpg")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert "could not be read" in response.text  # type: ignore[attr-defined]
+
+
+def test_too_large_upload_is_refused(app: Flask, client: FlaskClient, login: Login) -> None:
+    login("author")
+    app.config["MAX_UPLOAD_BYTES"] = 1000
+    response = upload(client, jpeg_with_gps() + b"\x00" * 2000, "big.jpg")
+    assert response.status_code == 422 and "larger than" in response.text  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = 500
+    assert upload(client, b"x" * 5000, "huge.jpg").status_code == 413  # type: ignore[attr-defined]
+
+
+def test_media_page_lists_where_files_are_used(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("editor")
+    upload(client, jpeg_with_gps(), "photo.jpg")
+    with app.app_context():
+        sha = db.session.execute(select(Media.sha256)).scalar_one()
+    new_post(client, title="Uses the photo", body=f"![p](/media/{sha}/photo.jpg)")
+    page = client.get("/admin/media")
+    assert "Uses the photo" in page.text
+
+
+def test_uploads_need_a_login(client: FlaskClient) -> None:
+    assert client.post("/admin/media", data={}).status_code in (302, 400)
+    assert client.get("/admin/media").status_code == 302
+
+
+def test_new_post_page_offers_upload_without_javascript(client: FlaskClient, login: Login) -> None:
+    login("author")
+    html = client.get("/admin/posts/new").text
+    assert 'enctype="multipart/form-data"' in html and 'type="file"' in html
