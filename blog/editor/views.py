@@ -89,7 +89,7 @@ def dashboard() -> Response:
 
 def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: Any) -> Response:
     key = str(post.id) if post else "new"
-    working = load_working_copy(current_user, key)
+    working = load_working_copy(current_user, key) if request.method == "GET" else None
     if working is not None and post is not None and working.saved_at <= post.updated_at:
         working = None  # older than the post itself: nothing to offer
     return render(
@@ -161,6 +161,8 @@ def autosave(post_key: str) -> Response:
     if post_key != "new":
         _editable_post(int(post_key) if post_key.isdigit() else 0)
     working = store_working_copy(current_user, post_key, request.form)
+    if not is_fragment_request():
+        return Response(status=204)  # sendBeacon on leaving the page reads no answer
     return render(EDIT_TEMPLATE, block="save_status", working=working, autosaved=True)
 
 

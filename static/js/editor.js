@@ -18,7 +18,14 @@
     if (form) form.dataset.dirty = "1";
   });
   document.addEventListener("submit", function (event) {
-    if (event.target.id === "post-form") delete event.target.dataset.dirty;
+    if (event.target.id !== "post-form") return;
+    delete event.target.dataset.dirty;
+    event.target.dataset.submitting = "1";
+  });
+  // Once the form is being saved for real, a working copy would only be stale.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = document.getElementById("post-form");
+    if (event.detail.elt.id === "autosave" && form && form.dataset.submitting) event.preventDefault();
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") keepWorkingCopy();
