@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -15,6 +16,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA synchronous=NORMAL",
 )
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_engine(engine: Engine) -> None:
@@ -34,4 +38,17 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(_begin_statement())
+
+
+def _begin_statement() -> str:
+    """BEGIN IMMEDIATE for anything that may write, plain BEGIN for page reads.
+
+    A deferred transaction that reads first and writes later cannot wait for the write
+    lock: SQLite answers "database is locked" at once. Taking the lock up front makes
+    concurrent saves queue (up to busy_timeout) instead, while GET requests keep reading
+    in parallel under WAL.
+    """
+    if has_request_context() and request.method in READ_ONLY_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"

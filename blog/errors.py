@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from . import clock
 from .content.posts import post_path, reachable_post
 from .content.redirects import find_redirect
+from .extensions import db
 from .htmx import render
 
 
@@ -27,6 +28,8 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _server_error(error: Exception) -> Response:
+    # The failed request's transaction may be unusable; the error page needs a clean one.
+    db.session.rollback()
     return render("errors/error.html", status=500, code=500)
 
 

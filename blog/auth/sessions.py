@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from .. import clock
 from ..extensions import db
@@ -59,7 +60,12 @@ def load_user_for_session(user_id: str) -> User | None:
         return None
     if clock.now() - record.last_seen_at > TOUCH_EVERY:
         record.last_seen_at = clock.now()
-        db.session.commit()
+        try:
+            db.session.commit()
+        except OperationalError:
+            # A page read must not fail because a writer holds the lock; try next time.
+            db.session.rollback()
+            return db.session.get(User, int(user_id))
     return user
 
 
