@@ -42,6 +42,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true"},
+        "TRUST_PROXY_HEADERS": env.get("TRUST_PROXY_HEADERS", "").lower() in {"1", "true"},
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         # A CSRF token lives as long as the session: a long writing session must not lose it.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline script anywhere: htmx and our code load from /static. Inline style attributes
 # (authors' colours) are allowed; style elements are not.
@@ -43,5 +45,17 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = bool(app.config["SESSION_COOKIE_SECURE"])
+        return configured or (has_request_context() and request.is_secure)
+
+
 def register(app: Flask) -> None:
     app.after_request(_add_headers)
+    app.session_interface = SessionCookies()
+    if app.config.get("TRUST_PROXY_HEADERS"):
+        # Behind nginx/Caddy: believe one proxy's X-Forwarded-For/-Proto/-Host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

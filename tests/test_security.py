@@ -34,3 +34,16 @@ def test_htmx_cannot_evaluate_strings(client: FlaskClient) -> None:
     assert config["allowEval"] is False and config["allowScriptTags"] is False
     assert config["selfRequestsOnly"] is True
     assert "<script>" not in html  # no inline script anywhere
+
+
+def test_session_cookie_is_secure_over_https(client: FlaskClient) -> None:
+    plain = client.get("/login").headers["Set-Cookie"]
+    assert "Secure" not in plain
+    secure = client.get("/login", base_url="https://blog.example").headers["Set-Cookie"]
+    assert "Secure" in secure and "HttpOnly" in secure
+
+
+def test_admin_pages_are_never_cached(client: FlaskClient) -> None:
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/admin/").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")

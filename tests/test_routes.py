@@ -1,0 +1,85 @@
+"""Walk the URL map: every state-changing route refuses a request without a CSRF token, and
+every route refuses roles below its minimum (403) and anonymous visitors (login)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import Login, post_form, token_from
+
+ROLES = ["contributor", "author", "editor", "admin"]
+# endpoint -> the least role that may use it (None: public; "user": any signed-in user)
+MINIMUM_ROLE: dict[str, str | None] = {
+    "public.index": None, "public.category": None, "public.tag": None, "public.article": None,
+    "public.media": None, "static": None, "auth.login": None, "auth.reset_password": None,
+    "auth.logout": None, "auth.account": "user", "auth.sign_out_everywhere": "user",
+    "editor.dashboard": "user", "editor.new_post": "user", "editor.edit_post": "user",
+    "editor.delete_post": "user", "editor.revisions": "user", "editor.restore": "user",
+    "editor.autosave": "user", "editor.discard_autosave": "user", "editor.validate_fields": "user",
+    "editor.preview": "user", "editor.slug_suggestion": "user", "editor.media": "user",
+    "editor.taxonomy": "editor", "editor.trash": "editor", "editor.restore_from_trash": "editor",
+    "editor.empty": "admin", "auth.users": "admin", "auth.update_user": "admin",
+    "auth.reset_link": "admin", "auth.sign_out_user": "admin", "auth.settings": "admin",
+    "auth.audit_log": "admin",
+}  # fmt: skip
+ARGUMENTS = {"post_id": 1, "revision_id": 1, "post_key": "new", "user_id": 1, "slug": "x",
+             "sha256": "0" * 64, "filename": "x.png", "token": "x"}  # fmt: skip
+
+
+def routes(app: Flask, method: str) -> list[tuple[str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if method in (rule.methods or set()):
+            url = rule.build({k: v for k, v in ARGUMENTS.items() if k in rule.arguments})[1]  # type: ignore[index]
+            found.append((rule.endpoint, url))
+    return sorted(found)
+
+
+def test_every_endpoint_has_a_declared_minimum_role(app: Flask) -> None:
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} == set(MINIMUM_ROLE)
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("admin")
+    for endpoint, url in routes(app, "POST"):
+        response = client.post(url, data={"title": "x"})
+        assert response.status_code == 400, endpoint
+        htmx = client.post(url, data={"title": "x"}, headers={"HX-Request": "true"})
+        assert htmx.status_code == 400, endpoint
+
+
+def test_anonymous_visitors_are_sent_to_the_login(app: Flask, client: FlaskClient) -> None:
+    client.csrf_token = token_from(client.get("/login").text)  # type: ignore[attr-defined]
+    for method in ("GET", "POST"):
+        for endpoint, url in routes(app, method):
+            if MINIMUM_ROLE[endpoint] is None:
+                continue
+            response = client.get(url) if method == "GET" else post_form(client, url)
+            assert response.status_code == 302, (method, endpoint)
+            assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_is_refused_below_the_minimum(
+    app: Flask, login: Login, role: str, make_post: Any
+) -> None:
+    make_post(title="Someone's", slug="x")
+    browser = app.test_client()
+    login(role, browser=browser)
+    for method in ("GET", "POST"):
+        for endpoint, url in routes(app, method):
+            minimum = MINIMUM_ROLE[endpoint]
+            if minimum in (None, "user"):
+                continue
+            response = browser.get(url) if method == "GET" else post_form(browser, url)
+            allowed = ROLES.index(role) >= ROLES.index(minimum)
+            if allowed:
+                assert response.status_code != 403, (role, method, endpoint)
+            else:
+                assert response.status_code == 403, (role, method, endpoint)
