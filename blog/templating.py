@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from . import clock
+from .auth.permissions import can_edit
 from .content.posts import post_path
 from .content.settings import site_settings, site_zone
 from .models import Role
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["now"] = clock.now
+    app.jinja_env.globals["can_edit"] = can_edit
 
     @app.context_processor
     def _site() -> dict[str, Any]:

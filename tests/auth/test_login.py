@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -154,3 +157,17 @@ def test_post_without_csrf_token_is_refused(client: FlaskClient, login: Login) -
         headers={"HX-Request": "true", "X-CSRFToken": client.csrf_token},  # type: ignore[attr-defined]
     )
     assert ok.status_code == 200
+
+
+def test_csrf_token_does_not_expire_during_a_long_writing_session(
+    client: FlaskClient, login: Login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itsdangerous.timed
+
+    login("author")
+    later = time.time() + 3 * 24 * 3600  # three days of writing
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    response = post_form(
+        client, "/admin/preview", {"body": "still here"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "still here" in response.text

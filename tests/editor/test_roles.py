@@ -95,3 +95,13 @@ def test_pages_need_their_role(app: Flask, login: Login, path: str, minimum: str
 def test_emptying_the_trash_is_for_admins(app: Flask, client: FlaskClient, login: Login) -> None:
     login("editor")
     assert post_form(client, "/admin/trash/empty").status_code == 403
+
+
+def test_contributors_see_their_published_posts_without_an_edit_link(
+    app: Flask, client: FlaskClient, login: Login, make_post: Any
+) -> None:
+    contributor_id = login("contributor")
+    make_post(title="Went out", author_id=contributor_id, status="published")
+    make_post(title="Still mine", author_id=contributor_id, status="draft")
+    html = client.get("/admin/").text
+    assert "Went out <small" in html and ">Still mine</a>" in html
