@@ -41,7 +41,11 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     login_manager.user_loader(load_user_for_session)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(
+            db.engine,
+            busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            max_page_count=app.config.get("SQLITE_MAX_PAGE_COUNT"),
+        )
 
     from . import errors, security, templating
     from .auth import bp as auth_bp

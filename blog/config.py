@@ -44,6 +44,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true"},
         "TRUST_PROXY_HEADERS": env.get("TRUST_PROXY_HEADERS", "").lower() in {"1", "true"},
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # How long a save waits for another save to finish before giving up with a message.
+        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS", "10000")),
         "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         # A CSRF token lives as long as the session: a long writing session must not lose it.
         "WTF_CSRF_TIME_LIMIT": None,

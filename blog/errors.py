@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request
+from flask import Flask, current_app, g, redirect, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Response
 
 from . import clock
 from .content.posts import post_path, reachable_post
 from .content.redirects import find_redirect
-from .extensions import db
-from .htmx import render
+from .database import is_storage_full
+from .extensions import db, login_manager
+from .htmx import is_fragment_request, render
 
 
 def _not_found(error: NotFound) -> Response:
@@ -37,7 +39,25 @@ def _csrf_error(error: CSRFError) -> Response:
     return render("errors/error.html", status=400, code=400, reason=error.description)
 
 
+def _database_error(error: OperationalError) -> Response:
+    """The database could not take a write (busy past the timeout, or full).
+
+    Nothing was saved. A form submission comes back as a form holding everything the
+    user sent, ready to submit again; the page itself needs no database.
+    """
+    db.session.rollback()
+    current_app.logger.warning("database refused a request: %s", error)
+    # Templates receive current_user; loading it would hit the same refusing database.
+    g.setdefault("_login_user", login_manager.anonymous_user())
+    if request.method == "POST" and request.form and not is_fragment_request():
+        return render(
+            "errors/database.html", status=503, full=is_storage_full(error), fields=request.form
+        )
+    return render("errors/error.html", status=503, code=503)
+
+
 def register(app: Flask) -> None:
+    app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(HTTPException, _http_error)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import Setting
@@ -25,8 +26,13 @@ def site_settings() -> dict[str, Any]:
     """All settings for this app context (read once per request)."""
     if "site_settings" not in g:
         values = {name: current_app.config[key] for name, key in DEFAULTS.items()}
-        for row in db.session.execute(select(Setting)).scalars():
-            values[row.key] = row.value
+        try:
+            rows = db.session.execute(select(Setting)).scalars().all()
+        except OperationalError:
+            # Error pages must render even when the database cannot be read.
+            db.session.rollback()
+            return values
+        values.update({row.key: row.value for row in rows})
         g.site_settings = values
     return g.site_settings
 

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -160,7 +161,11 @@ def edit_post(post_id: int) -> Response:
 def autosave(post_key: str) -> Response:
     if post_key != "new":
         _editable_post(int(post_key) if post_key.isdigit() else 0)
-    working = store_working_copy(current_user, post_key, request.form)
+    try:
+        working = store_working_copy(current_user, post_key, request.form)
+    except OperationalError:
+        db.session.rollback()
+        return Response(_("Could not keep a copy just now; your text is still here."), status=503)
     if not is_fragment_request():
         return Response(status=204)  # sendBeacon on leaving the page reads no answer
     return render(EDIT_TEMPLATE, block="save_status", working=working, autosaved=True)
