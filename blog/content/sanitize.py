@@ -8,6 +8,7 @@ here against a list of properties and a strict value grammar.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import nh3
 
@@ -142,22 +143,67 @@ def sanitize_style(style: str) -> str:
     return "; ".join(kept)
 
 
+# Ids the page itself relies on (skip link, htmx's out-of-band targets): an author's
+# element must not shadow them.
+_RESERVED_IDS = re.compile(r"^(?:main|error-.*|htmx.*)$", re.I)
+
+
+# A URL is safe if its scheme is allowed or it has none (relative). Read the scheme as
+# browsers do: leading/trailing controls and spaces stripped, tabs and newlines removed.
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.I)
+_C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
+URL_ATTRIBUTES = {"href", "src", "cite", "srcset"}
+
+
+def _safe_url(url: str) -> bool:
+    scheme = _SCHEME.match(re.sub(r"[\t\n\r]", "", url.strip(_C0_AND_SPACE)))
+    return scheme is None or scheme[1].lower() in URL_SCHEMES
+
+
+def _safe_url_attribute(attribute: str, value: str) -> str | None:
+    """Checked again here: ammonia leaves cite and srcset unchecked."""
+    if attribute == "srcset":
+        urls = [candidate.strip().split(" ", 1)[0] for candidate in value.split(",")]
+    else:
+        urls = [value]
+    return value if all(_safe_url(url) for url in urls) else None
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "style":
         return sanitize_style(value) or None
+    if attribute == "id" and _RESERVED_IDS.match(value.strip()):
+        return None
+    if attribute in URL_ATTRIBUTES:
+        return _safe_url_attribute(attribute, value)
     return value
 
 
-def sanitize_html(html: str) -> str:
-    """Return `html` with everything outside the allowlist removed."""
+def _clean(html: str, attribute_filter: Callable[[str, str, str], str | None]) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         clean_content_tags=DROPPED_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=_filter_attribute,
+        attribute_filter=attribute_filter,
         generic_attribute_prefixes=ALLOWED_ATTRIBUTE_PREFIXES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+def sanitize_html(html: str) -> str:
+    """Return `html` with everything outside the allowlist removed."""
+    dropped = False
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        nonlocal dropped
+        kept = _filter_attribute(tag, attribute, value)
+        dropped = dropped or kept is None
+        return kept
+
+    cleaned = _clean(html, attribute_filter)
+    # ammonia puts rel="noopener" where a filtered-out attribute stood; a second pass
+    # settles the order, so sanitising stored HTML again never changes it.
+    return _clean(cleaned, _filter_attribute) if dropped else cleaned
