@@ -3,16 +3,15 @@ HTML, comes out inert, checked by parsing the served page and by loading it in C
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Route
 from sqlalchemy import update
 from waitress.server import create_server
 
@@ -122,22 +121,10 @@ def test_sanitising_twice_changes_nothing_for_any_vector() -> None:
 
 # -- in a real browser -------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
 
-
-def require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing")
-        pytest.skip("Debian's chromium is not installed")
-
-
-def browser_incidents(app: Flask, pages: list[tuple[str, str]]) -> list[str]:
+def browser_incidents(browser: Browser, app: Flask, pages: list[tuple[str, str]]) -> list[str]:
     """Load each (label, path) in Chromium; report dialogs, script errors (CSP included)
     and any request that leaves the blog."""
-    from playwright.sync_api import ConsoleMessage, Dialog, Route, sync_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
@@ -161,46 +148,42 @@ def browser_incidents(app: Flask, pages: list[tuple[str, str]]) -> list[str]:
         else:
             route.continue_()
 
+    page = browser.new_page()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            page = browser.new_page()
-            page.on("dialog", on_dialog)
-            page.on("console", on_console)
-            page.on("pageerror", lambda e: incidents.append(f"error {e} from {current['label']!r}"))
-            page.route("**/*", on_route)
-            for label, path in pages:
-                current["label"] = label
-                page.goto(base + path, wait_until="load")
-                page.mouse.move(300, 300)  # hover handlers, had any survived
-                page.keyboard.press("Tab")
-            browser.close()
+        page.on("dialog", on_dialog)
+        page.on("console", on_console)
+        page.on("pageerror", lambda e: incidents.append(f"error {e} from {current['label']!r}"))
+        page.route("**/*", on_route)
+        for label, path in pages:
+            current["label"] = label
+            page.goto(base + path, wait_until="load")
+            page.mouse.move(300, 300)  # hover handlers, had any survived
+            page.keyboard.press("Tab")
     finally:
+        page.close()
         server.close()
     return incidents
 
 
 @pytest.mark.browser
-def test_no_vector_runs_script_or_calls_another_host_in_chromium(corpus: Corpus) -> None:
-    require_chromium()
+def test_no_vector_runs_script_or_calls_another_host_in_chromium(
+    browser: Browser, corpus: Corpus
+) -> None:
     pages = [(f"{v.source_format}: {v.text}", v.path) for v in corpus.saved]
-    assert browser_incidents(corpus.app, pages) == []
+    assert browser_incidents(browser, corpus.app, pages) == []
 
 
 @pytest.mark.browser
 def test_the_browser_check_notices_an_attack_that_skipped_the_sanitiser(
-    app: Flask, make_post: MakePost
+    browser: Browser, app: Flask, make_post: MakePost
 ) -> None:
     """Control: with the sanitiser bypassed, the same harness reports what happens."""
-    require_chromium()
     slug = make_post(title="Raw")
     with app.app_context():
         raw = '<img src=x onerror=alert(1)><img src="https://evil.example/t.png">'
         db.session.execute(update(Post).where(Post.slug == slug).values(body_html=raw))
         db.session.commit()
-    incidents = browser_incidents(app, [("raw", f"/posts/{slug}")])
+    incidents = browser_incidents(browser, app, [("raw", f"/posts/{slug}")])
     assert any("inline event handler" in incident for incident in incidents), incidents
     assert any("evil.example" in incident for incident in incidents), incidents
 
