@@ -24,14 +24,27 @@ MARKDOWN_EXTENSIONS = [
     "md_in_html",
     "tables",
     "sane_lists",
-    TocExtension(slugify=slugify_unicode, permalink=False),
+    TocExtension(slugify=slugify_unicode, permalink=False),  # last: render_markdown may drop it
 ]
 
 
 def render_markdown(source: str) -> str:
-    """Markdown to (unsanitised) HTML."""
+    """Markdown to (unsanitised) HTML; pathological nesting degrades instead of failing."""
     # A Markdown instance keeps state between documents (footnotes, TOC), so use a fresh one.
-    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html").convert(source)
+    try:
+        return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html").convert(
+            source
+        )
+    except RecursionError:
+        pass
+    # The TOC walks the element tree recursively: thousands of nested emphasis markers
+    # exhaust Python's stack. Without it the rest still renders.
+    try:
+        return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS[:-1], output_format="html").convert(
+            source
+        )
+    except RecursionError:
+        return f"<pre>{html.escape(source)}</pre>"
 
 
 def render_body(source: str, source_format: str) -> str:

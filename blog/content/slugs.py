@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable
 
 # Letters, marks and digits of any script survive; everything else becomes a hyphen.
-_NOT_SLUG_CHARS = re.compile(r"[^\w]+|_+")
+_NOT_SLUG_CHARS = re.compile(r"[\W_]+")
 MAX_SLUG_LENGTH = 120
 
 

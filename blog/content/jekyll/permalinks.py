@@ -17,7 +17,7 @@ DEFAULT_PERMALINK = "date"
 
 # Jekyll's slugify "pretty" mode keeps these; every other run of characters becomes "-".
 _NOT_PRETTY = re.compile(r"[^\w._~!$&'()+,;=@]+")
-_NOT_DEFAULT = re.compile(r"[^\w]+|_+")
+_NOT_DEFAULT = re.compile(r"[\W_]+")
 _PLACEHOLDER = re.compile(r":(\w+)")
 
 
