@@ -6,6 +6,7 @@ acknowledged (303) must be there with its exact text.
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import signal
@@ -87,7 +88,7 @@ def run_round(
                           "version": ""}  # fmt: skip
                 try:
                     answer = browser.request("/admin/posts/new", fields, timeout=10)
-                except OSError:
+                except (OSError, http.client.HTTPException):
                     return  # the server died under us: this save was never acknowledged
                 if answer.status == 303:
                     with lock:
