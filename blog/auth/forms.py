@@ -89,7 +89,3 @@ class SettingsForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = [SelectChoice(zone, zone) for zone in sorted(available_timezones())]
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that change state."""

@@ -25,7 +25,6 @@ from .accounts import (
 )
 from .forms import (
     ChangePasswordForm,
-    EmptyForm,
     LoginForm,
     NewUserForm,
     ProfileForm,
@@ -161,7 +160,7 @@ def users() -> Response:
     everyone = db.session.execute(select(User).order_by(User.username)).scalars().all()
     return render(
         "auth/users.html", status=status, form=form, users=everyone, created=created,
-        role_form=UserRoleForm, action_form=EmptyForm(),
+        role_form=UserRoleForm,
     )  # fmt: skip
 
 
