@@ -28,6 +28,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PRIVATE_PREFIXES = ("/admin", "/login", "/account", "/reset")
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: redirects never leave the blog.
+
+    Browsers read `//host` and `/\\host` as another site, so both are refused.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    return target
+
+
 def _add_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -11,6 +11,7 @@ from ..content.settings import set_setting, site_settings
 from ..extensions import db, limiter
 from ..htmx import render
 from ..models import AuditEvent, Role, User
+from ..security import local_path
 from . import bp
 from .accounts import (
     AccountError,
@@ -36,13 +37,6 @@ from .permissions import require_role
 from .sessions import current_session_id, end_all_sessions, end_session, start_session
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Only local paths: `next=` must never send anyone to another site."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    return target
-
-
 def _login_key() -> str:
     return "login:" + request.form.get("login", "").strip().lower()
 
@@ -57,7 +51,7 @@ def _failed(response: Response) -> bool:
 @limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_key, deduct_when=_failed)
 def login() -> Response:
     form = LoginForm()
-    next_url = safe_next(request.values.get("next"), url_for("editor.dashboard"))
+    next_url = local_path(request.values.get("next")) or url_for("editor.dashboard")
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url)
     if form.validate_on_submit():

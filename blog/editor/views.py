@@ -33,6 +33,7 @@ from ..content.working_copies import discard_working_copy, load_working_copy, st
 from ..extensions import db, login_manager
 from ..htmx import is_fragment_request, render
 from ..models import Category, Media, Post, PostStatus, Revision, Role, Tag, User
+from ..security import local_path
 from . import bp
 from .forms import PostForm, UploadForm
 
@@ -289,7 +290,7 @@ def media() -> Response:
                 db.session.commit()
                 if not is_fragment_request():
                     flash(_("Uploaded: %(url)s", url=media_url(uploaded)))
-                    return redirect(_local(form.next.data) or url_for("editor.media"), code=303)
+                    return redirect(local_path(form.next.data) or url_for("editor.media"), code=303)
         if uploaded is None:
             status = 422
     items = db.session.execute(select(Media).order_by(Media.created_at.desc()).limit(200)).scalars()
@@ -297,10 +298,6 @@ def media() -> Response:
     return render("editor/media.html", block="upload_result", status=status, form=form,
                   uploaded=uploaded, uploaded_url=media_url(uploaded) if uploaded else "",
                   listing=listing)  # fmt: skip
-
-
-def _local(target: str | None) -> str | None:
-    return target if target and target.startswith("/") and not target.startswith("//") else None
 
 
 @bp.route("/taxonomy", methods=["GET", "POST"])

@@ -118,3 +118,15 @@ def test_new_post_page_offers_upload_without_javascript(client: FlaskClient, log
     login("author")
     html = client.get("/admin/posts/new").text
     assert 'enctype="multipart/form-data"' in html and 'type="file"' in html
+
+
+def test_upload_redirect_never_leaves_the_blog(client: FlaskClient, login: Login) -> None:
+    login("author")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = post_form(
+            client,
+            "/admin/media",
+            {"file": (io.BytesIO(jpeg_with_gps()), "p.jpg"), "next": evil},
+            content_type="multipart/form-data",
+        )
+        assert response.headers["Location"] == "/admin/media", evil
