@@ -44,6 +44,8 @@ class PostForm(FlaskForm):
         _l("Publish date and time"), format=LOCAL_FORMAT, validators=[Optional()]
     )
     version = HiddenField()
+    # Without JavaScript an image comes with the post itself (see editor/views.attach_image).
+    attachment = FileField(_l("Image"))
 
     def to_fields(self, zone: tzinfo) -> PostFields:
         """The form's values as PostFields; the publish time is read in the site's zone."""

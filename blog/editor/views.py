@@ -101,10 +101,36 @@ def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: 
     )  # fmt: skip
 
 
+def _attach_image(form: PostForm) -> str | None:
+    """Store an image sent with the post form and add it to the end of the body.
+
+    Returns why the image was refused, if it was.
+    """
+    upload = form.attachment.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    try:
+        data, content_type = prepare_upload(upload.read(), current_app.config["MAX_UPLOAD_BYTES"])
+    except UploadError as error:
+        return str(error)
+    media = store_media(data, upload.filename, content_type, current_user.id)
+    db.session.commit()
+    alt = media.filename.rsplit(".", 1)[0]
+    url = media_url(media)
+    snippet = f'<img src="{url}" alt="{alt}">' if form.format.data == "html" else f"![{alt}]({url})"
+    form.body.data = (form.body.data or "").rstrip("\n") + "\n\n" + snippet + "\n"
+    return None
+
+
 def _save(form: PostForm, post: Post | None) -> Response:
+    # Stored first: even if the post is refused, the image is kept and already in the body.
+    attach_error = _attach_image(form)
     fields = form.to_fields(site_zone())
     errors = validate(fields, post, current_user)
-    if errors or not form.validate():
+    form_valid = form.validate()
+    if attach_error:
+        form.attachment.errors = [attach_error]
+    if errors or not form_valid or attach_error:
         for name, message in errors.items():
             getattr(form, name).errors = [*getattr(form, name).errors, message]
         return _edit_page(form, post, status=422)

@@ -52,6 +52,14 @@
     return "![" + alt + "](" + url + ")";
   }
 
+  // With JavaScript, images upload at once: show the upload form, retire the attachment input.
+  document.addEventListener("DOMContentLoaded", function () {
+    var uploadForm = document.getElementById("upload-form");
+    var attach = document.querySelector("label.attach");
+    if (uploadForm) uploadForm.hidden = false;
+    if (attach) attach.remove();
+  });
+
   var insertAfterUpload = false;
 
   function useUploaded(container, action) {

@@ -93,7 +93,7 @@ def test_write_with_live_preview_autosave_and_publish(
 
     page.get_by_label("Status").select_option("published")
     page.get_by_label("Categories").fill("뉴스")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".flash")).to_have_text("Saved.")
     expect(page.get_by_role("link", name="View post")).to_be_visible()
     page.goto(live_server + "/")
@@ -131,7 +131,7 @@ def test_two_editors_conflict_and_merge_by_hand(live_server: str, browser: Brows
         kim.goto(live_server + "/admin/posts/new")
         kim.get_by_label("Title").fill("함께 고치는 글")
         kim.locator("#body").fill("첫 줄\n둘째 줄")
-        kim.get_by_role("button", name="Save").click()
+        kim.get_by_role("button", name="Save", exact=True).click()
         expect(kim.locator(".flash")).to_have_text("Saved.")
         edit_url = kim.url
 
@@ -139,11 +139,11 @@ def test_two_editors_conflict_and_merge_by_hand(live_server: str, browser: Brows
         lee.goto(edit_url)
         kim.reload()
         lee.locator("#body").fill("첫 줄\n이기자가 고친 둘째 줄")
-        lee.get_by_role("button", name="Save").click()
+        lee.get_by_role("button", name="Save", exact=True).click()
         expect(lee.locator(".flash")).to_have_text("Saved.")
 
         kim.locator("#body").fill("첫 줄\n둘째 줄\n김기자가 덧붙인 셋째 줄")
-        kim.get_by_role("button", name="Save").click()
+        kim.get_by_role("button", name="Save", exact=True).click()
         conflict = kim.locator("#conflict")
         expect(conflict).to_contain_text("Someone else saved this post while you were editing")
         expect(conflict).to_contain_text("이기자")
@@ -153,7 +153,7 @@ def test_two_editors_conflict_and_merge_by_hand(live_server: str, browser: Brows
         screenshot(kim, "editor-conflict")
 
         kim.locator("#body").fill("첫 줄\n이기자가 고친 둘째 줄\n김기자가 덧붙인 셋째 줄")
-        kim.get_by_role("button", name="Save").click()
+        kim.get_by_role("button", name="Save", exact=True).click()
         expect(kim.locator(".flash")).to_have_text("Saved.")
         lee.reload()
         expect(lee.locator("#body")).to_have_value(
@@ -227,14 +227,20 @@ def test_the_editor_works_without_javascript(live_server: str, browser: Browser)
         sign_in(page, live_server, "kim")
         page.goto(live_server + "/admin/posts/new")
         page.locator("#body").fill("자바스크립트 없이 쓴 본문")
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Save", exact=True).click()
         expect(page.locator("#error-title")).to_have_text("A title is needed.")
         expect(page.locator("#body")).to_have_value("자바스크립트 없이 쓴 본문")
         page.get_by_label("Title").fill("JS 없는 글")
         page.get_by_label("Status").select_option("published")
-        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#upload-form")).to_be_hidden()  # it would leave the page
+        page.locator("input[name=attachment]").set_input_files(
+            {"name": "첨부.png", "mimeType": "image/png", "buffer": png_bytes((10, 160, 90))}
+        )
+        page.get_by_role("button", name="Save", exact=True).click()
         expect(page.locator(".flash")).to_have_text("Saved.")
         expect(page.locator("#preview .post-body")).to_contain_text("자바스크립트 없이 쓴 본문")
+        expect(page.locator("#body")).to_have_value(re.compile(r"!\[첨부\]\(/media/[0-9a-f]{64}/"))
+        expect(page.locator("#preview img")).to_have_count(1)
         screenshot(page, "editor-no-javascript")
         page.goto(live_server + "/admin/")
         expect(page.get_by_role("link", name="JS 없는 글")).to_be_visible()

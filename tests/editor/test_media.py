@@ -130,3 +130,36 @@ def test_upload_redirect_never_leaves_the_blog(client: FlaskClient, login: Login
             content_type="multipart/form-data",
         )
         assert response.headers["Location"] == "/admin/media", evil
+
+
+def test_without_javascript_an_image_travels_with_the_post(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    response = post_form(
+        client,
+        "/admin/posts/new",
+        {"title": "", "body": "본문", "format": "markdown", "status": "draft", "version": "",
+         "attachment": (io.BytesIO(jpeg_with_gps()), "사진.jpg")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    # The title is missing: refused, but the text and the stored image come back.
+    assert response.status_code == 422
+    assert re.search(
+        r"본문\n\n!\[사진\]\(/media/[0-9a-f]{64}/%EC%82%AC%EC%A7%84.jpg\)", response.text
+    )
+    with app.app_context():
+        assert db.session.execute(select(Media)).scalar_one().filename == "사진.jpg"
+
+
+def test_a_bad_attachment_is_named_and_the_text_kept(client: FlaskClient, login: Login) -> None:
+    login("author")
+    response = post_form(
+        client,
+        "/admin/posts/new",
+        {"title": "Title", "body": "지킬 본문", "format": "markdown", "status": "draft",
+         "version": "", "attachment": (io.BytesIO(b"not an image"), "x.jpg")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 422 and "지킬 본문" in response.text
+    assert "Only JPEG, PNG, WebP and GIF images can be uploaded." in response.text
