@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext
 from .auth.sessions import load_user_for_session
 from .config import load_config
 from .database import configure_engine
-from .extensions import babel, csrf, db, limiter, login_manager
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_extension  # blog.htmx, the module, would shadow it
 from .i18n import select_locale
 
@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     htmx_extension.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

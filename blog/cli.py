@@ -8,9 +8,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+import flask_migrate
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from . import audit
 from .auth.accounts import (
@@ -39,6 +40,18 @@ def _create_app_for_cli() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)
 def main() -> None:
     """Manage the blog: set it up, import Jekyll archives, serve it."""
+
+
+def ensure_schema() -> None:
+    """Bring the database to the newest schema (Alembic), creating it when it is new.
+
+    A database made by create_all() before migrations existed is stamped as the first
+    revision and then upgraded like any other.
+    """
+    tables = set(inspect(db.engine).get_table_names())
+    if tables and "alembic_version" not in tables:
+        flask_migrate.stamp(revision="178d4886ab14")
+    flask_migrate.upgrade()
 
 
 def _print_progress(index: int, total: int, result: FileResult) -> None:
@@ -97,7 +110,7 @@ def run_import(path: Path, assets: Path | None, dry_run: bool, author_name: str 
 def import_jekyll(path: Path, assets: Path | None, dry_run: bool, author_name: str | None,
                   timezone: str | None) -> None:  # fmt: skip
     """Import a Jekyll site (or a folder of posts) from PATH."""
-    db.create_all()
+    ensure_schema()
     report = run_import(path, assets, dry_run, author_name, timezone)
     print_report(report)
     if not report.files:
@@ -114,8 +127,8 @@ def import_jekyll(path: Path, assets: Path | None, dry_run: bool, author_name: s
 @with_appcontext
 @click.option("--sample/--no-sample", default=True, help="Import the sample post on first run.")
 def init(sample: bool) -> None:
-    """Create the database, an admin account and the sample post; keep what exists."""
-    db.create_all()
+    """Create or upgrade the database, an admin account and the sample post; keep what exists."""
+    ensure_schema()
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
     username = os.environ.get("BLOG_ADMIN_USER", "admin")
     user = find_user(username)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -66,3 +66,11 @@ def _begin_statement() -> str:
     if has_request_context() and request.method in READ_ONLY_METHODS:
         return "BEGIN"
     return "BEGIN IMMEDIATE"
+
+
+def render_migration_type(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Alembic autogenerate: write our column types as the plain SQLAlchemy types they wrap,
+    so migrations never import application code that will change after them."""
+    if kind == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False

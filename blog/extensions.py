@@ -6,10 +6,13 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
+
+from .database import render_migration_type
 
 
 class Base(DeclarativeBase):
@@ -17,6 +20,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# Schema changes ship as Alembic migrations (blog/migrations); batch mode because SQLite
+# cannot ALTER most things in place.
+migrate = Migrate(render_as_batch=True, render_item=render_migration_type)
 htmx = Htmx()
 login_manager = LoginManager()
 csrf = CSRFProtect()
