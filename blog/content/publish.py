@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit, clock
-from ..auth.permissions import can_edit, can_publish
+from ..auth.permissions import can_delete, can_edit, can_publish
 from ..extensions import db
 from ..models import Post, PostStatus, Revision, SourceFormat, User
 from .markup import plain_text
@@ -53,13 +53,6 @@ class PostFields:
         data = asdict(self)
         data["published_at"] = self.published_at.isoformat() if self.published_at else None
         return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PostFields:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        if known.get("published_at"):
-            known["published_at"] = datetime.fromisoformat(known["published_at"])
-        return cls(**known)
 
 
 def fields_of(post: Post) -> PostFields:
@@ -235,7 +228,7 @@ def line_diff(old: str, new: str) -> list[DiffLine]:
 
 
 def trash_post(post: Post, editor: User) -> None:
-    if not can_edit(editor, post):
+    if not can_delete(editor, post):
         raise NotAllowed("delete")
     post.deleted_at = clock.now()
     audit.record(editor, "post.delete", post.title, post_id=post.id)
