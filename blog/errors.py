@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Response
 
 from . import clock
-from .content.posts import post_path, reachable_post
+from .content.posts import post_path
 from .content.redirects import find_redirect
 from .database import is_storage_full
 from .extensions import db, login_manager
@@ -20,7 +20,7 @@ def _not_found(error: NotFound) -> Response:
     # Checked only on a miss, so ordinary pages pay nothing for old-URL support.
     if request.method in {"GET", "HEAD"}:
         post = find_redirect(request.path)
-        if post is not None and reachable_post(post.slug, clock.now()) is not None:
+        if post is not None and post.is_public(clock.now()):
             return redirect(post_path(post.slug), code=301)
     return render("errors/error.html", status=404, code=404)
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import http.cookiejar
-import re
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from tests.conftest import token_from
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -32,12 +38,19 @@ class HttpBrowser:
         )
         self.token = ""
 
-    def request(self, path: str, data: dict[str, str] | None = None, timeout: float = 30) -> Answer:
+    def request(
+        self,
+        path: str,
+        data: dict[str, str] | None = None,
+        timeout: float = 30,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         body = None
         if data is not None:
             body = urllib.parse.urlencode({"csrf_token": self.token, **data}).encode()
+        request = urllib.request.Request(self.base + path, body, headers=headers or {})
         try:
-            with self.opener.open(self.base + path, body, timeout=timeout) as response:
+            with self.opener.open(request, timeout=timeout) as response:
                 return Answer(
                     response.status, response.read().decode(), response.headers.get("Location", "")
                 )
@@ -45,7 +58,7 @@ class HttpBrowser:
             return Answer(error.code, error.read().decode(), error.headers.get("Location", ""))
 
     def sign_in(self, username: str, password: str) -> None:
-        self.token = _TOKEN.search(self.request("/login").text)[1]  # type: ignore[index]
+        self.token = token_from(self.request("/login").text)
         answer = self.request("/login", {"login": username, "password": password})
         assert answer.status == 303, answer.text[:300]
-        self.token = _TOKEN.search(self.request("/account").text)[1]  # type: ignore[index]
+        self.token = token_from(self.request("/account").text)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import Post, User
+from tests.helpers_http import free_port
 
 
 def count_posts(app: Flask) -> int:
@@ -98,12 +98,6 @@ def test_import_dry_run_saves_nothing(app: Flask, runner: FlaskCliRunner, tmp_pa
     result = runner.invoke(args=["import-jekyll", str(site), "--dry-run"])
     assert result.exit_code == 0 and "Dry run, nothing saved: 2 imported" in result.output
     assert count_posts(app) == 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_blog_command_sets_up_and_serves_the_sample(tmp_path: Path) -> None:

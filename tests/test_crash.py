@@ -18,18 +18,12 @@ import threading
 import time
 from pathlib import Path
 
-from tests.helpers_http import HttpBrowser
+from tests.helpers_http import HttpBrowser, free_port
 
 ROUNDS = 4
 CLIENTS = 16
 SAVES_BEFORE_KILL = 60  # acknowledged saves per round before the kill
 PASSWORD = "crash test password"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(port: int, deadline: float = 30) -> None:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import http.cookiejar
-import re
 import threading
-import urllib.parse
-import urllib.request
 
 from flask import Flask
 from sqlalchemy import text
@@ -16,6 +12,7 @@ from blog.database import _begin_statement
 from blog.extensions import db
 from blog.models import Role, WorkingCopy
 from tests.conftest import PASSWORD
+from tests.helpers_http import HttpBrowser
 
 
 def test_pragmas_are_set_on_every_connection(app: Flask) -> None:
@@ -34,18 +31,6 @@ def test_writes_take_the_lock_up_front_and_reads_do_not(app: Flask) -> None:
         assert _begin_statement() == "BEGIN IMMEDIATE"  # CLI commands write
 
 
-def _signed_in_opener(base: str, username: str) -> tuple[urllib.request.OpenerDirector, str]:
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-    )
-    page = opener.open(base + "/login").read().decode()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]  # type: ignore[index]
-    data = urllib.parse.urlencode({"login": username, "password": PASSWORD, "csrf_token": token})
-    opener.open(base + "/login", data.encode()).read()
-    page = opener.open(base + "/account").read().decode()
-    return opener, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]  # type: ignore[index]
-
-
 def test_concurrent_saves_queue_instead_of_failing(app: Flask, live_server: str) -> None:
     """Eight writers at once on a real server: every one answered, every one stored."""
     names = [f"writer{n}" for n in range(8)]
@@ -53,24 +38,23 @@ def test_concurrent_saves_queue_instead_of_failing(app: Flask, live_server: str)
         for name in names:
             create_user(name, PASSWORD, Role.AUTHOR)
         db.session.commit()
-    openers = [_signed_in_opener(live_server, name) for name in names]
+    browsers = [HttpBrowser(live_server) for _ in names]
+    for browser, name in zip(browsers, names, strict=True):
+        browser.sign_in(name, PASSWORD)
     statuses: list[int] = []
-    barrier = threading.Barrier(len(openers))
+    barrier = threading.Barrier(len(browsers))
 
-    def write(opener: urllib.request.OpenerDirector, token: str, number: int) -> None:
+    def write(browser: HttpBrowser, number: int) -> None:
         barrier.wait()
         for round_number in range(5):
-            data = urllib.parse.urlencode(
-                {"csrf_token": token, "title": f"{number}-{round_number}"}
-            )
-            request = urllib.request.Request(
-                live_server + "/admin/posts/new/autosave",
-                data.encode(),
+            answer = browser.request(
+                "/admin/posts/new/autosave",
+                {"title": f"{number}-{round_number}"},
                 headers={"HX-Request": "true"},
             )
-            statuses.append(opener.open(request, timeout=30).status)
+            statuses.append(answer.status)
 
-    threads = [threading.Thread(target=write, args=(o, t, n)) for n, (o, t) in enumerate(openers)]
+    threads = [threading.Thread(target=write, args=(b, n)) for n, b in enumerate(browsers)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -188,6 +188,12 @@ def revisions_of(post: Post) -> list[Revision]:
     )
 
 
+def latest_revision(post: Post) -> Revision | None:
+    return db.session.execute(
+        select(Revision).where(Revision.post_id == post.id).order_by(Revision.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def restore_revision(post: Post, revision: Revision, editor: User) -> Post:
     """Bring back an old revision as a new one (history is never rewritten)."""
     if not can_edit(editor, post):
@@ -202,7 +208,8 @@ def restore_revision(post: Post, revision: Revision, editor: User) -> Post:
         if key in revision.fields:
             setattr(fields, key, revision.fields[key])
     saved = save_fields(post, fields, editor, post.version)
-    latest = revisions_of(saved)[0]
+    latest = latest_revision(saved)
+    assert latest is not None
     latest.note = f"restored revision {revision.post_version}"
     db.session.commit()
     return saved

@@ -20,6 +20,7 @@ from ..content.publish import (
     NotAllowed,
     empty_trash,
     fields_of,
+    latest_revision,
     line_diff,
     restore_post,
     restore_revision,
@@ -153,12 +154,8 @@ def _save(form: PostForm, post: Post | None) -> Response:
 
 
 def _last_editor(post: Post) -> User | None:
-    revisions = revisions_of(post)
-    return (
-        db.session.get(User, revisions[0].author_id)
-        if revisions and revisions[0].author_id
-        else None
-    )
+    latest = latest_revision(post)
+    return latest.author if latest else None
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])

@@ -80,8 +80,7 @@ def test_sign_out_everywhere_ends_every_session(
 ) -> None:
     login("editor")
     other = app.test_client()
-    token = token_from(other.get("/login").text)
-    other.post("/login", data={"login": "editor", "password": PASSWORD, "csrf_token": token})
+    attempt(other, "editor", PASSWORD)
     assert other.get("/admin/").status_code == 200
     post_form(client, "/account/sign-out-everywhere")
     assert other.get("/admin/").status_code == 302
@@ -93,8 +92,7 @@ def test_password_change_signs_out_other_sessions_but_not_this_one(
 ) -> None:
     login("author")
     other = app.test_client()
-    token = token_from(other.get("/login").text)
-    other.post("/login", data={"login": "author", "password": PASSWORD, "csrf_token": token})
+    attempt(other, "author", PASSWORD)
     response = post_form(
         client,
         "/account",
