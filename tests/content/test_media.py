@@ -1,8 +1,24 @@
 from __future__ import annotations
 
-import pytest
+import io
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
 
-from blog.content.media import safe_filename, sniff_image_type
+import pytest
+from PIL import Image
+
+from blog.content.media import (
+    MAX_ANIMATION_FRAMES,
+    MAX_IMAGE_PIXELS,
+    UploadError,
+    _count_gif_frames,
+    prepare_upload,
+    safe_filename,
+    sniff_image_type,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +48,121 @@ def test_safe_filename_strips_directories_and_url_breakers() -> None:
     assert safe_filename("../../etc/passwd") == "passwd"
     assert safe_filename('C:\\photos\\my "pic"?.jpg') == "my pic.jpg"
     assert safe_filename("...") == "file"
+
+
+# -- decompression bombs ---------------------------------------------------------------
+
+
+def _gif_of_dots(canvas: int, frames: int) -> bytes:
+    """A GIF whose `frames` frames each add one white dot to a black canvas x canvas.
+
+    Every frame is stored as one pixel, so the file stays tiny, but a decoder composes each
+    into the full canvas: 20 frames of 4000 x 4000 are 320 M pixels from a few hundred bytes.
+    """
+    dot = Image.new("P", (1, 1), 1)
+    dot.putpalette([0, 0, 0, 255, 255, 255])
+    single = io.BytesIO()
+    dot.save(single, "GIF")
+    data = single.getvalue()
+    table_end = 13 + (3 << ((data[10] & 7) + 1))
+    assert data[table_end] == 0x2C and data[-1] == 0x3B
+    after_descriptor = data[table_end + 9 : -1]  # flags, LZW code size, pixel data
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    parts = [b"GIF89a", struct.pack("<HH", canvas, canvas), data[10:table_end], loop]
+    for index in range(frames):
+        parts.append(b"\x21\xf9\x04\x00\x0a\x00\x00\x00")  # 100 ms, no disposal
+        parts.append(b"\x2c" + struct.pack("<HHHH", index % canvas, index // canvas, 1, 1))
+        parts.append(after_descriptor)
+    return b"".join(parts) + b"\x3b"
+
+
+_CHILD = """
+import json, resource, sys
+from blog.content.media import UploadError, prepare_upload
+data = open(sys.argv[1], "rb").read()
+try:
+    prepare_upload(data, 10 * 1024 * 1024)
+    outcome = "accepted"
+except UploadError as error:
+    outcome = str(error)
+print(json.dumps({"outcome": outcome,
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _upload_in_child(path: Path) -> dict[str, object]:
+    """prepare_upload in a fresh process, so its peak memory is measured alone."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+        timeout=120,
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_animation_bomb_is_refused_before_its_frames_are_decoded(tmp_path: Path) -> None:
+    bomb = _gif_of_dots(4000, 20)
+    assert len(bomb) < 1000
+    with Image.open(io.BytesIO(bomb)) as image:
+        assert image.size == (4000, 4000) and image.n_frames == 20
+    path = tmp_path / "bomb.gif"
+    path.write_bytes(bomb)
+    result = _upload_in_child(path)
+    assert "animation is too large" in str(result["outcome"])
+    assert "32 million pixels" in str(result["outcome"])
+    # Decoding the frames took 1.9 GB; refusing from the header takes what Python needs.
+    assert float(result["max_rss_mb"]) < 250  # type: ignore[arg-type]
+
+
+def test_an_animation_within_the_bound_is_kept_animated_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "big.gif"
+    path.write_bytes(_gif_of_dots(2000, 8))  # 32 M pixel-frames: just inside the bound
+    result = _upload_in_child(path)
+    assert result["outcome"] == "accepted"
+    assert float(result["max_rss_mb"]) < 400  # type: ignore[arg-type]
+
+
+def test_many_tiny_frames_are_refused_without_reading_them_all() -> None:
+    tiny = _gif_of_dots(2, MAX_ANIMATION_FRAMES + 1)
+    assert _count_gif_frames(tiny, stop_after=10) == 10
+    with pytest.raises(UploadError, match="1000 frames"):
+        prepare_upload(tiny, 10 * 1024 * 1024)
+
+
+def test_frames_are_counted_as_pillow_counts_them() -> None:
+    for frames in (1, 2, 7):
+        data = _gif_of_dots(3, frames)
+        with Image.open(io.BytesIO(data)) as image:
+            assert _count_gif_frames(data, stop_after=100) == image.n_frames == frames
+
+
+def test_a_small_animation_stays_animated_with_its_timing() -> None:
+    frames = [Image.new("RGB", (40, 30), (index * 50, 80, 160)) for index in range(4)]
+    source = io.BytesIO()
+    frames[0].save(
+        source, "GIF", save_all=True, append_images=frames[1:], loop=3, duration=[100, 200, 300, 40]
+    )
+    clean, content_type = prepare_upload(source.getvalue(), 10 * 1024 * 1024)
+    assert content_type == "image/gif"
+    with Image.open(io.BytesIO(clean)) as image:
+        assert image.n_frames == 4 and image.info["loop"] == 3
+        durations = []
+        for index in range(4):
+            image.seek(index)
+            durations.append(image.info["duration"])
+    assert durations == [100, 200, 300, 40]
+
+
+def test_pixel_limit_is_ours_not_twice_pillows() -> None:
+    # 7100 x 7100 is 50.4 M pixels: over our limit, under the 100 M at which Pillow would
+    # refuse with MAX_IMAGE_PIXELS = 50 M. A PNG header alone says so; nothing is decoded.
+    header = io.BytesIO()
+    Image.new("1", (7100, 7100)).save(header, "PNG")
+    assert MAX_IMAGE_PIXELS < 7100 * 7100 < 2 * MAX_IMAGE_PIXELS
+    with pytest.raises(UploadError, match="at most 50 million pixels"):
+        prepare_upload(header.getvalue(), 10 * 1024 * 1024)
