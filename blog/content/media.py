@@ -7,12 +7,14 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..database import insert_if_absent
 from ..extensions import db
 from ..models import Media, Post
 
@@ -56,29 +58,35 @@ def safe_filename(name: str) -> str:
     return name[:200]
 
 
-def store_media(
-    data: bytes, filename: str, content_type: str, uploaded_by_id: int | None = None
-) -> Media:
-    """Store `data` once, whatever name it arrives under; return its Media row."""
-    digest = hashlib.sha256(data).hexdigest()
-    existing = db.session.execute(select(Media).where(Media.sha256 == digest)).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    media = Media(
-        sha256=digest,
-        filename=safe_filename(filename),
-        content_type=content_type,
-        size=len(data),
-        data=data,
-        uploaded_by_id=uploaded_by_id,
-    )
-    db.session.add(media)
-    return media
+def store_media(image: CleanImage, filename: str, uploaded_by_id: int | None = None) -> Media:
+    """Store a cleaned image once, whatever name it arrives under; return its Media row.
+
+    Inside `writing()`. Only a CleanImage is taken, so nothing reaches the media store
+    without clean_image(). Two writers storing the same image at once both end with the one
+    row: INSERT ... ON CONFLICT DO NOTHING, then select it.
+    """
+    if not isinstance(image, CleanImage):
+        raise TypeError(f"store_media takes a CleanImage, not {type(image).__name__}")
+    values = {
+        "sha256": image.sha256,
+        "filename": safe_filename(filename),
+        "content_type": image.content_type,
+        "size": len(image.data),
+        "data": image.data,
+        "uploaded_by_id": uploaded_by_id,
+    }
+    insert_if_absent(db.session, Media, values, unique=["sha256"])
+    return db.session.execute(select(Media).where(Media.sha256 == image.sha256)).scalar_one()
 
 
 def media_url(media: Media) -> str:
     """The permanent URL of a stored file: its hash makes it safe to cache for ever."""
-    return f"{MEDIA_URL_PREFIX}{media.sha256}/{quote(media.filename)}"
+    return media_url_for(media.sha256, media.filename)
+
+
+def media_url_for(sha256: str, filename: str) -> str:
+    """The URL a file will have once stored, known before the write transaction."""
+    return f"{MEDIA_URL_PREFIX}{sha256}/{quote(filename)}"
 
 
 class UploadError(ValueError):
@@ -100,23 +108,69 @@ _PILLOW_FORMATS = {
     "image/png": "PNG",
     "image/webp": "WEBP",
     "image/gif": "GIF",
+    "image/avif": "AVIF",
 }
+UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+# Imports also bring AVIF and SVG (SVG only from archives: an SVG can carry script).
+IMPORT_TYPES = UPLOAD_TYPES | {"image/avif", "image/svg+xml"}
+_CLEANED = object()
 
 
-def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class CleanImage:
+    """Image bytes re-encoded by clean_image(): the only thing store_media() accepts."""
+
+    data: bytes
+    content_type: str
+    sha256: str
+    _made_by: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._made_by is not _CLEANED:
+            raise TypeError("a CleanImage comes only from clean_image()")
+
+
+def prepare_upload(data: bytes, max_bytes: int) -> CleanImage:
     """Check an uploaded image by its bytes and re-encode it without metadata.
 
-    Returns (clean bytes, content type). Raises UploadError for anything that is not a
-    readable JPEG, PNG, WebP or GIF of reasonable size. Re-encoding drops EXIF (camera,
-    GPS position), comments and anything appended to the file.
+    Raises UploadError for anything that is not a readable JPEG, PNG, WebP or GIF within
+    `max_bytes` and the pixel limits. What clean_image() keeps and drops applies.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    return clean_image(data, max_bytes, UPLOAD_TYPES)
+
+
+def clean_image(data: bytes, max_bytes: int, accept: frozenset[str] = UPLOAD_TYPES) -> CleanImage:
+    """The image re-encoded with nothing in it but pictures; the one way into the store.
+
+    Rasters are decoded and encoded again, which drops EXIF (camera, GPS position, time),
+    XMP, IPTC, comments (JPEG COM, GIF comment extensions), PNG text chunks (tEXt, zTXt,
+    iTXt) and eXIf, and anything appended after the image. Kept: the pixels turned upright
+    (EXIF orientation applied), the ICC colour profile, transparency, and for animated GIFs
+    each frame's duration and the loop count. Animated WebP and PNG keep their first frame.
+    SVG (only if `accept` has it) is parsed and written again without comments, the DOCTYPE,
+    <metadata> and the elements and attributes of drawing programs (Inkscape, Sodipodi,
+    RDF, Creative Commons, Dublin Core, Adobe). Raises UploadError saying why it refused.
+    """
+    from PIL import features
 
     if len(data) > max_bytes:
         raise UploadError(_("The file is larger than %(mb)s MB.", mb=max_bytes // (1024 * 1024)))
     content_type = sniff_image_type(data)
-    if content_type not in _PILLOW_FORMATS:
+    if content_type not in accept:
         raise UploadError(_("Only JPEG, PNG, WebP and GIF images can be uploaded."))
+    if content_type == "image/svg+xml":
+        clean = _clean_svg(data, max_bytes)
+    elif content_type == "image/avif" and not features.check("avif"):
+        # Stored as it came, it would keep its EXIF and XMP: refuse it instead.
+        raise UploadError("this Pillow cannot re-encode AVIF, so its metadata cannot be removed")
+    else:
+        clean = _clean_raster(data, content_type)
+    return CleanImage(clean, content_type, hashlib.sha256(clean).hexdigest(), _CLEANED)
+
+
+def _clean_raster(data: bytes, content_type: str) -> bytes:
+    from PIL import Image, UnidentifiedImageError
+
     formats = [_PILLOW_FORMATS[content_type]]
     try:
         with Image.open(io.BytesIO(data), formats=formats) as probe:
@@ -124,17 +178,9 @@ def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, str]:
             probe.verify()  # structure check; the image must be reopened after it
         with Image.open(io.BytesIO(data), formats=formats) as image:
             if content_type == "image/gif" and getattr(image, "is_animated", False):
-                return _reencode_animation(image, data), content_type
+                return _reencode_animation(image, data)
             image.load()
-            image = ImageOps.exif_transpose(image)  # keep the photo upright without EXIF
-            output = io.BytesIO()
-            options: dict[str, object] = {}
-            if content_type == "image/jpeg":
-                options = {"quality": 90, "optimize": True}
-                if image.mode not in ("RGB", "L"):
-                    image = image.convert("RGB")
-            image.save(output, _PILLOW_FORMATS[content_type], **options)
-            return output.getvalue(), content_type
+            return _reencode_still(image, formats[0])
     except (
         UnidentifiedImageError,
         OSError,
@@ -146,6 +192,37 @@ def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, str]:
         if isinstance(error, UploadError):
             raise
         raise UploadError(_("The image could not be read (%(error)s).", error=error)) from None
+
+
+def _colour_space(mode: str) -> str:
+    return {"1": "grey", "L": "grey", "LA": "grey", "I": "grey", "CMYK": "cmyk"}.get(mode, "rgb")
+
+
+def _reencode_still(image: Any, pillow_format: str) -> bytes:
+    from PIL import ImageOps
+
+    icc_profile = image.info.get("icc_profile")
+    transparency = image.info.get("transparency")
+    mode = image.mode
+    image = ImageOps.exif_transpose(image)  # upright without EXIF; a new image either way
+    if pillow_format == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    # Savers write back what `info` holds (Pillow's JPEG writer its comment, for one):
+    # empty it, so only what is named below reaches the file.
+    image.info = {}
+    options: dict[str, Any] = {}
+    # The ICC profile says what the pixel values mean. Without it the colours of wide-gamut
+    # (Display P3) phone photos shift, dull and off, in every browser; it names a colour
+    # space, not a person. A profile that no longer fits the pixels (CMYK made RGB) goes.
+    if icc_profile and _colour_space(image.mode) == _colour_space(mode):
+        options["icc_profile"] = icc_profile
+    if transparency is not None and image.mode == mode:
+        options["transparency"] = transparency
+    if pillow_format == "JPEG":
+        options.update(quality=90, optimize=True)
+    output = io.BytesIO()
+    image.save(output, pillow_format, **options)
+    return output.getvalue()
 
 
 def _check_pixels(size: tuple[int, int]) -> None:
@@ -238,6 +315,81 @@ def _count_gif_frames(data: bytes, stop_after: int) -> int:
         else:
             position += 1
     return frames
+
+
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_XLINK_NS = "{http://www.w3.org/1999/xlink}"
+# Drawing programs' private data: document names and paths, export file names (with the
+# author's home folder), layer names, licence and author blocks.
+_EDITOR_NAMESPACES = (
+    "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
+    "http://www.inkscape.org/namespaces/inkscape",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://creativecommons.org/ns#",
+    "http://web.resource.org/cc/",
+    "http://purl.org/dc/elements/1.1/",
+    "http://ns.adobe.com/",
+    "adobe:ns:meta/",
+)
+
+
+def _is_editor_name(name: str) -> bool:
+    return name.startswith("{") and name[1:].startswith(_EDITOR_NAMESPACES)
+
+
+def _clean_svg(data: bytes, max_bytes: int) -> bytes:
+    """The SVG parsed and written again without comments, metadata or editors' data.
+
+    Python's expat refuses entity expansion that amplifies its input (billion laughs) and
+    never reads external entities, so a hostile DOCTYPE fails to parse and is refused.
+    """
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(data)  # comments, PIs and the DOCTYPE are not kept
+    except ElementTree.ParseError as error:
+        raise UploadError(f"the SVG could not be parsed ({error})") from None
+    if root.tag != f"{_SVG_NS}svg":
+        raise UploadError("not an SVG document (no <svg> in the SVG namespace)")
+    stack, uses_xlink = [root], False
+    while stack:
+        element = stack.pop()
+        previous = None
+        for child in list(element):
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if not tag or _is_editor_name(tag) or tag.rpartition("}")[2] == "metadata":
+                if child.tail:  # the text after a removed element stays
+                    if previous is None:
+                        element.text = (element.text or "") + child.tail
+                    else:
+                        previous.tail = (previous.tail or "") + child.tail
+                element.remove(child)
+            else:
+                previous = child
+                stack.append(child)
+        for name in list(element.attrib):
+            if _is_editor_name(name):
+                del element.attrib[name]
+            elif name.startswith(_XLINK_NS):
+                uses_xlink = True
+                element.attrib["xlink:" + name[len(_XLINK_NS) :]] = element.attrib.pop(name)
+        if element.tag.startswith(_SVG_NS):
+            # Unqualified names under xmlns=SVG: ElementTree's own prefixes (ns0:svg) would
+            # work too, but a plain <svg> is what browsers and sniff_image_type() expect.
+            element.tag = element.tag[len(_SVG_NS) :]
+    declarations = {"xmlns": _SVG_NS[1:-1]}
+    if uses_xlink:
+        declarations["xmlns:xlink"] = _XLINK_NS[1:-1]
+    attributes = {**declarations, **root.attrib}
+    root.attrib.clear()
+    root.attrib.update(attributes)
+    try:
+        clean = ElementTree.tostring(root, encoding="unicode").encode("utf-8")
+    except (RecursionError, ValueError) as error:
+        raise UploadError(f"the SVG could not be written again ({error})") from None
+    if len(clean) > max_bytes:
+        raise UploadError("the SVG is too large once its entities are expanded")
+    return clean
 
 
 def media_usage(media: Media) -> list[Post]:

@@ -31,6 +31,7 @@ from ..content.publish import (
 )
 from ..content.settings import site_zone
 from ..content.working_copies import discard_working_copy, load_working_copy, store_working_copy
+from ..database import writing
 from ..extensions import db, login_manager
 from ..htmx import is_fragment_request, render
 from ..models import Category, Media, Post, PostStatus, Revision, Role, Tag, User
@@ -111,13 +112,12 @@ def _attach_image(form: PostForm) -> str | None:
     if not upload or not getattr(upload, "filename", ""):
         return None
     try:
-        data, content_type = prepare_upload(upload.read(), current_app.config["MAX_UPLOAD_BYTES"])
+        image = prepare_upload(upload.read(), current_app.config["MAX_UPLOAD_BYTES"])
     except UploadError as error:
         return str(error)
-    media = store_media(data, upload.filename, content_type, current_user.id)
-    db.session.commit()
-    alt = media.filename.rsplit(".", 1)[0]
-    url = media_url(media)
+    with writing():
+        media = store_media(image, upload.filename, current_user.id)
+        alt, url = media.filename.rsplit(".", 1)[0], media_url(media)
     snippet = f'<img src="{url}" alt="{alt}">' if form.format.data == "html" else f"![{alt}]({url})"
     form.body.data = (form.body.data or "").rstrip("\n") + "\n\n" + snippet + "\n"
     return None
@@ -304,13 +304,13 @@ def media() -> Response:
         if form.validate_on_submit():
             try:
                 limit = current_app.config["MAX_UPLOAD_BYTES"]
-                data, content_type = prepare_upload(form.file.data.read(), limit)
+                image = prepare_upload(form.file.data.read(), limit)
             except UploadError as error:
                 form.file.errors = [str(error)]
             else:
-                uploaded = store_media(data, form.file.data.filename or "image", content_type,
-                                       current_user.id)  # fmt: skip
-                db.session.commit()
+                with writing():
+                    uploaded = store_media(image, form.file.data.filename or "image",
+                                           current_user.id)  # fmt: skip
                 if not is_fragment_request():
                     flash(_("Uploaded: %(url)s", url=media_url(uploaded)))
                     return redirect(local_path(form.next.data) or url_for("editor.media"), code=303)

@@ -1,24 +1,36 @@
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import struct
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
-from PIL import Image
+from flask import Flask
+from PIL import Image, features
+from sqlalchemy import func, select
 
 from blog.content.media import (
+    IMPORT_TYPES,
     MAX_ANIMATION_FRAMES,
     MAX_IMAGE_PIXELS,
+    CleanImage,
     UploadError,
+    _clean_svg,
     _count_gif_frames,
+    clean_image,
     prepare_upload,
     safe_filename,
     sniff_image_type,
+    store_media,
 )
+from blog.database import writing
+from blog.extensions import db
+from blog.models import Media
 
 
 @pytest.mark.parametrize(
@@ -147,9 +159,9 @@ def test_a_small_animation_stays_animated_with_its_timing() -> None:
     frames[0].save(
         source, "GIF", save_all=True, append_images=frames[1:], loop=3, duration=[100, 200, 300, 40]
     )
-    clean, content_type = prepare_upload(source.getvalue(), 10 * 1024 * 1024)
-    assert content_type == "image/gif"
-    with Image.open(io.BytesIO(clean)) as image:
+    clean = prepare_upload(source.getvalue(), 10 * 1024 * 1024)
+    assert clean.content_type == "image/gif"
+    with Image.open(io.BytesIO(clean.data)) as image:
         assert image.n_frames == 4 and image.info["loop"] == 3
         durations = []
         for index in range(4):
@@ -166,3 +178,121 @@ def test_pixel_limit_is_ours_not_twice_pillows() -> None:
     assert MAX_IMAGE_PIXELS < 7100 * 7100 < 2 * MAX_IMAGE_PIXELS
     with pytest.raises(UploadError, match="at most 50 million pixels"):
         prepare_upload(header.getvalue(), 10 * 1024 * 1024)
+
+
+# -- one way into the media store ------------------------------------------------------
+
+
+def test_a_clean_image_comes_only_from_clean_image() -> None:
+    with pytest.raises(TypeError):
+        CleanImage(b"GIF89a...", "image/gif", "0" * 64)
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(png, "PNG")
+    clean = clean_image(png.getvalue(), 1024 * 1024)
+    assert clean.content_type == "image/png"
+    assert clean.sha256 == hashlib.sha256(clean.data).hexdigest()
+
+
+def test_store_media_refuses_raw_bytes(app_ctx: Flask) -> None:
+    with writing(), pytest.raises(TypeError, match="CleanImage"):
+        store_media(b"\x89PNG\r\n\x1a\n", "x.png")  # type: ignore[arg-type]
+
+
+def test_store_media_keeps_one_row_per_image(app_ctx: Flask) -> None:
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), (1, 2, 3)).save(png, "PNG")
+    clean = clean_image(png.getvalue(), 1024 * 1024)
+    with writing():
+        first = store_media(clean, "a.png")
+        again = store_media(clean, "b.png")  # the same picture under another name
+    assert first.id == again.id and again.filename == "a.png"
+    assert db.session.execute(select(func.count(Media.id))).scalar_one() == 1
+
+
+INKSCAPE_SVG = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- Created with Inkscape by SECRET-COMMENT -->
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+     xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"
+     xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"
+     xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+     xmlns:cc="http://creativecommons.org/ns#" xmlns:dc="http://purl.org/dc/elements/1.1/"
+     width="10" height="10" sodipodi:docname="SECRET-DOCNAME.svg"
+     inkscape:export-filename="/home/SECRET-USER/drawing.png">
+  <sodipodi:namedview id="base" inkscape:zoom="1"/>
+  <metadata><rdf:RDF><cc:Work><dc:creator>SECRET-AUTHOR</dc:creator></cc:Work></rdf:RDF></metadata>
+  <defs><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient></defs>
+  <g inkscape:label="SECRET-LAYER" inkscape:groupmode="layer">
+    <rect width="10" height="10" fill="url(#g)"/>
+    <use xlink:href="#g"/>
+    <text xml:space="preserve">before<inkscape:x/>after</text>
+  </g>
+</svg>"""
+
+
+def test_svg_keeps_its_drawing_and_drops_comments_metadata_and_editor_data() -> None:
+    clean = clean_image(INKSCAPE_SVG, 1024 * 1024, IMPORT_TYPES)
+    assert clean.content_type == "image/svg+xml"
+    assert b"SECRET" not in clean.data and b"inkscape" not in clean.data
+    assert b"sodipodi" not in clean.data and b"metadata" not in clean.data
+    assert clean.data.startswith(
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+    )
+    assert sniff_image_type(clean.data) == "image/svg+xml"
+    root = ElementTree.fromstring(clean.data)
+    svg = "{http://www.w3.org/2000/svg}"
+    assert root.find(f".//{svg}rect") is not None
+    assert root.find(f".//{svg}stop").get("stop-color") == "red"  # type: ignore[union-attr]
+    assert root.find(f".//{svg}use").get("{http://www.w3.org/1999/xlink}href") == "#g"  # type: ignore[union-attr]
+    assert "".join(root.find(f".//{svg}text").itertext()) == "beforeafter"  # type: ignore[union-attr]
+
+
+def test_svg_entity_bombs_and_external_entities_are_refused() -> None:
+    entities = "".join(f'<!ENTITY e{level} "{f"&e{level - 1};" * 10}">' for level in range(1, 9))
+    laughs = (
+        f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY e0 "lol">{entities}]>'
+        '<svg xmlns="http://www.w3.org/2000/svg"><text>&e8;</text></svg>'
+    ).encode()
+    with pytest.raises(UploadError):
+        clean_image(laughs, 1024 * 1024, IMPORT_TYPES)
+    # Python's expat refuses the expansion itself (whether or not the sniffer, which does
+    # not read internal DTD subsets, recognises the file as SVG in the first place).
+    with pytest.raises(UploadError, match="amplification"):
+        _clean_svg(laughs, 1024 * 1024)
+    external = (
+        b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>'
+    )
+    with pytest.raises(UploadError):
+        clean_image(external, 1024 * 1024, IMPORT_TYPES)
+    with pytest.raises(UploadError, match="undefined entity"):
+        _clean_svg(external, 1024 * 1024)
+    with pytest.raises(UploadError, match="could not be parsed"):
+        clean_image(b"<svg><unclosed></svg>", 1024 * 1024, IMPORT_TYPES)
+
+
+def test_svg_is_refused_for_uploads() -> None:
+    with pytest.raises(UploadError, match="Only JPEG, PNG, WebP and GIF"):
+        clean_image(INKSCAPE_SVG, 1024 * 1024)
+
+
+def test_avif_is_re_encoded_without_exif_and_xmp() -> None:
+    if not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF")
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    source = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 200, 30)).save(
+        source, "AVIF", exif=exif, xmp=b"<x:xmpmeta>SECRET-XMP</x:xmpmeta>"
+    )
+    assert b"SecretCam" in source.getvalue()
+    clean = clean_image(source.getvalue(), 1024 * 1024, IMPORT_TYPES)
+    assert clean.content_type == "image/avif"
+    assert b"SecretCam" not in clean.data and b"SECRET-XMP" not in clean.data
+
+
+def test_avif_is_refused_when_pillow_cannot_re_encode_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(features, "check", lambda name: name != "avif")
+    with pytest.raises(UploadError, match="AVIF"):
+        clean_image(b"\x00\x00\x00\x1cftypavif" + b"\x00" * 40, 1024 * 1024, IMPORT_TYPES)

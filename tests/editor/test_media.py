@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image
+from PIL import Image, ImageCms, PngImagePlugin
 from sqlalchemy import select
 
 from blog.extensions import db
@@ -163,3 +164,90 @@ def test_a_bad_attachment_is_named_and_the_text_kept(client: FlaskClient, login:
     )  # fmt: skip
     assert response.status_code == 422 and "지킬 본문" in response.text
     assert "Only JPEG, PNG, WebP and GIF images can be uploaded." in response.text
+
+
+# -- metadata: nothing but pictures and their colour profile reach the media store --------
+
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+MARKERS = (b"SecretCam", b"SECRET-COMMENT", b"SECRET-XMP", b"SECRET-TEXT", b"SECRET-ITXT")
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+    b'22-rdf-syntax-ns#"><rdf:Description>SECRET-XMP</rdf:Description></rdf:RDF></x:xmpmeta>'
+)
+
+
+def gps_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {1: "N", 2: (37.0, 33.0, 0.0), 3: "E", 4: (126.0, 58.0, 0.0)}  # GPS
+    return exif
+
+
+def image_with_metadata(kind: str) -> bytes:
+    output = io.BytesIO()
+    picture = Image.new("RGB", (64, 48), (200, 30, 30))
+    if kind == "jpeg":
+        picture.save(output, "JPEG", exif=gps_exif(), comment=b"SECRET-COMMENT", xmp=XMP,
+                     icc_profile=SRGB)  # fmt: skip
+    elif kind == "gif":
+        picture.convert("P").save(output, "GIF", comment=b"SECRET-COMMENT")
+    elif kind == "png":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Author", "SECRET-TEXT")
+        text.add_itxt("Comment", "SECRET-ITXT")
+        picture.save(output, "PNG", pnginfo=text, exif=gps_exif(), icc_profile=SRGB)
+    elif kind == "webp":
+        picture.save(output, "WEBP", exif=gps_exif(), xmp=XMP, icc_profile=SRGB)
+    return output.getvalue()
+
+
+def assert_only_pictures(data: bytes, keeps_icc: bool) -> None:
+    for marker in MARKERS:
+        assert marker not in data, marker
+    with Image.open(io.BytesIO(data)) as image:
+        assert not image.getexif()
+        kept = set(image.info) - {"icc_profile", "dpi", "jfif", "jfif_version", "jfif_unit",
+                                  "jfif_density", "version", "background", "loop", "duration",
+                                  "transparency", "progressive", "progression"}  # fmt: skip
+        assert not kept, kept
+        assert not getattr(image, "text", {})
+        if keeps_icc:
+            assert image.info["icc_profile"] == SRGB
+
+
+@pytest.mark.parametrize(
+    ("kind", "content_type", "keeps_icc"),
+    [
+        ("jpeg", "image/jpeg", True),
+        ("gif", "image/gif", False),
+        ("png", "image/png", True),
+        ("webp", "image/webp", True),
+    ],
+)
+def test_uploads_keep_no_exif_gps_comments_xmp_or_text(
+    app: Flask, client: FlaskClient, login: Login, kind: str, content_type: str, keeps_icc: bool
+) -> None:
+    login("author")
+    original = image_with_metadata(kind)
+    assert any(marker in original for marker in MARKERS)  # the markers are really there
+    assert upload(client, original, f"x.{kind}").status_code == 303  # type: ignore[attr-defined]
+    with app.app_context():
+        media = db.session.execute(select(Media)).scalar_one()
+        assert media.content_type == content_type
+        assert_only_pictures(media.data, keeps_icc)
+
+
+def test_an_animated_gif_upload_stays_animated(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    frames = [Image.new("RGB", (30, 20), (90 * index, 40, 200)) for index in range(3)]
+    source = io.BytesIO()
+    frames[0].save(source, "GIF", save_all=True, append_images=frames[1:], loop=0,
+                   duration=80, comment=b"SECRET-COMMENT")  # fmt: skip
+    assert upload(client, source.getvalue(), "moving.gif").status_code == 303  # type: ignore[attr-defined]
+    with app.app_context():
+        data = db.session.execute(select(Media.data)).scalar_one()
+    assert b"SECRET-COMMENT" not in data
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.n_frames == 3 and image.info["loop"] == 0 and "comment" not in image.info

@@ -19,7 +19,14 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Post, PostStatus, SourceFormat, User, utcnow
 from ..markup import html_to_text, plain_text, render_body, truncate_text
-from ..media import media_url, sniff_image_type, store_media
+from ..media import (
+    IMPORT_TYPES,
+    UploadError,
+    clean_image,
+    media_url,
+    sniff_image_type,
+    store_media,
+)
 from ..posts import post_path, save_post, set_categories, set_tags, slug_taken
 from ..redirects import add_redirect
 from ..slugs import slugify, title_from_slug, unique_slug
@@ -39,6 +46,9 @@ _IMAGE_HREF = re.compile(
 )
 _MORE = "<!--more-->"
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
+# Archive photos are often larger than what the upload form takes; the pixel limits of
+# clean_image() still bound what decoding them costs.
+MAX_ASSET_BYTES = 50 * 1024 * 1024
 
 
 @dataclass
@@ -434,9 +444,15 @@ class JekyllImporter:
                     )
                     self._media_cache[candidate] = None
                 else:
-                    media = store_media(data, candidate.name, content_type,
-                                        self.author.id if self.author else None)  # fmt: skip
-                    self._media_cache[candidate] = media_url(media)
+                    try:
+                        image = clean_image(data, MAX_ASSET_BYTES, IMPORT_TYPES)
+                    except UploadError as error:
+                        warnings.append(f"image {url!r}: {candidate.name}: {error}; left as is")
+                        self._media_cache[candidate] = None
+                    else:
+                        media = store_media(image, candidate.name,
+                                            self.author.id if self.author else None)  # fmt: skip
+                        self._media_cache[candidate] = media_url(media)
             return self._media_cache[candidate]
         warnings.append(f"image {url!r} not found under {self.assets_dir}")
         return None
