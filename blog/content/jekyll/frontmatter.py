@@ -12,7 +12,79 @@ class FrontMatterError(ValueError):
     """The front matter could not be read even after recovery."""
 
 
-class _JekyllLoader(yaml.SafeLoader):
+# An alias (*name) repeats what an anchor (&name) holds without repeating its text: seven
+# levels of ten aliases are ten million values from 400 bytes, gigabytes once converted
+# and stored. What aliases may add to a document is bounded; beyond it the file is refused.
+MAX_ALIAS_VALUES = 10_000
+MAX_ALIAS_TEXT = 1_000_000  # characters
+_SATURATED = 10**12
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a document whose aliases expand it beyond the bounds."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_alias_expansion(node)
+        return self.construct_document(node)
+
+
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load, with alias expansion bounded (FrontMatterError beyond it)."""
+    return yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 (SafeLoader subclass)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_alias_expansion(root: yaml.Node) -> None:
+    """Refuse, before converting anything, a document that aliases make much larger.
+
+    Each node's expanded size (values, characters) is computed once, bottom up, and reused
+    wherever an alias repeats the node: the check costs the document's own size, never its
+    expansion. Merge keys (<<: *base) are aliases too and are counted the same way.
+    """
+    sizes: dict[int, tuple[int, int]] = {}
+    in_progress: set[int] = set()
+    own_values = own_text = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            in_progress.discard(key)
+            values, text = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+            for child in _children(node):
+                child_values, child_text = sizes[id(child)]
+                values, text = values + child_values, text + child_text
+            sizes[key] = (min(values, _SATURATED), min(text, _SATURATED))
+            continue
+        if key in sizes:
+            continue
+        if key in in_progress:  # a node inside itself: &a [*a]
+            raise FrontMatterError("a YAML alias refers to the value it is inside; refused")
+        in_progress.add(key)
+        own_values += 1
+        own_text += len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    values, text = sizes[id(root)]
+    if values - own_values > MAX_ALIAS_VALUES or text - own_text > MAX_ALIAS_TEXT:
+        raise FrontMatterError(
+            f"YAML aliases would expand this to {values:,} values ({text:,} characters); "
+            f"at most {MAX_ALIAS_VALUES:,} values and {MAX_ALIAS_TEXT:,} characters may come "
+            "from aliases, so it is refused (an alias bomb?)"
+        )
+
+
+class _JekyllLoader(BoundedSafeLoader):
     """SafeLoader that leaves timestamps as strings.
 
     PyYAML turns `2022-12-22` into a date but `2024-05-20 10:20:00 +0900` into a string;

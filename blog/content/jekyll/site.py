@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .frontmatter import normalise_text, parse_front_matter
+from .frontmatter import FrontMatterError, load_yaml, normalise_text, parse_front_matter
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkd", ".mkdn", ".mkdown", ".html", ".htm"}
 # Files kept beside posts (jekyll-postfiles and similar); not posts, not worth a warning.
@@ -86,11 +86,13 @@ def load_site(root: Path) -> JekyllSite:
     if config_file.is_file():
         try:
             text = normalise_text(config_file.read_text(encoding="utf-8"))
-            data = yaml.safe_load(text) or {}
+            data = load_yaml(text) or {}
             if isinstance(data, dict):
                 site.config = data
             else:
                 site.warnings.append("_config.yml is not a mapping; ignored")
+        except FrontMatterError as error:  # an alias bomb: reading it leniently would not help
+            site.warnings.append(f"_config.yml: {error}; using Jekyll's defaults")
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             data, warnings = _lenient_config(config_file, error)
             site.config = data
