@@ -239,7 +239,8 @@ class Post(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Front-matter keys the blog has no column for (layout, toc, wordpress_id, ...), kept
     # so that nothing an import brought in is lost and an export can write it back.
-    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Deferred: no page shows it, so no query loads it unless asked (up to 64 KB a post).
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     # Where an imported post came from (path inside the Jekyll site); re-imports match on it.
     import_source: Mapped[str | None] = mapped_column(String(1000), unique=True)
     # Set when the post is moved to the trash; editors can restore it.

@@ -15,19 +15,31 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from ...database import writing
 from ...extensions import db
-from ...models import Post, PostStatus, SourceFormat, User, utcnow
+from ...models import Media, Post, PostStatus, SourceFormat, User, utcnow
 from ..markup import html_to_text, plain_text, render_body, truncate_text
 from ..media import (
     IMPORT_TYPES,
+    CleanImage,
     UploadError,
     clean_image,
-    media_url,
+    media_url_for,
+    safe_filename,
     sniff_image_type,
     store_media,
 )
-from ..posts import post_path, save_post, set_categories, set_tags, slug_taken
+from ..posts import (
+    RenderedPost,
+    post_path,
+    render_post,
+    save_post,
+    set_categories,
+    set_tags,
+    slug_taken,
+)
 from ..redirects import add_redirect
 from ..slugs import slugify, title_from_slug, unique_slug
 from .dates import FILENAME_DATE, DateError, parse_jekyll_date
@@ -49,6 +61,10 @@ _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
 # Archive photos are often larger than what the upload form takes; the pixel limits of
 # clean_image() still bound what decoding them costs.
 MAX_ASSET_BYTES = 50 * 1024 * 1024
+# Unknown front-matter keys kept per post (Post.extra), as JSON.
+MAX_EXTRA_BYTES = 64 * 1024
+# Posts saved per write transaction: the write lock is taken and released per batch.
+_BATCH = 100
 
 
 @dataclass
@@ -99,6 +115,30 @@ class _Parsed:
     existing: Post | None = None
 
 
+@dataclass
+class _Prepared:
+    """What saving one post writes, computed before the write transaction."""
+
+    item: _Parsed
+    result: FileResult
+    title: str
+    source: str
+    feature_text: str
+    feature_image: str
+    excerpt: str
+    extra: dict[str, Any]
+    categories: list[str]
+    tags: list[str]
+    updated_at: datetime | None
+    rendered: RenderedPost
+    old_paths: list[str]
+    images: list[tuple[str, str]]  # (sha256, file name) of the images the post uses
+
+
+class _DryRun(Exception):
+    """Raised inside `writing()` so that a dry run's batch rolls back."""
+
+
 class JekyllImporter:
     def __init__(
         self,
@@ -125,7 +165,10 @@ class JekyllImporter:
         )
         self.now = now
         self.progress = progress
-        self._media_cache: dict[Path, str | None] = {}
+        # Asset file -> (sha256, name) once cleaned, or None when it was refused.
+        self._media_cache: dict[Path, tuple[str, str] | None] = {}
+        self._media_names: dict[str, str] = {}  # sha256 -> the name it is stored under
+        self._pending_images: dict[str, CleanImage] = {}  # cleaned, not yet in the database
         self._files_by_name: dict[str, list[Path]] | None = None
 
     # -- public ------------------------------------------------------------------------
@@ -158,19 +201,15 @@ class JekyllImporter:
         self._assign_slugs(parsed)
         by_post_url = {self._post_url_key(p.file): p for p in parsed}
         total = len(parsed)
-        for index, item in enumerate(parsed, start=1):
-            result = results[item.file.relative_path]
-            try:
-                with db.session.begin_nested():
-                    self._store(item, result, by_post_url)
-            except Exception as error:  # noqa: BLE001 - report the file, import the rest
-                result.outcome, result.reason = "failed", f"{type(error).__name__}: {error}"
+        for start in range(0, total, _BATCH):
+            batch = parsed[start : start + _BATCH]
+            # Liquid, rendering and images first, with nothing held; then one short write.
+            prepared = [self._prepare_or_report(item, results, by_post_url) for item in batch]
+            self._store_batch([entry for entry in prepared if entry is not None], dry_run)
             if self.progress:
-                self.progress(index, total, result)
-        if dry_run:
-            db.session.rollback()
-        else:
-            db.session.commit()
+                for index, item in enumerate(batch, start=start + 1):
+                    self.progress(index, total, results[item.file.relative_path])
+        self._pending_images.clear()
         return report
 
     # -- reading -----------------------------------------------------------------------
@@ -276,7 +315,20 @@ class JekyllImporter:
 
     # -- storing -----------------------------------------------------------------------
 
-    def _store(self, item: _Parsed, result: FileResult, by_post_url: dict[str, _Parsed]) -> None:
+    def _prepare_or_report(
+        self, item: _Parsed, results: dict[str, FileResult], by_post_url: dict[str, _Parsed]
+    ) -> _Prepared | None:
+        result = results[item.file.relative_path]
+        try:
+            return self._prepare(item, result, by_post_url)
+        except Exception as error:  # noqa: BLE001 - report the file, import the rest
+            result.outcome, result.reason = "failed", f"{type(error).__name__}: {error}"
+            return None
+
+    def _prepare(
+        self, item: _Parsed, result: FileResult, by_post_url: dict[str, _Parsed]
+    ) -> _Prepared:
+        """Everything the post's save writes, worked out without writing anything."""
         front = item.front
         warnings = result.warnings
         warnings.extend(item.warnings)
@@ -296,33 +348,97 @@ class JekyllImporter:
             if self._parse_block_html:
                 source = _markdown_inside_html(source)
         feature_image = self._feature_image(front)
+        images: list[tuple[str, str]] = []
         if self.assets_dir is not None:
             source, feature_image = self._import_assets(
-                source, item.source_format, feature_image, warnings
+                source, item.source_format, feature_image, warnings, images
             )
+        feature_text = plain_text(front.get("feature_text") or "")
+        excerpt = self._excerpt(front, source, item.source_format)
+        extra = _kept_extra({k: v for k, v in front.items() if k not in _COLUMN_KEYS}, warnings)
+        updated_at = self._updated_at(front, warnings) or item.published_at
+        is_draft = item.status == PostStatus.DRAFT.value
+        return _Prepared(
+            item=item,
+            result=result,
+            title=title[:500],
+            source=source,
+            feature_text=feature_text,
+            feature_image=feature_image,
+            excerpt=excerpt,
+            extra=extra,
+            categories=_categories(front, item.file.path_categories),
+            tags=_pluralized(front, "tag", "tags"),
+            updated_at=updated_at,
+            rendered=render_post(source, item.source_format, excerpt, feature_text),
+            old_paths=[] if is_draft else self._old_paths(item),
+            images=images,
+        )
 
-        post = item.existing or Post(author=self.author, import_source=self._import_key(item.file))
+    def _store_batch(self, batch: list[_Prepared], dry_run: bool) -> None:
+        """Save prepared posts in one write transaction, each in a savepoint of its own.
+
+        One failing post is reported and rolled back alone; a dry run rolls the whole batch
+        back. A batch whose commit fails is reported as not saved, post by post.
+        """
+        stored: list[_Prepared] = []
+        try:
+            with writing():
+                for entry in batch:
+                    try:
+                        with db.session.begin_nested():
+                            self._store(entry)
+                    except Exception as error:  # noqa: BLE001 - report the file, import the rest
+                        entry.result.outcome = "failed"
+                        entry.result.reason = f"{type(error).__name__}: {error}"
+                    else:
+                        stored.append(entry)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        except SQLAlchemyError as error:
+            for entry in stored:
+                entry.result.outcome = "failed"
+                entry.result.reason = f"not saved: {type(error).__name__}: {error}"
+            return
+        for entry in stored:  # in the database now (or never will be: a dry run)
+            for sha256, _filename in entry.images:
+                self._pending_images.pop(sha256, None)
+
+    def _store(self, entry: _Prepared) -> None:
+        """Write one prepared post, inside `writing()`: statements only, nothing slow."""
+        item, result = entry.item, entry.result
+        key = self._import_key(item.file)
+        author_id = self.author.id if self.author else None
+        for sha256, filename in entry.images:
+            image = self._pending_images.get(sha256)
+            if image is not None:  # else stored already, by an earlier batch or import
+                store_media(image, filename, author_id)
+        existing = db.session.execute(
+            select(Post).where(Post.import_source == key)
+        ).scalar_one_or_none()
+        post = existing or Post(author=self.author, import_source=key)
         db.session.add(post)
-        result.outcome = "updated" if item.existing is not None else "imported"
-        post.title = title[:500]
+        result.outcome = "updated" if existing is not None else "imported"
+        post.title = entry.title
         post.slug = item.slug
-        post.source = source
+        post.source = entry.source
         post.source_format = item.source_format
         post.status = item.status
         post.published_at = item.published_at
-        post.feature_text = plain_text(front.get("feature_text") or "")
-        post.feature_image = feature_image
-        post.extra = _json_safe({k: v for k, v in front.items() if k not in _COLUMN_KEYS})
-        post.excerpt = self._excerpt(front, source, item.source_format)
-        set_categories(post, _categories(front, item.file.path_categories))
-        set_tags(post, _pluralized(front, "tag", "tags"))
-        updated_at = self._updated_at(front, warnings) or item.published_at
-        save_post(post, self.author, note="imported from Jekyll", updated_at=updated_at)
-        if item.status != PostStatus.DRAFT.value:
-            for old_path in self._old_paths(item, post):
-                warning = add_redirect(post, old_path)
-                if warning:
-                    warnings.append(warning)
+        post.feature_text = entry.feature_text
+        post.feature_image = entry.feature_image
+        post.extra = entry.extra
+        post.excerpt = entry.excerpt
+        set_categories(post, entry.categories)
+        set_tags(post, entry.tags)
+        save_post(post, self.author, entry.rendered, note="imported from Jekyll",
+                  updated_at=entry.updated_at)  # fmt: skip
+        for old_path in entry.old_paths:
+            warning = add_redirect(post, old_path)
+            if warning:
+                result.warnings.append(warning)
         result.post_slug = post.slug
         result.draft = item.status == PostStatus.DRAFT.value
 
@@ -337,7 +453,7 @@ class JekyllImporter:
                     warnings.append(f"{key}: {error}")
         return None
 
-    def _old_paths(self, item: _Parsed, post: Post) -> list[str]:
+    def _old_paths(self, item: _Parsed) -> list[str]:
         paths: list[str] = []
         assert item.published_at is not None
         template = str(item.front.get("permalink") or permalink_template(self.site.permalink))
@@ -355,7 +471,7 @@ class JekyllImporter:
         if isinstance(redirect_from, str):
             redirect_from = [redirect_from]
         paths.extend(str(path) for path in redirect_from if path)
-        own = post_path(post.slug)
+        own = post_path(item.slug)
         return [path for path in paths if unquote(path) != unquote(own)]
 
     def _excerpt(self, front: dict[str, Any], source: str, source_format: str) -> str:
@@ -384,8 +500,14 @@ class JekyllImporter:
     # -- assets ------------------------------------------------------------------------
 
     def _import_assets(
-        self, source: str, source_format: str, feature_image: str, warnings: list[str]
+        self,
+        source: str,
+        source_format: str,
+        feature_image: str,
+        warnings: list[str],
+        images: list[tuple[str, str]],
     ) -> tuple[str, str]:
+        """Point local image URLs at the media store; `images` gets (sha256, name) of each."""
         rendered = (
             source if source_format == SourceFormat.HTML else render_body(source, source_format)
         )
@@ -399,7 +521,7 @@ class JekyllImporter:
             local = self._local_asset(url)
             if local is None:
                 continue
-            new_url = self._stored_asset_url(local, url, warnings)
+            new_url = self._asset_url(local, url, warnings, images)
             if new_url:
                 replacements[url] = new_url
         for old, new in replacements.items():
@@ -419,8 +541,12 @@ class JekyllImporter:
             path = path[len(self.site.baseurl) :]
         return PurePosixPath(path.lstrip("/"))
 
-    def _stored_asset_url(
-        self, relative: PurePosixPath, url: str, warnings: list[str]
+    def _asset_url(
+        self,
+        relative: PurePosixPath,
+        url: str,
+        warnings: list[str],
+        images: list[tuple[str, str]],
     ) -> str | None:
         assert self.assets_dir is not None
         base = self.assets_dir.resolve()
@@ -435,27 +561,44 @@ class JekyllImporter:
             if not candidate.is_relative_to(base) or not candidate.is_file():
                 continue
             if candidate not in self._media_cache:
-                data = candidate.read_bytes()
-                content_type = sniff_image_type(data)
-                if content_type is None:
-                    warnings.append(
-                        f"image {url!r}: {candidate.name} is not a JPEG, PNG, GIF, WebP, "
-                        "AVIF or SVG image; left as is"
-                    )
-                    self._media_cache[candidate] = None
-                else:
-                    try:
-                        image = clean_image(data, MAX_ASSET_BYTES, IMPORT_TYPES)
-                    except UploadError as error:
-                        warnings.append(f"image {url!r}: {candidate.name}: {error}; left as is")
-                        self._media_cache[candidate] = None
-                    else:
-                        media = store_media(image, candidate.name,
-                                            self.author.id if self.author else None)  # fmt: skip
-                        self._media_cache[candidate] = media_url(media)
-            return self._media_cache[candidate]
+                self._media_cache[candidate] = self._clean_asset(candidate, url, warnings)
+            found = self._media_cache[candidate]
+            if found is None:
+                return None
+            sha256, filename = found
+            images.append((sha256, filename))
+            return media_url_for(sha256, filename)
         warnings.append(f"image {url!r} not found under {self.assets_dir}")
         return None
+
+    def _clean_asset(
+        self, candidate: Path, url: str, warnings: list[str]
+    ) -> tuple[str, str] | None:
+        """(sha256, file name) of the image cleaned for the media store, or None with a warning.
+
+        The cleaned bytes wait in `_pending_images` until a post using them is saved.
+        """
+        data = candidate.read_bytes()
+        if sniff_image_type(data) is None:
+            warnings.append(
+                f"image {url!r}: {candidate.name} is not a JPEG, PNG, GIF, WebP, "
+                "AVIF or SVG image; left as is"
+            )
+            return None
+        try:
+            image = clean_image(data, MAX_ASSET_BYTES, IMPORT_TYPES)
+        except UploadError as error:
+            warnings.append(f"image {url!r}: {candidate.name}: {error}; left as is")
+            return None
+        if image.sha256 not in self._media_names:
+            # The same picture under two names is one file, named as it was first stored.
+            stored_name = db.session.execute(
+                select(Media.filename).where(Media.sha256 == image.sha256)
+            ).scalar_one_or_none()
+            self._media_names[image.sha256] = stored_name or safe_filename(candidate.name)
+            if stored_name is None:
+                self._pending_images[image.sha256] = image
+        return image.sha256, self._media_names[image.sha256]
 
     def _files_named(self, name: str) -> list[Path]:
         assert self.assets_dir is not None
@@ -515,6 +658,28 @@ _BLOCK_HTML_OPEN = re.compile(
 def _markdown_inside_html(source: str) -> str:
     """Mark top-level HTML blocks markdown="1", as kramdown's parse_block_html treats them."""
     return _BLOCK_HTML_OPEN.sub(lambda m: f'<{m[1]} markdown="1"', source)
+
+
+def _kept_extra(extra: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """The unknown front-matter keys, as JSON, that fit in MAX_EXTRA_BYTES; a warning names
+    the others. Every post's row carries them, so one post must not carry megabytes."""
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    size = 2  # {}
+    for key, value in _json_safe(extra).items():
+        # As one {"key": value} object: its braces stand for the ", " between keys.
+        cost = len(json.dumps({key: value}, ensure_ascii=False).encode())
+        if size + cost > MAX_EXTRA_BYTES:
+            dropped.append(key)
+        else:
+            kept[key] = value
+            size += cost
+    if dropped:
+        warnings.append(
+            f"front matter keys not kept, over {MAX_EXTRA_BYTES // 1024} KB in all: "
+            + ", ".join(dropped)
+        )
+    return kept
 
 
 def _json_safe(value: Any) -> Any:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from PIL import Image, ImageCms
+from sqlalchemy import event, func, select
 
 from blog.content.jekyll.importer import ImportReport, JekyllImporter
 from blog.content.redirects import find_redirect
@@ -482,3 +487,170 @@ def test_tistory_editor_markup_survives_with_its_formatting(site: Path) -> None:
     assert "<figcaption>그림 설명</figcaption>" in html
     assert '<hr data-ke-type="horizontalRule" data-ke-style="style5">' in html
     assert "onerror" not in html and "contenteditable" not in html and "data-start" not in html
+
+
+# -- hostile and heavy archives ---------------------------------------------------------
+
+
+def yaml_alias_bomb() -> str:
+    """397 bytes of front matter: anchors nested 7 deep, 10 aliases each (10^7 values)."""
+    lines = ["title: Bomb", 'l0: &l0 ["lol"]']
+    for level in range(1, 8):
+        lines.append(f"l{level}: &l{level} [{','.join([f'*l{level - 1}'] * 10)}]")
+    return "---\n" + "\n".join(lines) + "\n---\nbody\n"
+
+
+def test_a_yaml_alias_bomb_fails_alone_quickly_while_the_rest_imports(site: Path) -> None:
+    bomb = yaml_alias_bomb()
+    assert len(bomb.encode()) < 420
+    write(site, "_posts/2024-01-01-bomb.md", bomb)
+    write(site, "_posts/2024-01-02-fine.md", "---\ntitle: Fine\nlayout: post\n---\nx")
+    tracemalloc.start()
+    try:
+        report = run(site)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    failed = {r.path: r.reason for r in report.failed}
+    assert list(failed) == ["_posts/2024-01-01-bomb.md"]
+    assert "aliases" in failed["_posts/2024-01-01-bomb.md"]
+    assert post("fine").extra == {"layout": "post"}
+    assert peak < 50 * 1024 * 1024  # expanded and stored, it took 2 GB
+
+
+def test_an_alias_bomb_in_the_config_is_a_warning_and_jekyll_defaults_apply(site: Path) -> None:
+    write(site, "_config.yml", yaml_alias_bomb().split("---\n")[1])
+    write(site, "_posts/2024-01-02-fine.md", "---\ntitle: Fine\n---\nx")
+    report = run(site)
+    assert any("_config.yml" in w and "aliases" in w for w in report.site_warnings)
+    assert report.count("imported") == 1
+
+
+def test_unknown_keys_are_kept_up_to_64_kb_and_the_rest_named(site: Path) -> None:
+    big = "x" * 70_000
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        f"---\ntitle: A\nlayout: post\nhuge: {big}\nlast: kept\n---\nx",
+    )
+    report = run(site)
+    assert post("a").extra == {"layout": "post", "last": "kept"}
+    warnings = result_for(report, "_posts/2024-01-01-a.md").warnings
+    assert any("huge" in w and "64 KB" in w for w in warnings)
+
+
+def test_list_pages_never_load_the_extra_column(site: Path, app: Flask) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\ntitle: A\ncategories: [c]\ntags: [t]\n---\nx")
+    run(site)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for page in ("/", "/category/c", "/tag/t"):
+            assert app.test_client().get(page).status_code == 200, page
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    post_queries = [s for s in statements if "FROM posts" in s]
+    assert post_queries and not any("posts.extra" in s for s in post_queries)
+
+
+def test_imported_images_lose_their_gps_exif_and_keep_their_colour_profile(site: Path) -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif[0x8825] = {1: "N", 2: (37.0, 33.0, 0.0), 3: "E", 4: (126.0, 58.0, 0.0)}
+    photo = io.BytesIO()
+    Image.new("RGB", (32, 24), (20, 120, 220)).save(
+        photo, "JPEG", exif=exif, icc_profile=srgb, comment=b"SECRET-COMMENT"
+    )
+    assert b"SecretCam" in photo.getvalue()
+    write(site, "assets/img/trip.jpg", photo.getvalue())
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        "---\nimage: /assets/img/trip.jpg\n---\n![t](/assets/img/trip.jpg)",
+    )
+    report = run(site, assets_dir=site)
+    assert not report.failed
+    media = db.session.execute(select(Media)).scalar_one()
+    assert post("a").feature_image == f"/media/{media.sha256}/trip.jpg"
+    assert b"SecretCam" not in media.data and b"SECRET-COMMENT" not in media.data
+    with Image.open(io.BytesIO(media.data)) as stored:
+        assert not stored.getexif() and "exif" not in stored.info
+        assert "comment" not in stored.info
+        assert stored.info["icc_profile"] == srgb
+
+
+def test_an_image_that_cannot_be_cleaned_is_left_out_with_a_warning(site: Path) -> None:
+    write(site, "assets/broken.svg", '<svg xmlns="http://www.w3.org/2000/svg"><g></svg>')
+    write(site, "_posts/2024-01-01-a.md", "---\n---\n![b](/assets/broken.svg)")
+    report = run(site, assets_dir=site)
+    assert db.session.execute(select(func.count(Media.id))).scalar_one() == 0
+    warnings = result_for(report, "_posts/2024-01-01-a.md").warnings
+    assert any("broken.svg" in w and "could not be parsed" in w for w in warnings)
+    assert "/assets/broken.svg" in post("a").source
+
+
+def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blog.content.jekyll import importer
+
+    for number in range(1, 231):
+        write(site, f"_posts/2024-01-01-p{number}.md", f"---\ntitle: P{number}\n---\nbody {number}")
+    transactions, inside = 0, False
+    real_writing, real_render, real_redirect = (
+        importer.writing,
+        importer.render_post,
+        importer.add_redirect,
+    )
+
+    @contextmanager
+    def counting_writing() -> Iterator[Any]:
+        nonlocal transactions, inside
+        transactions += 1
+        with real_writing() as session:
+            inside = True
+            try:
+                yield session
+            finally:
+                inside = False
+
+    def render_outside(*args: Any, **kwargs: Any) -> Any:
+        assert not inside, "rendering inside the write transaction"
+        return real_render(*args, **kwargs)
+
+    def redirect_or_fail(post: Post, old_path: str) -> str | None:
+        if post.slug == "p150":
+            raise RuntimeError("one post breaks")
+        return real_redirect(post, old_path)
+
+    monkeypatch.setattr(importer, "writing", counting_writing)
+    monkeypatch.setattr(importer, "render_post", render_outside)
+    monkeypatch.setattr(importer, "add_redirect", redirect_or_fail)
+    progress: list[int] = []
+    report = JekyllImporter(
+        site, author=None, fallback_zone=SEOUL, now=lambda: NOW,
+        progress=lambda index, total, result: progress.append(index),
+    ).run()  # fmt: skip
+    assert transactions == 3  # 100 + 100 + 30 posts
+    assert progress == list(range(1, 231))
+    assert [(r.path, r.reason) for r in report.failed] == [
+        ("_posts/2024-01-01-p150.md", "RuntimeError: one post breaks")
+    ]
+    assert db.session.execute(select(func.count(Post.id))).scalar_one() == 229
+    assert db.session.execute(select(func.count(Redirect.id))).scalar_one() == 229
+
+
+def test_a_dry_run_with_assets_saves_no_post_and_no_image(site: Path) -> None:
+    shutil.copy(SEED / "assets/img/newsdao_breakingnews.jpg", write(site, "assets/a.jpg", b""))
+    write(
+        site, "_posts/2024-01-01-a.md", "---\ntitle: A\ncategories: [New]\n---\n![a](/assets/a.jpg)"
+    )
+    report = run(site, dry_run=True, assets_dir=site)
+    assert report.count("imported") == 1 and not report.failed
+    for model in (Post, Media, Redirect):
+        assert db.session.execute(select(func.count(model.id))).scalar_one() == 0
