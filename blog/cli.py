@@ -25,6 +25,7 @@ from .auth.accounts import (
 )
 from .content.jekyll.importer import FileResult, ImportReport, JekyllImporter
 from .content.settings import set_setting, site_settings
+from .database import writing
 from .extensions import db
 from .models import Post, Role, Setting
 
@@ -134,8 +135,8 @@ def init(sample: bool) -> None:
     user = find_user(username)
     if user is None:
         password = os.environ.get("BLOG_ADMIN_PASSWORD") or generate_password()
-        create_user(username, password, Role.ADMIN)
-        db.session.commit()
+        with writing():
+            create_user(username, password, Role.ADMIN)
         shown = (
             password if not os.environ.get("BLOG_ADMIN_PASSWORD") else "(from BLOG_ADMIN_PASSWORD)"
         )
@@ -145,9 +146,10 @@ def init(sample: bool) -> None:
         click.echo(f"Admin account {username!r} exists; its password is unchanged.")
     if sample and db.session.get(Setting, "sample_imported") is None:
         posts_before = db.session.execute(select(func.count(Post.id))).scalar_one()
+        # The import writes in batches of its own; it must not run inside `writing()`.
         report = run_import(SAMPLE_SITE, SAMPLE_SITE, False, None, None, progress=False)
-        set_setting("sample_imported", True)
-        db.session.commit()
+        with writing():
+            set_setting("sample_imported", True)
         if report.failed:
             raise click.ClickException(f"sample import failed: {report.failed[0].reason}")
         click.echo(f"Imported the sample post ({posts_before} post(s) were already there).")
@@ -186,11 +188,11 @@ def create_user_command(username: str, role: str, email: str | None, password: s
     chosen = password or generate_password()
     try:
         check_new_password(chosen)
-        user = create_user(username, chosen, Role(role), email=email)
+        with writing():
+            user = create_user(username, chosen, Role(role), email=email)
+            audit.record(None, "user.create", user.username, role=user.role, via="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    audit.record(None, "user.create", user.username, role=user.role, via="cli")
-    db.session.commit()
     shown = "(as given)" if password else chosen
     click.echo(f"Created {role} {username!r} with password: {shown}")
 
@@ -206,11 +208,11 @@ def reset_password_command(username: str, password: str | None) -> None:
         raise click.ClickException(f"no user named {username!r}")
     chosen = password or generate_password()
     try:
-        set_password(user, chosen)
+        with writing():
+            set_password(user, chosen)
+            audit.record(None, "user.password_reset", user.username, via="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    audit.record(None, "user.password_reset", user.username, via="cli")
-    db.session.commit()
     click.echo(f"New password for {username!r}: {'(as given)' if password else chosen}")
 
 
