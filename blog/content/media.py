@@ -134,7 +134,12 @@ def prepare_upload(data: bytes, max_bytes: int) -> CleanImage:
     """Check an uploaded image by its bytes and re-encode it without metadata.
 
     Raises UploadError for anything that is not a readable JPEG, PNG, WebP or GIF within
-    `max_bytes` and the pixel limits. What clean_image() keeps and drops applies.
+    `max_bytes`, MAX_IMAGE_PIXELS and (animations) MAX_ANIMATION_PIXELS / _FRAMES.
+    Dropped: EXIF (camera, GPS position, time), XMP, comments (JPEG COM, GIF comment
+    extensions), PNG text and eXIf chunks, DPI, and anything appended after the image.
+    Kept: the pixels, turned upright by the EXIF orientation; the ICC colour profile (not
+    for CMYK converted to RGB); transparency; a GIF's frames, their durations and its
+    loop count. JPEG is encoded again at quality 90, WebP at Pillow's default (lossy).
     """
     return clean_image(data, max_bytes, UPLOAD_TYPES)
 
@@ -144,7 +149,7 @@ def clean_image(data: bytes, max_bytes: int, accept: frozenset[str] = UPLOAD_TYP
 
     Rasters are decoded and encoded again, which drops EXIF (camera, GPS position, time),
     XMP, IPTC, comments (JPEG COM, GIF comment extensions), PNG text chunks (tEXt, zTXt,
-    iTXt) and eXIf, and anything appended after the image. Kept: the pixels turned upright
+    iTXt) and eXIf, DPI, and anything appended after the image. Kept: the pixels turned upright
     (EXIF orientation applied), the ICC colour profile, transparency, and for animated GIFs
     each frame's duration and the loop count. Animated WebP and PNG keep their first frame.
     SVG (only if `accept` has it) is parsed and written again without comments, the DOCTYPE,
