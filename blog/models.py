@@ -80,6 +80,11 @@ class SourceFormat(enum.StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
 
+    @classmethod
+    def parse(cls, value: str | None) -> SourceFormat:
+        """The format `value` names, Markdown for anything else (a preview never fails)."""
+        return cls(value) if value in cls._value2member_map_ else cls.MARKDOWN
+
 
 post_categories = Table(
     "post_categories",
@@ -165,6 +170,23 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class LoginAttempt(db.Model):
+    """A sign-in attempt that has not succeeded (yet): what login throttling counts.
+
+    Rows live in the database so every process of the blog counts the same attempts.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_account", "account_key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "user:<id>" for an existing account (whichever of its names was typed), else the
+    # typed name itself, so unknown names are throttled too.
+    account_key: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AuditEvent(db.Model):
