@@ -9,18 +9,21 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext
 
-from .auth.sessions import load_user_for_session
 from .config import load_config
 from .database import configure_engine
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_extension  # blog.htmx, the module, would shadow it
-from .i18n import select_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI commands, error pages."""
+    # Imported here, not at the top: importing blog.content (the domain) must not load
+    # the web layer.
+    from .auth.sessions import load_user_for_session
+    from .i18n import select_locale
+
     app = Flask(
         __name__,
         instance_path=instance_path or os.environ.get("BLOG_INSTANCE_PATH") or None,
@@ -48,11 +51,12 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             max_page_count=app.config.get("SQLITE_MAX_PAGE_COUNT"),
         )
 
-    from . import errors, security, templating
+    from . import errors, routing, security, templating
     from .auth import bp as auth_bp
     from .editor import bp as editor_bp
     from .public import bp as public_bp
 
+    routing.register(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)

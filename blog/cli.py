@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import click
 import flask_migrate
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, inspect, select
@@ -46,12 +48,15 @@ def main() -> None:
 def ensure_schema() -> None:
     """Bring the database to the newest schema (Alembic), creating it when it is new.
 
-    A database made by create_all() before migrations existed is stamped as the first
-    revision and then upgraded like any other.
+    A database made by create_all() without Alembic is stamped as what it is: the newest
+    revision when it already matches the models exactly, else the first revision (as
+    installs before migrations existed made it), then upgraded like any other.
     """
     tables = set(inspect(db.engine).get_table_names())
     if tables and "alembic_version" not in tables:
-        flask_migrate.stamp(revision="178d4886ab14")
+        with db.engine.connect() as connection:
+            current = not compare_metadata(MigrationContext.configure(connection), db.metadata)
+        flask_migrate.stamp(revision="head" if current else "178d4886ab14")
     flask_migrate.upgrade()
 
 

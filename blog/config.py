@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,33 @@ def _instance_secret_key(instance_path: Path) -> str:
     return key
 
 
+# Hosts a request may name when no BLOG_BASE_URL says where the blog lives.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def _trusted_hosts(env: Mapping[str, str], base_url: str, host: str) -> list[str] | None:
+    """The Host header values to accept (others get 400), or None to accept any.
+
+    Links in e-mails and pages are built from BLOG_BASE_URL when it is set, so the Host
+    header cannot poison them and any Host is served. Without it, links come from the
+    Host header, which must then be one of TRUSTED_HOSTS (default: this machine's names).
+    """
+    listed = [name.strip() for name in env.get("TRUSTED_HOSTS", "").split(",") if name.strip()]
+    if listed:
+        return listed
+    if base_url:
+        return None
+    extra = [host] if host not in {"", "0.0.0.0", "::"} else []
+    return [*LOCAL_HOSTS, *extra]
+
+
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the app config from defaults, the environment and explicit overrides (tests)."""
     env = os.environ
     overrides = overrides or {}
+    base_url = env.get("BLOG_BASE_URL", "").strip().rstrip("/")
+    host = env.get("HOST", "127.0.0.1")
+    post_chars = int(env.get("MAX_POST_CHARS", "1000000"))
     config: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance_path / 'blog.sqlite3'}",
@@ -35,10 +59,19 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BLOG_LANGUAGE": env.get("BLOG_LANGUAGE", "ko"),
         "BLOG_TIMEZONE": env.get("BLOG_TIMEZONE", "Asia/Seoul"),
         "POSTS_PER_PAGE": int(env.get("POSTS_PER_PAGE", "10")),
-        "HOST": env.get("HOST", "127.0.0.1"),
+        "HOST": host,
         "PORT": int(env.get("PORT", "8000")),
-        # Uploads and forms larger than this are refused with 413.
+        # Where readers reach the blog (https://news.example.com): absolute links in
+        # reset e-mails, canonical links and feeds come from here, never from Host.
+        "BLOG_BASE_URL": base_url,
+        "TRUSTED_HOSTS": _trusted_hosts(env, base_url, host),
+        # The longest post body in characters; a longer one comes back in the form.
+        "MAX_POST_CHARS": post_chars,
+        # Requests larger than this are refused with 413 before they are read.
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        # Werkzeug's own limit on form text (default 500 KB) would refuse a long post with
+        # a bare 413; room for MAX_POST_CHARS of Hangul (3 bytes each) and the other fields.
+        "MAX_FORM_MEMORY_SIZE": post_chars * 4 + 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true"},

@@ -1,13 +1,23 @@
-"""The one seam for database-specific behaviour (SQLite today, PostgreSQL later)."""
+"""The one seam for database-specific behaviour (SQLite today, PostgreSQL later).
+
+Code that writes says so: `with writing():` opens the one kind of transaction that may
+write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so concurrent saves
+queue for up to the busy timeout instead of failing; every other transaction is a plain
+read that never blocks a writer. Expensive work (rendering, sanitising, images) belongs
+before `writing()`, so the lock is held only for the statements themselves.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from flask import has_request_context, request
 from sqlalchemy import TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, scoped_session
 
 # WAL lets readers work while one writer commits; the busy timeout makes writers queue
 # instead of failing at once with "database is locked".
@@ -16,19 +26,34 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
 )
+_WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+# True inside `writing()`, per thread (waitress) and per task.
+_writing: ContextVar[bool] = ContextVar("blog_writing", default=False)
 
 
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+class WriteOutsideTransaction(RuntimeError):
+    """A statement tried to change the database outside `writing()`: a bug in the caller."""
 
 
 def configure_engine(
     engine: Engine, busy_timeout_ms: int = 10_000, max_page_count: int | None = None
 ) -> None:
-    """Attach per-connection settings for the engine's database.
+    """Attach per-connection settings and the write-transaction rules to the engine.
 
     `busy_timeout_ms` is how long a writer waits for the lock before giving up;
     `max_page_count` caps the SQLite file's size (in pages); tests use it to play disk full.
     """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_writes_outside_writing(
+        _conn: Any, _cursor: Any, statement: str, *_args: Any
+    ) -> None:
+        if not _writing.get() and statement.lstrip()[:7].upper().startswith(_WRITE_STATEMENTS):
+            raise WriteOutsideTransaction(
+                f"{statement.split(None, 3)[:3]} outside `with writing():`"
+            )
+
     if engine.dialect.name != "sqlite":
         return
     pragmas = [*SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(busy_timeout_ms)}"]
@@ -47,25 +72,99 @@ def configure_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(_begin_statement())
+        connection.exec_driver_sql(begin_statement())
+
+
+def begin_statement() -> str:
+    """BEGIN IMMEDIATE inside `writing()`, plain (deferred) BEGIN for everything else.
+
+    A deferred transaction that reads first and writes later cannot wait for the write
+    lock: SQLite answers "database is locked" at once. Taking the lock up front makes
+    concurrent saves queue (up to busy_timeout) instead, while reads go on under WAL.
+    """
+    return "BEGIN IMMEDIATE" if _writing.get() else "BEGIN"
+
+
+@contextmanager
+def schema_changes() -> Iterator[None]:
+    """Let Alembic, which brings its own connection and transaction, write the schema."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+@contextmanager
+def writing(session: scoped_session[Session] | Session | None = None) -> Iterator[Session]:
+    """One write transaction: commits at the end, rolls back on any error.
+
+    A read transaction still open is ended first, so the write starts from fresh data
+    (objects loaded before are expired and reload inside). Nested use joins the outer one.
+    """
+    if session is None:
+        from .extensions import db
+
+        session = db.session
+    if isinstance(session, scoped_session):
+        session = session()  # this thread's session
+    if _writing.get():
+        yield session
+        return
+    if session.new or session.dirty or session.deleted:
+        raise WriteOutsideTransaction("objects were changed before `with writing():`")
+    if session.in_transaction():
+        session.rollback()  # a read transaction: nothing to keep
+    token = _writing.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _writing.reset(token)
+
+
+def _dialect_insert(session: Session | scoped_session[Session], model: Any) -> Any:
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"no upsert for {name}")
+    return insert(model)
+
+
+def insert_if_absent(
+    session: Session | scoped_session[Session],
+    model: Any,
+    values: dict[str, Any],
+    unique: Sequence[str],
+) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: of several writers adding the same key, one row wins
+    and nobody fails. Select the row afterwards to use it."""
+    statement = _dialect_insert(session, model).values(**values)
+    session.execute(statement.on_conflict_do_nothing(index_elements=list(unique)))
+
+
+def upsert(
+    session: Session | scoped_session[Session],
+    model: Any,
+    values: dict[str, Any],
+    unique: Sequence[str],
+) -> None:
+    """INSERT, or UPDATE the row with the same `unique` key: one statement, no race."""
+    statement = _dialect_insert(session, model).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name not in unique}
+    session.execute(statement.on_conflict_do_update(index_elements=list(unique), set_=changed))
 
 
 def is_storage_full(error: OperationalError) -> bool:
     """The database refused a write for lack of space (disk or max_page_count)."""
     return "full" in str(error.orig).lower()
-
-
-def _begin_statement() -> str:
-    """BEGIN IMMEDIATE for anything that may write, plain BEGIN for page reads.
-
-    A deferred transaction that reads first and writes later cannot wait for the write
-    lock: SQLite answers "database is locked" at once. Taking the lock up front makes
-    concurrent saves queue (up to busy_timeout) instead, while GET requests keep reading
-    in parallel under WAL.
-    """
-    if has_request_context() and request.method in READ_ONLY_METHODS:
-        return "BEGIN"
-    return "BEGIN IMMEDIATE"
 
 
 def render_migration_type(kind: str, obj: Any, autogen_context: Any) -> str | bool:

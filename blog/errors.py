@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g, redirect, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, SecurityError
 from werkzeug.wrappers import Response
 
 from . import clock
@@ -23,6 +24,27 @@ def _not_found(error: NotFound) -> Response:
         if post is not None and post.is_public(clock.now()):
             return redirect(post_path(post.slug), code=301)
     return render("errors/error.html", status=404, code=404)
+
+
+def _untrusted_host(error: SecurityError) -> Response:
+    # No URL can be built for a host we do not serve, so no page template either.
+    return Response(
+        "400 Bad Request: this blog does not answer to that host name "
+        "(set BLOG_BASE_URL or TRUSTED_HOSTS).\n",
+        status=400,
+        mimetype="text/plain",
+    )
+
+
+def _too_large(error: RequestEntityTooLarge) -> Response:
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    reason = _(
+        "A request can be at most %(mb)s MB; a post at most %(chars)s characters, an image "
+        "at most %(image)s MB.",
+        mb=limit, chars=f"{current_app.config['MAX_POST_CHARS']:,}",
+        image=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+    )  # fmt: skip
+    return render("errors/error.html", status=413, code=413, reason=reason)
 
 
 def _http_error(error: HTTPException) -> Response:
@@ -60,5 +82,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(SecurityError, _untrusted_host)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, _server_error)

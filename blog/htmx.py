@@ -25,3 +25,10 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     # Caches must keep the page and the fragment apart.
     response.vary.add("HX-Request")
     return response
+
+
+def render_fragment(template: str, block: str, status: int = 200, **context: Any) -> Response:
+    """Only `block`, whoever asks: for endpoints that exist to feed the page's scripts."""
+    response = make_response(render_block(template, block, **context), status)
+    response.vary.add("HX-Request")
+    return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -28,14 +28,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PRIVATE_PREFIXES = ("/admin", "/login", "/account", "/reset")
 
 
-def local_path(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None: redirects never leave the blog.
-
-    Browsers read `//host` and `/\\host` as another site, so both are refused.
-    """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    return target
+def public_url(path: str) -> str:
+    """The absolute URL of a path on the blog: from BLOG_BASE_URL when it is set, else from
+    the request's host, which TRUSTED_HOSTS has already checked (see config.py)."""
+    base = current_app.config.get("BLOG_BASE_URL") or request.host_url
+    return base.rstrip("/") + path
 
 
 def _add_headers(response: Response) -> Response:

@@ -9,10 +9,12 @@ from flask import Flask
 from flask_babel import get_locale
 
 from . import clock
-from .auth.permissions import can_edit
+from .content.permissions import can_edit
 from .content.posts import post_path
 from .content.settings import site_settings, site_zone
+from .content.urls import image_url_problem
 from .models import Role
+from .security import public_url
 
 
 def local_date(moment: datetime | None, fmt: str = "%Y-%m-%d") -> str:
@@ -24,10 +26,17 @@ def iso_datetime(moment: datetime | None) -> str:
     return moment.astimezone(site_zone()).isoformat(timespec="minutes") if moment else ""
 
 
+def image_url(url: str | None) -> str:
+    """A feature image URL fit for `<img src>`, or "" (older rows may predate the check)."""
+    return url if url and image_url_problem(url) is None else ""
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["image_url"] = image_url
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["iso_datetime"] = iso_datetime
     app.jinja_env.globals["post_path"] = post_path
+    app.jinja_env.globals["public_url"] = public_url
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["now"] = clock.now

@@ -17,7 +17,8 @@ from waitress.server import create_server
 
 from blog import create_app
 from blog.auth.accounts import create_user
-from blog.content.posts import save_post, set_categories, set_tags
+from blog.content.posts import render_post, save_post, set_categories, set_tags
+from blog.database import writing
 from blog.extensions import db
 from blog.models import Post, Role, User
 
@@ -103,10 +104,8 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
 
 @pytest.fixture
 def admin(app: Flask) -> int:
-    with app.app_context():
-        user = create_user("admin", "admin-password", Role.ADMIN)
-        db.session.commit()
-        return user.id
+    with app.app_context(), writing():
+        return create_user("admin", "admin-password", Role.ADMIN).id
 
 
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -139,10 +138,8 @@ def login(app: Flask, client: FlaskClient) -> Login:
         role: str = "admin", username: str | None = None, browser: FlaskClient | None = None
     ) -> int:
         browser = browser or client
-        with app.app_context():
-            user = create_user(username or role, PASSWORD, Role(role))
-            db.session.commit()
-            user_id = user.id
+        with app.app_context(), writing():
+            user_id = create_user(username or role, PASSWORD, Role(role)).id
         token = token_from(browser.get("/login").text)
         response = browser.post(
             "/login", data={"login": username or role, "password": PASSWORD, "csrf_token": token}
@@ -175,6 +172,10 @@ def make_post(app: Flask) -> MakePost:
         number = next(counter)
         author_id = fields.pop("author_id", None)
         with app.app_context():
+            rendered = render_post(
+                source, source_format, fields.get("excerpt", ""), fields.get("feature_text", "")
+            )
+        with app.app_context(), writing():
             post = Post(
                 title=title or f"Post {number}",
                 slug=fields.pop("slug", None) or f"post-{number}",
@@ -188,8 +189,7 @@ def make_post(app: Flask) -> MakePost:
             db.session.add(post)
             set_categories(post, list(categories))
             set_tags(post, list(tags))
-            save_post(post, db.session.get(User, 1))
-            db.session.commit()
+            save_post(post, db.session.get(User, 1), rendered)
             return post.slug
 
     return make

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from blog.auth.accounts import create_user
+from blog.database import writing
 from blog.extensions import db
 from blog.models import Post, Role
 from tests.conftest import PASSWORD
@@ -21,10 +22,9 @@ VERSIONS = 5
 
 
 def test_one_save_wins_per_version_and_the_rest_get_409(app: Flask, live_server: str) -> None:
-    with app.app_context():
+    with app.app_context(), writing():
         for number in range(EDITORS):
             create_user(f"editor{number}", PASSWORD, Role.EDITOR)
-        db.session.commit()
     browsers = [HttpBrowser(live_server) for _ in range(EDITORS)]
     for number, browser in enumerate(browsers):
         browser.sign_in(f"editor{number}", PASSWORD)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from blog.auth.accounts import create_user
-from blog.database import _begin_statement
+from blog.database import WriteOutsideTransaction, begin_statement, writing
 from blog.extensions import db
 from blog.models import Role, WorkingCopy
 from tests.conftest import PASSWORD
@@ -23,21 +24,39 @@ def test_pragmas_are_set_on_every_connection(app: Flask) -> None:
 
 
 def test_writes_take_the_lock_up_front_and_reads_do_not(app: Flask) -> None:
-    with app.test_request_context("/", method="GET"):
-        assert _begin_statement() == "BEGIN"
-    with app.test_request_context("/admin/posts/new", method="POST"):
-        assert _begin_statement() == "BEGIN IMMEDIATE"
+    with app.test_request_context("/admin/preview", method="POST"):
+        # A POST that only reads (the live preview) no longer takes the write lock.
+        assert begin_statement() == "BEGIN"
+        with writing():
+            assert begin_statement() == "BEGIN IMMEDIATE"
+        assert begin_statement() == "BEGIN"
+
+
+def test_a_write_outside_writing_is_refused(app: Flask) -> None:
     with app.app_context():
-        assert _begin_statement() == "BEGIN IMMEDIATE"  # CLI commands write
+        db.session.add(WorkingCopy(user_id=1, post_key="new", fields={}))
+        with pytest.raises(WriteOutsideTransaction):
+            db.session.flush()
+        db.session.rollback()
+        with pytest.raises(WriteOutsideTransaction):
+            db.session.execute(text("DELETE FROM working_copies"))
+        db.session.rollback()
+
+
+def test_changes_made_before_writing_are_refused_not_lost(app: Flask) -> None:
+    with app.app_context():
+        db.session.add(WorkingCopy(user_id=1, post_key="new", fields={}))
+        with pytest.raises(WriteOutsideTransaction), writing():
+            pass
+        db.session.rollback()
 
 
 def test_concurrent_saves_queue_instead_of_failing(app: Flask, live_server: str) -> None:
     """Eight writers at once on a real server: every one answered, every one stored."""
     names = [f"writer{n}" for n in range(8)]
-    with app.app_context():
+    with app.app_context(), writing():
         for name in names:
             create_user(name, PASSWORD, Role.AUTHOR)
-        db.session.commit()
     browsers = [HttpBrowser(live_server) for _ in names]
     for browser, name in zip(browsers, names, strict=True):
         browser.sign_in(name, PASSWORD)

@@ -46,7 +46,10 @@ def test_too_many_requests_page(app: Flask, client: FlaskClient) -> None:
     for _ in range(10):
         client.post("/login", data={"login": "someone", "password": "no", "csrf_token": token})
     attempt = {"login": "someone", "password": "wrong", "csrf_token": token}
-    assert_friendly(client.post("/login", data=attempt), 429, "Too many requests")
+    response = client.post("/login", data=attempt)
+    # The sign-in form again, with the name kept and the reason said.
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.text and 'value="someone"' in response.text
 
 
 def test_error_pages_speak_the_site_language(app: Flask, client: FlaskClient) -> None:

@@ -24,7 +24,7 @@ def test_security_headers_on_pages_and_errors(client: FlaskClient) -> None:
 
 
 def test_hsts_only_over_https(client: FlaskClient) -> None:
-    response = client.get("/", base_url="https://blog.example")
+    response = client.get("/", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
@@ -39,7 +39,7 @@ def test_htmx_cannot_evaluate_strings(client: FlaskClient) -> None:
 def test_session_cookie_is_secure_over_https(client: FlaskClient) -> None:
     plain = client.get("/login").headers["Set-Cookie"]
     assert "Secure" not in plain
-    secure = client.get("/login", base_url="https://blog.example").headers["Set-Cookie"]
+    secure = client.get("/login", base_url="https://127.0.0.1").headers["Set-Cookie"]
     assert "Secure" in secure and "HttpOnly" in secure
 
 

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
+from ..content.text import TextError, clean_line
+from ..database import writing
 from ..extensions import db
 from ..models import PasswordReset, Role, User
 from .sessions import end_all_sessions
 
 MIN_PASSWORD_LENGTH = 10
+# Long enough for any passphrase or manager-made password; hashing a megabyte is not.
+MAX_PASSWORD_LENGTH = 256
+MIN_DISTINCT_CHARACTERS = 5
+MAX_USERNAME_LENGTH = 80
+MAX_DISPLAY_NAME_LENGTH = 120
 RESET_LINK_LIFETIME = timedelta(hours=24)
 # Checked against when the account does not exist, so a wrong name costs the same time.
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -30,9 +39,54 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def check_new_password(password: str) -> None:
+def _is_sequence(password: str) -> bool:
+    """`1234567890`, `abcdefghij`, `9876543210`: one step between every pair of characters."""
+    steps = {ord(b) - ord(a) for a, b in zip(password, password[1:], strict=False)}
+    return len(steps) == 1 and abs(next(iter(steps))) <= 1
+
+
+def check_new_password(password: str, username: str = "") -> None:
+    """Refuse passwords that are too short, too long or made of too few different characters."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(_("Passwords need at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(_("Passwords can have at most %(n)s characters.", n=MAX_PASSWORD_LENGTH))
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS or _is_sequence(password):
+        raise AccountError(
+            _("This password is too easy to guess: use at least %(n)s different characters.",
+              n=MIN_DISTINCT_CHARACTERS)
+        )  # fmt: skip
+    if len(username) >= 4 and username.lower() in password.lower():
+        raise AccountError(_("The password must not contain the user name."))
+
+
+def clean_username(username: str) -> str:
+    """A login name as stored: NFC, no invisible characters, no spaces inside."""
+    try:
+        name = clean_line(username, max_length=MAX_USERNAME_LENGTH)
+    except TextError as error:
+        raise AccountError(str(error)) from None
+    if not name:
+        raise AccountError(_("A user name is needed."))
+    if any(char.isspace() for char in name):
+        raise AccountError(_("A user name cannot contain spaces."))
+    return name
+
+
+def clean_display_name(name: str) -> str:
+    try:
+        return clean_line(name, max_length=MAX_DISPLAY_NAME_LENGTH)
+    except TextError as error:
+        raise AccountError(str(error)) from None
+
+
+def clean_email(email: str | None) -> str | None:
+    if not email or not email.strip():
+        return None
+    try:
+        return clean_line(email, max_length=254).lower()
+    except TextError as error:
+        raise AccountError(str(error)) from None
 
 
 def create_user(
@@ -42,28 +96,52 @@ def create_user(
     email: str | None = None,
     display_name: str = "",
 ) -> User:
-    username = username.strip()
-    if not username:
-        raise AccountError(_("A user name is needed."))
+    """Add a user, inside `writing()`; AccountError names what is wrong."""
+    username = clean_username(username)
+    email = clean_email(email)
+    display_name = clean_display_name(display_name)
     if find_user(username) is not None or (email and find_user(email) is not None):
         raise AccountError(_("The name or e-mail “%(name)s” is already taken.", name=username))
     user = User(
         username=username,
-        email=(email or "").strip().lower() or None,
-        display_name=display_name.strip(),
+        email=email,
+        display_name=display_name,
         password_hash=generate_password_hash(password),
         role=Role(role).value,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # another admin adding the same name at this moment
+            db.session.flush()
+    except IntegrityError:
+        raise AccountError(
+            _("The name or e-mail “%(name)s” is already taken.", name=username)
+        ) from None
     return user
+
+
+def update_profile(user: User, display_name: str, email: str, language: str | None) -> None:
+    """Change a user's own profile. A taken e-mail is refused without saying whose it is."""
+    display = clean_display_name(display_name)
+    address = clean_email(email)
+    if address is not None and address != user.email:
+        other = find_user(address)
+        if other is not None and other.id != user.id:
+            raise AccountError(
+                _("This e-mail address cannot be used for your account; an administrator can help.")
+            )
+    with writing():
+        user.display_name = display
+        user.email = address
+        user.language = language
 
 
 def set_password(user: User, password: str, keep_session: str | None = None) -> None:
     """Change the password and end every other session of the user; the caller commits."""
-    check_new_password(password)
+    check_new_password(password, user.username)
     user.password_hash = generate_password_hash(password)
     end_all_sessions(user, keep=keep_session)
+    _revoke_reset_links(user)
 
 
 def check_password(user: User, password: str) -> bool:
@@ -82,11 +160,19 @@ def authenticate(login: str, password: str) -> User | None:
 
 
 def find_user(login: str) -> User | None:
-    """By user name or e-mail, case-insensitively."""
-    login = login.strip().lower()
-    return db.session.execute(
-        select(User).where((func.lower(User.username) == login) | (User.email == login))
-    ).scalar_one_or_none()
+    """By user name or e-mail, case-insensitively (a user name wins over an e-mail)."""
+    login = unicodedata.normalize("NFC", login).strip().lower()
+    if not login:
+        return None
+    return (
+        db.session.execute(
+            select(User)
+            .where((func.lower(User.username) == login) | (User.email == login))
+            .order_by((func.lower(User.username) == login).desc(), User.id)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def first_admin() -> User | None:
@@ -105,8 +191,21 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _revoke_reset_links(user: User) -> None:
+    """Links not used yet stop working (a newer link, or the password changed)."""
+    db.session.execute(
+        delete(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)
+        )
+    )
+
+
 def create_reset_link_token(user: User, created_by: User | None) -> str:
-    """A one-time token for a password-reset link; only its hash is stored."""
+    """A one-time token for a password-reset link, inside `writing()`; only its hash is stored.
+
+    Any earlier link of the user stops working: only the newest one is valid.
+    """
+    _revoke_reset_links(user)
     token = secrets.token_urlsafe(32)
     db.session.add(
         PasswordReset(
@@ -135,6 +234,7 @@ def use_reset(token: str, password: str) -> User:
     reset = find_reset(token)
     if reset is None:
         raise AccountError(_("This link has expired or was already used."))
-    set_password(reset.user, password)
+    user = reset.user
     reset.used_at = clock.now()
-    return reset.user
+    set_password(user, password)
+    return user

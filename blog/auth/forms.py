@@ -16,11 +16,19 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..i18n import LANGUAGES
 from ..models import Role
-from .accounts import MIN_PASSWORD_LENGTH
+from .accounts import AccountError, check_new_password
 
 ROLE_CHOICES = [
     SelectChoice(Role.CONTRIBUTOR.value, _l("Contributor")),
@@ -37,10 +45,15 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in"))
 
 
+def _strong_enough(form: object, field: PasswordField) -> None:
+    try:
+        check_new_password(field.data or "")
+    except AccountError as error:
+        raise ValidationError(str(error)) from None
+
+
 class NewPasswordMixin:
-    password = PasswordField(
-        _l("New password"), validators=[InputRequired(), Length(min=MIN_PASSWORD_LENGTH)]
-    )
+    password = PasswordField(_l("New password"), validators=[InputRequired(), _strong_enough])
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import clock
+from ..database import writing
 from ..extensions import db
 from ..models import LoginSession, User
 
@@ -27,17 +28,19 @@ TOUCH_EVERY = timedelta(minutes=5)
 def start_session(user: User, remember: bool = False) -> LoginSession:
     """Sign `user` in on this browser."""
     session.clear()  # a fresh session id defeats session fixation
-    record = LoginSession(
-        id=secrets.token_urlsafe(32),
-        user_id=user.id,
-        created_at=clock.now(),
-        last_seen_at=clock.now(),
-        user_agent=(request.user_agent.string or "")[:300],
-        ip_address=(request.remote_addr or "")[:64],
-    )
-    db.session.add(record)
-    db.session.commit()
-    session[SESSION_KEY] = record.id
+    session_id = secrets.token_urlsafe(32)
+    user_id = user.id
+    with writing():
+        record = LoginSession(
+            id=session_id,
+            user_id=user_id,
+            created_at=clock.now(),
+            last_seen_at=clock.now(),
+            user_agent=(request.user_agent.string or "")[:300],
+            ip_address=(request.remote_addr or "")[:64],
+        )
+        db.session.add(record)
+    session[SESSION_KEY] = session_id
     session.permanent = remember
     login_user(user, remember=False)
     return record
@@ -59,13 +62,16 @@ def load_user_for_session(user_id: str) -> User | None:
     if user is None or not user.active:
         return None
     if clock.now() - record.last_seen_at > TOUCH_EVERY:
-        record.last_seen_at = clock.now()
         try:
-            db.session.commit()
+            with writing():
+                db.session.execute(
+                    update(LoginSession)
+                    .where(LoginSession.id == session_id)
+                    .values(last_seen_at=clock.now())
+                )
         except OperationalError:
-            # A page read must not fail because a writer holds the lock; try next time.
-            db.session.rollback()
-            return db.session.get(User, int(user_id))
+            pass  # a page read must not fail because a writer holds the lock; next time
+        return db.session.get(User, int(user_id))
     return user
 
 
@@ -73,18 +79,18 @@ def end_session() -> None:
     """Sign out this browser."""
     session_id = current_session_id()
     if session_id:
-        db.session.execute(
-            update(LoginSession)
-            .where(LoginSession.id == session_id, LoginSession.ended_at.is_(None))
-            .values(ended_at=clock.now())
-        )
-        db.session.commit()
+        with writing():
+            db.session.execute(
+                update(LoginSession)
+                .where(LoginSession.id == session_id, LoginSession.ended_at.is_(None))
+                .values(ended_at=clock.now())
+            )
     logout_user()
     session.clear()
 
 
 def end_all_sessions(user: User, keep: str | None = None) -> int:
-    """Sign `user` out everywhere (but `keep`); the caller commits. Returns how many ended."""
+    """Sign `user` out everywhere (but `keep`), inside `writing()`. Returns how many ended."""
     query = select(LoginSession).where(
         LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
     )

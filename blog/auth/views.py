@@ -4,14 +4,18 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from .. import audit
 from ..content.settings import set_setting, site_settings
-from ..extensions import db, limiter
+from ..content.urls import local_path
+from ..database import writing
+from ..extensions import db
 from ..htmx import render
 from ..models import AuditEvent, Role, User
-from ..security import local_path
+from ..paging import page_number
+from ..security import public_url
 from . import bp
 from .accounts import (
     AccountError,
@@ -20,8 +24,10 @@ from .accounts import (
     create_reset_link_token,
     create_user,
     find_reset,
+    find_user,
     generate_password,
     set_password,
+    update_profile,
     use_reset,
 )
 from .forms import (
@@ -35,33 +41,31 @@ from .forms import (
 )
 from .permissions import require_role
 from .sessions import current_session_id, end_all_sessions, end_session, start_session
-
-
-def _login_key() -> str:
-    return "login:" + request.form.get("login", "").strip().lower()
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code != 303
+from .throttle import account_key, refund, take_ticket
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Only failed attempts count: per address, and per account whatever the address.
-@limiter.limit("30 per 15 minutes", methods=["POST"], deduct_when=_failed)
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_key, deduct_when=_failed)
 def login() -> Response:
     form = LoginForm()
     next_url = local_path(request.values.get("next")) or url_for("editor.dashboard")
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url)
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        user = authenticate(form.login.data or "", form.password.data or "")
+        typed = form.login.data or ""
+        ticket = take_ticket(account_key(find_user(typed), typed), request.remote_addr or "")
+        if ticket is None:
+            form.form_errors.append(
+                _("Too many failed attempts. Wait 15 minutes, or sign in from another place.")
+            )
+            return render("auth/login.html", status=429, form=form, next_url=next_url)
+        user = authenticate(typed, form.password.data or "")
         if user is not None:
+            refund(ticket)
             start_session(user, remember=form.remember.data)
             return redirect(next_url, code=303)
         # The same words whether the account exists or not.
         form.form_errors.append(_("The name or password is not right."))
-    status = 422 if request.method == "POST" else 200
     return render("auth/login.html", status=status, form=form, next_url=next_url)
 
 
@@ -79,21 +83,27 @@ def account() -> Response:
     password = ChangePasswordForm(prefix="password")
     status = 200
     if "profile-submit" in request.form and profile.validate_on_submit():
-        current_user.display_name = profile.display_name.data or ""
-        current_user.email = (profile.email.data or "").lower() or None
-        current_user.language = profile.language.data or None
-        db.session.commit()
-        flash(_("Your profile is saved."))
-        return redirect(url_for("auth.account"), code=303)
-    if "password-submit" in request.form and password.validate_on_submit():
-        if check_password(current_user, password.current_password.data or ""):
-            set_password(
-                current_user, password.password.data or "", keep_session=current_session_id()
-            )
-            db.session.commit()
-            flash(_("Your password is changed; other sessions were signed out."))
+        try:
+            update_profile(current_user, profile.display_name.data or "",
+                           profile.email.data or "", profile.language.data or None)  # fmt: skip
+        except AccountError as error:
+            profile.email.errors = [str(error)]
+        else:
+            flash(_("Your profile is saved."))
             return redirect(url_for("auth.account"), code=303)
-        password.current_password.errors = [_("This is not your current password.")]
+    if "password-submit" in request.form and password.validate_on_submit():
+        if not check_password(current_user, password.current_password.data or ""):
+            password.current_password.errors = [_("This is not your current password.")]
+        else:
+            try:
+                with writing():
+                    set_password(current_user, password.password.data or "",
+                                 keep_session=current_session_id())  # fmt: skip
+            except AccountError as error:
+                password.password.errors = [str(error)]
+            else:
+                flash(_("Your password is changed; other sessions were signed out."))
+                return redirect(url_for("auth.account"), code=303)
     if request.method == "POST":
         status = 422
     return render("auth/account.html", status=status, profile=profile, password=password)
@@ -102,8 +112,8 @@ def account() -> Response:
 @bp.post("/account/sign-out-everywhere")
 @login_required
 def sign_out_everywhere() -> Response:
-    end_all_sessions(current_user)
-    db.session.commit()
+    with writing():
+        end_all_sessions(current_user)
     end_session()
     return redirect(url_for("auth.login"), code=303)
 
@@ -115,11 +125,11 @@ def reset_password(token: str) -> Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            use_reset(token, form.password.data or "")
+            with writing():
+                use_reset(token, form.password.data or "")
         except AccountError as error:
             form.form_errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("Your new password is set. Please sign in."))
             return redirect(url_for("auth.login"), code=303)
     return render("auth/reset.html", status=422 if request.method == "POST" else 200, form=form)
@@ -136,18 +146,18 @@ def users() -> Response:
     if form.validate_on_submit():
         password = generate_password()
         try:
-            user = create_user(
-                form.username.data or "",
-                password,
-                Role(form.role.data),
-                email=form.email.data or None,
-                display_name=form.display_name.data or "",
-            )
+            with writing():
+                user = create_user(
+                    form.username.data or "",
+                    password,
+                    Role(form.role.data),
+                    email=form.email.data or None,
+                    display_name=form.display_name.data or "",
+                )
+                audit.record(current_user, "user.create", user.username, role=user.role)
         except AccountError as error:
             form.username.errors = [str(error)]
         else:
-            audit.record(current_user, "user.create", user.username, role=user.role)
-            db.session.commit()
             created = (user, password)
             form = NewUserForm(formdata=None)
     status = 422 if request.method == "POST" and created is None else 200
@@ -168,17 +178,18 @@ def update_user(user_id: int) -> Response:
     if user.id == current_user.id and (form.role.data != Role.ADMIN or not form.active.data):
         flash(_("You cannot take away your own administrator rights."), "error")
         return redirect(url_for("auth.users"), code=303)
-    if form.role.data != user.role:
-        audit.record(current_user, "user.role", user.username, old=user.role, new=form.role.data)
-        user.role = form.role.data
-    if bool(form.active.data) != user.active:
-        user.active = bool(form.active.data)
-        audit.record(
-            current_user, "user.activate" if user.active else "user.deactivate", user.username
-        )
-        if not user.active:
-            end_all_sessions(user)
-    db.session.commit()
+    with writing():
+        if form.role.data != user.role:
+            audit.record(current_user, "user.role", user.username, old=user.role,
+                         new=form.role.data)  # fmt: skip
+            user.role = form.role.data
+        if bool(form.active.data) != user.active:
+            user.active = bool(form.active.data)
+            audit.record(
+                current_user, "user.activate" if user.active else "user.deactivate", user.username
+            )
+            if not user.active:
+                end_all_sessions(user)
     flash(_("%(name)s is updated.", name=user.username))
     return redirect(url_for("auth.users"), code=303)
 
@@ -187,10 +198,10 @@ def update_user(user_id: int) -> Response:
 @require_role(Role.ADMIN)
 def reset_link(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
-    token = create_reset_link_token(user, current_user)
-    audit.record(current_user, "user.reset_link", user.username)
-    db.session.commit()
-    link = url_for("auth.reset_password", token=token, _external=True)
+    with writing():
+        token = create_reset_link_token(user, current_user)
+        audit.record(current_user, "user.reset_link", user.username)
+    link = public_url(url_for("auth.reset_password", token=token))
     return render("auth/reset_link.html", user=user, link=link)
 
 
@@ -198,11 +209,10 @@ def reset_link(user_id: int) -> Response:
 @require_role(Role.ADMIN)
 def sign_out_user(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
-    ended = end_all_sessions(
-        user, keep=current_session_id() if user.id == current_user.id else None
-    )
-    audit.record(current_user, "user.sign_out", user.username, sessions=ended)
-    db.session.commit()
+    keep = current_session_id() if user.id == current_user.id else None
+    with writing():
+        ended = end_all_sessions(user, keep=keep)
+        audit.record(current_user, "user.sign_out", user.username, sessions=ended)
     flash(_("%(name)s is signed out everywhere.", name=user.username))
     return redirect(url_for("auth.users"), code=303)
 
@@ -212,10 +222,10 @@ def sign_out_user(user_id: int) -> Response:
 def settings() -> Response:
     form = SettingsForm(data=site_settings())
     if form.validate_on_submit():
-        for key in ("title", "description", "language", "timezone", "posts_per_page"):
-            set_setting(key, getattr(form, key).data)
-        audit.record(current_user, "settings.change", "site")
-        db.session.commit()
+        with writing():
+            for key in ("title", "description", "language", "timezone", "posts_per_page"):
+                set_setting(key, getattr(form, key).data)
+            audit.record(current_user, "settings.change", "site")
         flash(_("The settings are saved."))
         return redirect(url_for("auth.settings"), code=303)
     return render("auth/settings.html", status=422 if request.method == "POST" else 200, form=form)
@@ -224,9 +234,10 @@ def settings() -> Response:
 @bp.get("/admin/audit")
 @require_role(Role.ADMIN)
 def audit_log() -> Response:
-    page = max(request.args.get("page", 1, type=int), 1)
     events = db.paginate(
-        select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()),
-        page=page, per_page=50, error_out=False,
+        select(AuditEvent)
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()),
+        page=page_number(), per_page=50, error_out=False,
     )  # fmt: skip
     return render("auth/audit.html", events=events)

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from sqlalchemy import select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import defer, load_only, selectinload
 
 from .. import clock
+from ..database import insert_if_absent
 from ..extensions import db
 from ..models import Category, Post, Revision, Tag, User
 from .markup import first_paragraph_text, render_body
@@ -25,18 +26,35 @@ def post_path(slug: str) -> str:
     return POST_URL_PREFIX + quote(slug)
 
 
-def slug_taken(slug: str, excluding_post_id: int | None = None) -> bool:
+def slug_taken(
+    slug: str,
+    excluding_post_id: int | None = None,
+    visible_to: User | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Whether a post has `slug`; with `visible_to`, only among the posts that user may
+    know of (their own and public ones)."""
     query = select(Post.id).where(Post.slug == slug)
     if excluding_post_id is not None:
         query = query.where(Post.id != excluding_post_id)
+    if visible_to is not None:
+        query = query.where(
+            or_(Post.author_id == visible_to.id, Post.reachable(now or clock.now()))
+        )
     return db.session.execute(query.limit(1)).first() is not None
 
 
-def unique_post_slug(title_or_slug: str, excluding_post_id: int | None = None) -> str:
-    return unique_slug(slugify(title_or_slug), lambda s: slug_taken(s, excluding_post_id))
+def unique_post_slug(
+    title_or_slug: str, excluding_post_id: int | None = None, visible_to: User | None = None
+) -> str:
+    """A free slug made from `title_or_slug` (free among what `visible_to` may know of)."""
+    return unique_slug(
+        slugify(title_or_slug), lambda s: slug_taken(s, excluding_post_id, visible_to)
+    )
 
 
 def _get_or_create(model: type[TaxonomyT], names: list[str]) -> list[TaxonomyT]:
+    """The categories or tags of these names, created when missing (inside `writing()`)."""
     found: list[TaxonomyT] = []
     for name in names:
         name = name.strip()
@@ -45,8 +63,9 @@ def _get_or_create(model: type[TaxonomyT], names: list[str]) -> list[TaxonomyT]:
             continue
         item = db.session.execute(select(model).where(model.slug == slug)).scalar_one_or_none()
         if item is None:
-            item = model(name=name, slug=slug)
-            db.session.add(item)
+            # Two editors adding the same new category at once both end with the one row.
+            insert_if_absent(db.session, model, {"name": name, "slug": slug}, unique=["slug"])
+            item = db.session.execute(select(model).where(model.slug == slug)).scalar_one()
         found.append(item)
     return found
 
@@ -59,21 +78,35 @@ def set_tags(post: Post, names: list[str]) -> None:
     post.tags = _get_or_create(Tag, names)
 
 
-def render_post(post: Post) -> None:
-    """Render the body and summary now, on save, so serving a page never renders anything."""
-    post.body_html = render_body(post.source, post.source_format)
-    post.summary = post.excerpt or post.feature_text or first_paragraph_text(post.body_html)
+@dataclass(frozen=True)
+class RenderedPost:
+    """What saving stores besides the source: computed before the write transaction."""
+
+    body_html: str
+    summary: str
+
+
+def render_post(
+    source: str, source_format: str, excerpt: str = "", feature_text: str = ""
+) -> RenderedPost:
+    """Render the body and summary now, on save, so serving a page never renders anything.
+
+    Call it before `writing()`: it is the expensive part of a save.
+    """
+    body_html = render_body(source, source_format)
+    return RenderedPost(body_html, excerpt or feature_text or first_paragraph_text(body_html))
 
 
 def save_post(
     post: Post,
     editor: User | None,
+    rendered: RenderedPost,
     note: str = "",
     updated_at: datetime | None = None,
     fields: dict[str, Any] | None = None,
 ) -> Post:
-    """Render, stamp and keep a revision of `post`; the caller commits."""
-    render_post(post)
+    """Store the rendering, stamp and keep a revision of `post`, inside `writing()`."""
+    post.body_html, post.summary = rendered.body_html, rendered.summary
     post.updated_at = updated_at or clock.now()
     if post.id is None:
         db.session.add(post)
@@ -142,7 +175,12 @@ def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
     """(older, newer) listed posts around `post`, for previous/next links."""
     if post.published_at is None:
         return None, None
-    base = select(Post).where(Post.listed(now), Post.id != post.id)
+    # Only titles and slugs are shown: the neighbours' bodies stay in the database.
+    base = (
+        select(Post)
+        .where(Post.listed(now), Post.id != post.id)
+        .options(load_only(Post.id, Post.title, Post.slug, Post.published_at))
+    )
     older = db.session.execute(
         base.where(
             (Post.published_at < post.published_at)

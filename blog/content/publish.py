@@ -7,18 +7,38 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit, clock
-from ..auth.permissions import can_delete, can_edit, can_publish
+from ..database import writing
 from ..extensions import db
 from ..models import Post, PostStatus, Revision, SourceFormat, User
 from .markup import plain_text
-from .posts import post_path, save_post, set_categories, set_tags, slug_taken
+from .permissions import can_delete, can_edit, can_publish, sees_everyones_work
+from .posts import (
+    RenderedPost,
+    post_path,
+    render_post,
+    save_post,
+    set_categories,
+    set_tags,
+    slug_taken,
+    unique_post_slug,
+)
 from .redirects import add_redirect
 from .slugs import slugify
+from .text import TextError, clean_line, has_invisible
+from .urls import image_url_problem
+
+MAX_TITLE_LENGTH = 500
+MAX_NAME_LENGTH = 100  # a category or tag
+MAX_SUMMARY_LENGTH = 5_000  # excerpt, feature text
+# Dates outside these years are typing mistakes, and year 1 in Seoul is year 0 in UTC,
+# which Python cannot represent.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9998
 
 
 class EditConflict(Exception):
@@ -76,33 +96,85 @@ def split_names(text: str) -> list[str]:
     return [name.strip() for name in text.replace("，", ",").split(",") if name.strip()]
 
 
+def max_body_length() -> int:
+    """The longest post body, in characters (MAX_POST_CHARS)."""
+    return int(current_app.config["MAX_POST_CHARS"])
+
+
+def _text_problem(value: str, max_length: int) -> str | None:
+    try:
+        clean_line(value, max_length=max_length)
+    except TextError as error:
+        return str(error)
+    return None
+
+
+def _visible_slug_owner(slug: str, post: Post | None, editor: User) -> bool:
+    """Whether a post the editor may know of already has `slug`.
+
+    Others' unpublished posts are not told of (their addresses would leak what is being
+    written); a clash with one of those is settled on save with a free variant.
+    """
+    excluding = post.id if post else None
+    if sees_everyones_work(editor):
+        return slug_taken(slug, excluding)
+    return slug_taken(slug, excluding, visible_to=editor, now=clock.now())
+
+
 def validate(fields: PostFields, post: Post | None, editor: User) -> dict[str, str]:
     """Field name -> what is wrong with it; empty when the fields can be saved."""
     errors: dict[str, str] = {}
     if not fields.title.strip():
         errors["title"] = _("A title is needed.")
-    elif len(fields.title) > 500:
-        errors["title"] = _("Titles can be at most 500 characters.")
+    elif problem := _text_problem(fields.title, MAX_TITLE_LENGTH):
+        errors["title"] = problem
     slug = slugify(fields.slug or fields.title)
-    if fields.slug and not slug:
+    if fields.slug and has_invisible(fields.slug):
+        errors["slug"] = _("The address contains an invisible control character; remove it.")
+    elif fields.slug and not slug:
         errors["slug"] = _("The address needs letters or digits.")
-    elif slug and slug_taken(slug, post.id if post else None):
+    elif slug and _visible_slug_owner(slug, post, editor):
         errors["slug"] = _("Another post already uses the address “%(slug)s”.", slug=slug)
     if fields.format not in {f.value for f in SourceFormat}:
         errors["format"] = _("Choose Markdown or HTML.")
-    now = clock.now()
-    if fields.status not in {s.value for s in PostStatus}:
-        errors["status"] = _("Choose a status.")
-    elif fields.status != PostStatus.DRAFT and not can_publish(editor, post or _new_post(editor)):
-        errors["status"] = _("Your role can save drafts only; an editor publishes them.")
-    elif fields.status == PostStatus.SCHEDULED:
-        if fields.published_at is None or fields.published_at <= now:
-            errors["published_at"] = _("A scheduled post needs a publish time in the future.")
-    elif (
-        fields.status == PostStatus.PUBLISHED and fields.published_at and fields.published_at > now
-    ):
-        errors["published_at"] = _("This time is in the future: choose Scheduled to publish then.")
+    if len(fields.body) > max_body_length():
+        errors["body"] = _(
+            "The body is %(length)s characters long; a post can have at most %(limit)s.",
+            length=f"{len(fields.body):,}", limit=f"{max_body_length():,}",
+        )  # fmt: skip
+    for name in ("excerpt", "feature_text"):
+        if len(getattr(fields, name)) > MAX_SUMMARY_LENGTH:
+            errors[name] = _("This can be at most %(n)s characters long.", n=MAX_SUMMARY_LENGTH)
+    if image_url_problem(fields.feature_image.strip()):
+        errors["feature_image"] = _(
+            "Use an image from the media library, a path on this site or an https:// address."
+        )
+    for name in ("categories", "tags"):
+        for item in getattr(fields, name):
+            if problem := _text_problem(item, MAX_NAME_LENGTH):
+                errors[name] = f"“{item[:40]}”: {problem}"
+                break
+    errors.update(_status_errors(fields, post, editor))
     return errors
+
+
+def _status_errors(fields: PostFields, post: Post | None, editor: User) -> dict[str, str]:
+    now = clock.now()
+    moment = fields.published_at
+    if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        return {
+            "published_at": _("Choose a date between the years %(first)s and %(last)s.",
+                              first=EARLIEST_YEAR, last=LATEST_YEAR)
+        }  # fmt: skip
+    if fields.status not in {s.value for s in PostStatus}:
+        return {"status": _("Choose a status.")}
+    if fields.status != PostStatus.DRAFT and not can_publish(editor, post or _new_post(editor)):
+        return {"status": _("Your role can save drafts only; an editor publishes them.")}
+    if fields.status == PostStatus.SCHEDULED and (moment is None or moment <= now):
+        return {"published_at": _("A scheduled post needs a publish time in the future.")}
+    if fields.status == PostStatus.PUBLISHED and moment and moment > now:
+        return {"published_at": _("This time is in the future: choose Scheduled to publish then.")}
+    return {}
 
 
 def _new_post(editor: User) -> Post:
@@ -120,34 +192,72 @@ def _transition_action(old: str | None, new: str) -> str | None:
 
 
 def save_fields(
-    post: Post | None, fields: PostFields, editor: User, base_version: int | None
+    post: Post | None,
+    fields: PostFields,
+    editor: User,
+    base_version: int | None,
+    note: str = "",
 ) -> Post:
     """Create or update a post from validated fields; never overwrites a newer version.
 
     Raises EditConflict when `base_version` is not the post's current version, and
-    NotAllowed when the editor's role forbids the change. Commits.
+    NotAllowed when the editor's role forbids the change. Renders first, then writes.
     """
-    if post is not None:
-        if not can_edit(editor, post):
-            raise NotAllowed("edit")
-        if base_version != post.version:
-            raise EditConflict(post)
+    if post is not None and not can_edit(editor, post):
+        raise NotAllowed("edit")
     if fields.status != PostStatus.DRAFT and not can_publish(editor, post or _new_post(editor)):
         raise NotAllowed("publish")
-    is_new = post is None
-    post = post or Post(author_id=editor.id)
+    excerpt, feature_text = plain_text(fields.excerpt), plain_text(fields.feature_text)
+    rendered = render_post(fields.body, fields.format, excerpt, feature_text)
+    post_id = post.id if post is not None else None
+    try:
+        with writing():
+            return _write_fields(post_id, fields, editor, base_version, note, rendered,
+                                 excerpt, feature_text)  # fmt: skip
+    except StaleDataError:
+        # Another database server's writer got there between our read and our write.
+        current = db.session.get(Post, post_id)
+        assert current is not None
+        raise EditConflict(current) from None
+
+
+def _write_fields(
+    post_id: int | None,
+    fields: PostFields,
+    editor: User,
+    base_version: int | None,
+    note: str,
+    rendered: RenderedPost,
+    excerpt: str,
+    feature_text: str,
+) -> Post:
+    is_new = post_id is None
+    if is_new:
+        post = Post(author_id=editor.id)
+    else:
+        # Read again under the write lock: the version check below cannot race.
+        found = db.session.get(Post, post_id, populate_existing=True)
+        if found is None or found.deleted_at is not None:
+            raise NotAllowed("gone")
+        post = found
+        if base_version != post.version:
+            raise EditConflict(post)
     old_status = None if is_new else post.status
     old_path = None if is_new else post_path(post.slug)
     was_public = not is_new and post.is_public(clock.now())
+    slug = slugify(fields.slug or fields.title)
+    # validate() refused clashes the editor may know of; any other one gets a free variant.
+    if slug_taken(slug, post_id):
+        slug = unique_post_slug(slug, post_id)
 
     # One UPDATE per save, so each save bumps the version exactly once.
     with db.session.no_autoflush:
-        post.title = fields.title.strip()
-        post.slug = slugify(fields.slug or fields.title)
+        post.title = clean_line(fields.title)
+        post.slug = slug
         post.source_format = fields.format
         post.source = fields.body
-        post.excerpt = plain_text(fields.excerpt)
-        post.feature_text = plain_text(fields.feature_text)
+        post.excerpt = excerpt
+        post.feature_text = feature_text
         post.feature_image = fields.feature_image.strip()
         post.status = fields.status
         post.published_at = fields.published_at
@@ -155,28 +265,22 @@ def save_fields(
             post.published_at = clock.now()
         if is_new:
             db.session.add(post)
-        set_categories(post, fields.categories)
-        set_tags(post, fields.tags)
-    try:
-        snapshot = fields_of(post).to_json()
-        save_post(
-            post,
-            editor,
-            note="created" if is_new else "",
-            fields={k: v for k, v in snapshot.items() if k not in {"title", "body", "format"}},
-        )
-        if was_public and old_path != post_path(post.slug):
-            # Readers and search engines keep finding the post at its old address.
-            add_redirect(post, old_path or "")
-        action = _transition_action(old_status, post.status)
-        if action:
-            audit.record(editor, action, post.title, post_id=post.id, status=post.status)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Post, post.id)
-        assert current is not None
-        raise EditConflict(current) from None
+        set_categories(post, [clean_line(name) for name in fields.categories])
+        set_tags(post, [clean_line(name) for name in fields.tags])
+    snapshot = fields_of(post).to_json()
+    save_post(
+        post,
+        editor,
+        rendered,
+        note=note or ("created" if is_new else ""),
+        fields={k: v for k, v in snapshot.items() if k not in {"title", "body", "format"}},
+    )
+    if was_public and old_path != post_path(post.slug):
+        # Readers and search engines keep finding the post at its old address.
+        add_redirect(post, old_path or "")
+    action = _transition_action(old_status, post.status)
+    if action:
+        audit.record(editor, action, post.title, post_id=post.id, status=post.status)
     return post
 
 
@@ -207,12 +311,9 @@ def restore_revision(post: Post, revision: Revision, editor: User) -> Post:
     for key in ("excerpt", "feature_text", "feature_image", "categories", "tags"):
         if key in revision.fields:
             setattr(fields, key, revision.fields[key])
-    saved = save_fields(post, fields, editor, post.version)
-    latest = latest_revision(saved)
-    assert latest is not None
-    latest.note = f"restored revision {revision.post_version}"
-    db.session.commit()
-    return saved
+    return save_fields(
+        post, fields, editor, post.version, note=f"restored revision {revision.post_version}"
+    )
 
 
 @dataclass
@@ -237,21 +338,26 @@ def line_diff(old: str, new: str) -> list[DiffLine]:
 def trash_post(post: Post, editor: User) -> None:
     if not can_delete(editor, post):
         raise NotAllowed("delete")
-    post.deleted_at = clock.now()
-    audit.record(editor, "post.delete", post.title, post_id=post.id)
-    db.session.commit()
+    with writing():
+        post.deleted_at = clock.now()
+        audit.record(editor, "post.delete", post.title, post_id=post.id)
 
 
 def restore_post(post: Post, editor: User) -> None:
-    post.deleted_at = None
-    audit.record(editor, "post.restore", post.title, post_id=post.id)
-    db.session.commit()
+    if not can_delete(editor, post):
+        raise NotAllowed("restore")
+    with writing():
+        post.deleted_at = None
+        audit.record(editor, "post.restore", post.title, post_id=post.id)
 
 
 def empty_trash(editor: User) -> int:
-    trashed = db.session.execute(select(Post).where(Post.deleted_at.is_not(None))).scalars().all()
-    for post in trashed:
-        db.session.delete(post)
-    audit.record(editor, "trash.empty", f"{len(trashed)} posts", titles=[p.title for p in trashed])
-    db.session.commit()
+    with writing():
+        trashed = (
+            db.session.execute(select(Post).where(Post.deleted_at.is_not(None))).scalars().all()
+        )
+        for post in trashed:
+            db.session.delete(post)
+        audit.record(editor, "trash.empty", f"{len(trashed)} posts",
+                     titles=[p.title for p in trashed])  # fmt: skip
     return len(trashed)

@@ -9,6 +9,7 @@ from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from ..database import upsert
 from ..extensions import db
 from ..models import Setting
 
@@ -38,11 +39,8 @@ def site_settings() -> dict[str, Any]:
 
 
 def set_setting(key: str, value: Any) -> None:
-    row = db.session.get(Setting, key)
-    if row is None:
-        db.session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
+    """Store one setting, inside `writing()`."""
+    upsert(db.session, Setting, {"key": key, "value": value}, unique=["key"])
     g.pop("site_settings", None)
 
 

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from sqlalchemy import delete, select
 
 from .. import clock
+from ..database import upsert, writing
 from ..extensions import db
 from ..models import User, WorkingCopy
+from .text import clean_body
 
 # Form fields worth keeping; the CSRF token and buttons are not.
 KEPT_FIELDS = ("title", "slug", "format", "body", "excerpt", "feature_text", "feature_image",
@@ -16,15 +18,20 @@ KEPT_FIELDS = ("title", "slug", "format", "body", "excerpt", "feature_text", "fe
 
 
 def store_working_copy(user: User, post_key: str, form: Mapping[str, str]) -> WorkingCopy:
-    """Keep the form as typed; one working copy per user and post, newest wins."""
-    working = load_working_copy(user, post_key)
-    if working is None:
-        working = WorkingCopy(user_id=user.id, post_key=post_key)
-        db.session.add(working)
-    working.fields = {name: form.get(name, "") for name in KEPT_FIELDS}
-    working.saved_at = clock.now()
-    db.session.commit()
-    return working
+    """Keep the form as typed; one working copy per user and post, newest wins.
+
+    One upsert statement, so an autosave racing a save or a discard of the same copy never
+    finds a row gone from under it. Returns the stored values (not attached to the session).
+    """
+    values = {
+        "user_id": user.id,
+        "post_key": post_key,
+        "fields": {name: clean_body(form.get(name, "")) for name in KEPT_FIELDS},
+        "saved_at": clock.now(),
+    }
+    with writing():
+        upsert(db.session, WorkingCopy, values, unique=["user_id", "post_key"])
+    return WorkingCopy(**values)
 
 
 def load_working_copy(user: User, post_key: str) -> WorkingCopy | None:
@@ -34,7 +41,9 @@ def load_working_copy(user: User, post_key: str) -> WorkingCopy | None:
 
 
 def discard_working_copy(user: User, post_key: str) -> None:
-    db.session.execute(
-        delete(WorkingCopy).where(WorkingCopy.user_id == user.id, WorkingCopy.post_key == post_key)
-    )
-    db.session.commit()
+    with writing():
+        db.session.execute(
+            delete(WorkingCopy).where(
+                WorkingCopy.user_id == user.id, WorkingCopy.post_key == post_key
+            )
+        )

@@ -11,11 +11,13 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..auth.permissions import can_edit, require_role
+from ..auth.permissions import require_role
 from ..content.markup import render_body
 from ..content.media import UploadError, media_url, media_usage, prepare_upload, store_media
+from ..content.permissions import can_edit, sees_everyones_work
 from ..content.posts import post_path, unique_post_slug
 from ..content.publish import (
+    MAX_NAME_LENGTH,
     EditConflict,
     NotAllowed,
     empty_trash,
@@ -30,12 +32,26 @@ from ..content.publish import (
     validate,
 )
 from ..content.settings import site_zone
+from ..content.text import TextError, clean_line
+from ..content.urls import local_path
 from ..content.working_copies import discard_working_copy, load_working_copy, store_working_copy
 from ..database import writing
 from ..extensions import db, login_manager
-from ..htmx import is_fragment_request, render
-from ..models import Category, Media, Post, PostStatus, Revision, Role, Tag, User
-from ..security import local_path
+from ..htmx import is_fragment_request, render, render_fragment
+from ..models import (
+    Category,
+    Media,
+    Post,
+    PostStatus,
+    Revision,
+    Role,
+    SourceFormat,
+    Tag,
+    User,
+    post_categories,
+)
+from ..paging import page_number
+from ..routing import form_id
 from . import bp
 from .forms import PostForm, UploadForm
 
@@ -60,9 +76,20 @@ def _editable_post(post_id: int) -> Post:
 
 def _visible_posts_query() -> Any:
     query = select(Post).where(Post.deleted_at.is_(None))
-    if not current_user.has_role(Role.EDITOR):
+    if not sees_everyones_work(current_user):
         query = query.where(Post.author_id == current_user.id)
     return query
+
+
+def _filter_categories() -> list[Category]:
+    """The categories of posts the user may see: others' drafts do not show through."""
+    query = select(Category).order_by(Category.name)
+    if not sees_everyones_work(current_user):
+        own = _visible_posts_query().with_only_columns(Post.id)
+        query = query.where(Category.id.in_(
+            select(post_categories.c.category_id).where(post_categories.c.post_id.in_(own))
+        ))  # fmt: skip
+    return list(db.session.execute(query).scalars())
 
 
 @bp.get("/")
@@ -73,7 +100,7 @@ def dashboard() -> Response:
     }
     if filters["status"]:
         query = query.where(Post.status == filters["status"])
-    if filters["author"].isdigit():
+    if filters["author"].isdigit() and len(filters["author"]) < 10:
         query = query.where(Post.author_id == int(filters["author"]))
     if filters["category"]:
         query = query.where(Post.categories.any(Category.slug == filters["category"]))
@@ -81,13 +108,12 @@ def dashboard() -> Response:
         query = query.where(Post.title.contains(filters["q"]))
     page = db.paginate(
         query.order_by(Post.updated_at.desc(), Post.id.desc()),
-        page=max(request.args.get("page", 1, type=int), 1), per_page=30, error_out=False,
+        page=page_number(), per_page=30, error_out=False,
     )  # fmt: skip
     authors = db.session.execute(select(User).order_by(User.username)).scalars().all()
-    categories = db.session.execute(select(Category).order_by(Category.name)).scalars().all()
     return render(
         "editor/dashboard.html", block="post_table", page=page, filters=filters,
-        authors=authors, categories=categories, statuses=list(PostStatus),
+        authors=authors, categories=_filter_categories(), statuses=list(PostStatus),
     )  # fmt: skip
 
 
@@ -98,7 +124,7 @@ def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: 
         working = None  # older than the post itself: nothing to offer
     return render(
         EDIT_TEMPLATE, status=status, form=form, post=post, post_key=key, working=working,
-        preview_html=render_body(form.body.data or "", form.format.data or "markdown"),
+        preview_html=render_body(form.body.data or "", SourceFormat.parse(form.format.data)),
         **context,
     )  # fmt: skip
 
@@ -133,7 +159,9 @@ def _save(form: PostForm, post: Post | None) -> Response:
         form.attachment.errors = [attach_error]
     if errors or not form_valid or attach_error:
         for name, message in errors.items():
-            getattr(form, name).errors = [*getattr(form, name).errors, message]
+            # The form's own check of a field (a choice, a date) already says it.
+            if not getattr(form, name).errors:
+                getattr(form, name).errors = [message]
         return _edit_page(form, post, status=422)
     try:
         saved = save_fields(post, fields, current_user, form.base_version())
@@ -181,10 +209,10 @@ def edit_post(post_id: int) -> Response:
     return _edit_page(form, post)
 
 
-@bp.post("/posts/<post_key>/autosave")
+@bp.post("/posts/<post_key:post_key>/autosave")
 def autosave(post_key: str) -> Response:
     if post_key != "new":
-        _editable_post(int(post_key) if post_key.isdigit() else 0)
+        _editable_post(int(post_key))
     try:
         working = store_working_copy(current_user, post_key, request.form)
     except OperationalError:
@@ -195,7 +223,7 @@ def autosave(post_key: str) -> Response:
     return render(EDIT_TEMPLATE, block="save_status", working=working, autosaved=True)
 
 
-@bp.post("/posts/<post_key>/autosave/discard")
+@bp.post("/posts/<post_key:post_key>/autosave/discard")
 def discard_autosave(post_key: str) -> Response:
     discard_working_copy(current_user, post_key)
     target = (
@@ -209,28 +237,33 @@ def discard_autosave(post_key: str) -> Response:
 @bp.post("/preview")
 def preview() -> Response:
     """Rendered by exactly the renderer and sanitiser that publishing uses."""
-    html = render_body(request.form.get("body", ""), request.form.get("format", "markdown"))
+    html = render_body(request.form.get("body", ""), SourceFormat.parse(request.form.get("format")))
     title = request.form.get("title", "")
     return render("editor/preview.html", block="preview", preview_html=html, title=title)
 
 
 @bp.get("/slug-suggestion")
 def slug_suggestion() -> Response:
-    post_id = request.args.get("post_id", type=int)
+    """The address a title would get; free among the posts this user may know of."""
+    post_id = form_id(request.args.get("post_id"))
     source = request.args.get("slug") or request.args.get("title") or ""
-    slug = unique_post_slug(source, post_id) if source.strip() else ""
-    return render(EDIT_TEMPLATE, block="slug_hint", suggested_slug=slug, post_path=post_path)
+    visible_to = None if sees_everyones_work(current_user) else current_user
+    slug = unique_post_slug(source, post_id, visible_to) if source.strip() else ""
+    # A fragment with or without htmx: it is only ever asked for by the editor's script.
+    return render_fragment(EDIT_TEMPLATE, "slug_hint", suggested_slug=slug, post_path=post_path)
 
 
 @bp.post("/posts/validate")
 def validate_fields() -> Response:
-    post_id = request.form.get("post_id", type=int)
+    post_id = form_id(request.form.get("post_id"))
     post = _editable_post(post_id) if post_id else None
     form = PostForm()
     form.validate()
     errors = validate(form.to_fields(site_zone()), post, current_user)
-    return render(EDIT_TEMPLATE, block="validation", validation_errors=errors,
-                  validated_fields=["title", "slug", "status", "published_at"])  # fmt: skip
+    checked = ["title", "slug", "status", "published_at"]
+    return render_fragment(
+        EDIT_TEMPLATE, "validation", validation_errors=errors, validated_fields=checked
+    )
 
 
 @bp.get("/posts/<int:post_id>/revisions")
@@ -282,7 +315,12 @@ def trash() -> Response:
 @require_role(Role.EDITOR)
 def restore_from_trash(post_id: int) -> Response:
     post = db.get_or_404(Post, post_id)
-    restore_post(post, current_user)
+    if post.deleted_at is None:
+        abort(404)  # not in the trash
+    try:
+        restore_post(post, current_user)
+    except NotAllowed:
+        abort(403)
     flash(_("“%(title)s” is restored.", title=post.title))
     return redirect(url_for("editor.trash"), code=303)
 
@@ -328,14 +366,20 @@ def media() -> Response:
 def taxonomy() -> Response:
     if request.method == "POST":
         model = {"category": Category, "tag": Tag}.get(request.form.get("kind", ""))
-        item = db.session.get(model, request.form.get("id", type=int)) if model else None
+        item_id = form_id(request.form.get("id"))
+        item = db.session.get(model, item_id) if model and item_id else None
         if item is None:
             abort(404)
-        if request.form.get("action") == "delete":
-            db.session.delete(item)
-        elif name := request.form.get("name", "").strip():
-            item.name = name
-        db.session.commit()
+        try:
+            name = clean_line(request.form.get("name", ""), max_length=MAX_NAME_LENGTH)
+        except TextError as error:
+            flash(str(error), "error")
+            return redirect(url_for("editor.taxonomy"), code=303)
+        with writing():
+            if request.form.get("action") == "delete":
+                db.session.delete(item)
+            elif name:
+                item.name = name
         return redirect(url_for("editor.taxonomy"), code=303)
     categories = db.session.execute(select(Category).order_by(Category.name)).scalars().all()
     tags = db.session.execute(select(Tag).order_by(Tag.name)).scalars().all()

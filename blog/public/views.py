@@ -10,19 +10,15 @@ from ..content.settings import site_settings
 from ..extensions import db
 from ..htmx import render
 from ..models import Category, Media, PostStatus, Tag
+from ..paging import page_number
 from . import bp
 
 
-def _page_number() -> int:
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
-    return page
-
-
 def _post_list(template_context: dict[str, object], **filters: object) -> Response:
-    page = listed_posts(_page_number(), site_settings()["posts_per_page"], clock.now(), **filters)
-    if page.page > 1 and not page.posts:
+    page = listed_posts(page_number(), site_settings()["posts_per_page"], clock.now(), **filters)
+    # A category or tag page exists only while a public post uses it: one used by drafts
+    # alone must not tell readers what is being written.
+    if not page.posts and (page.page > 1 or filters):
         abort(404)
     # "More posts" asks for the next page's items and button only.
     return render("public/index.html", block="more_posts", page=page, **template_context)

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from blog.auth.accounts import create_user
-from blog.extensions import db
+from blog.database import writing
 from blog.models import Role
 from tests.browser.conftest import screenshot
 
@@ -24,11 +24,10 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def users(app: Flask) -> None:
-    with app.app_context():
+    with app.app_context(), writing():
         create_user("kim", PASSWORD, Role.EDITOR, display_name="김기자")
         create_user("lee", PASSWORD, Role.EDITOR, display_name="이기자")
         create_user("park", PASSWORD, Role.CONTRIBUTOR)
-        db.session.commit()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from waitress.server import create_server
 from blog import create_app
 from blog.auth.accounts import create_user
 from blog.content.sanitize import sanitize_html
+from blog.database import writing
 from blog.extensions import db
 from blog.models import Post, Role
 from tests.conftest import PASSWORD, MakePost, post_form, token_from
@@ -49,10 +50,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
          "BLOG_LANGUAGE": "en", "POSTS_PER_PAGE": 50},
         instance_path=str(root / "instance"),
     )  # fmt: skip
-    with app.app_context():
+    with app.app_context(), writing():
         db.create_all()
         create_user("contributor", PASSWORD, Role.CONTRIBUTOR)
-        db.session.commit()
     client = app.test_client()
     token = token_from(client.get("/login").text)
     client.post("/login", data={"login": "contributor", "password": PASSWORD, "csrf_token": token})
@@ -72,12 +72,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
                 SavedVector(kind, text, source_format, f"/posts/vector-{number}-{source_format}")
             )
             assert post_id
-    with app.app_context():
+    with app.app_context(), writing():
         # An editor publishes them: publishing changes the status, not the stored HTML.
         db.session.execute(
             update(Post).values(status="published", published_at=datetime(2024, 1, 1, tzinfo=UTC))
         )
-        db.session.commit()
     yield Corpus(app, saved)
 
 
@@ -179,10 +178,9 @@ def test_the_browser_check_notices_an_attack_that_skipped_the_sanitiser(
 ) -> None:
     """Control: with the sanitiser bypassed, the same harness reports what happens."""
     slug = make_post(title="Raw")
-    with app.app_context():
+    with app.app_context(), writing():
         raw = '<img src=x onerror=alert(1)><img src="https://evil.example/t.png">'
         db.session.execute(update(Post).where(Post.slug == slug).values(body_html=raw))
-        db.session.commit()
     incidents = browser_incidents(browser, app, [("raw", f"/posts/{slug}")])
     assert any("inline event handler" in incident for incident in incidents), incidents
     assert any("evil.example" in incident for incident in incidents), incidents

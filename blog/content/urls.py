@@ -1,0 +1,53 @@
+"""Which URLs the blog follows or shows: redirect targets and feature images.
+
+Decided as a browser decides. The WHATWG URL parser drops tabs and newlines anywhere,
+strips leading and trailing controls and spaces, and reads `\\` as `/`, so `/\\t/evil`
+and `/\\\\evil` both lead to another site; such spellings are refused, not repaired.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from .text import has_invisible
+
+
+def _has_hidden_characters(url: str) -> bool:
+    return any(char.isspace() or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in url) or (
+        has_invisible(url)
+    )
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if a browser would read it as a path on this site, else None.
+
+    Only a path that starts with exactly one `/` and holds no backslash, space or
+    control character passes: `//host`, `/\\host`, `/\\t/host`, `javascript:`, `http:x`
+    and ` /x` do not.
+    """
+    if not target or _has_hidden_characters(target) or "\\" in target:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def image_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a post's feature image, or None when it can.
+
+    Allowed: the media store and other paths on this site, and https: addresses. No other
+    scheme (javascript:, data:, plain http:, which browsers block on an https page).
+    """
+    if not url:
+        return None
+    if _has_hidden_characters(url) or "\\" in url:
+        return "hidden"
+    if local_path(url) is not None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "https" and parts.netloc and url.lower().startswith("https://"):
+        return None
+    return "scheme"
