@@ -100,7 +100,15 @@ _JekyllLoader.yaml_implicit_resolvers = {
 _DELIMITER = re.compile(r"^---[ \t]*$")
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # A top-level `key: value` line whose value is a plain scalar (not a block indicator).
-_TOP_LEVEL_PAIR = re.compile(r"^(?P<key>[^\s#:\-][^:]*?):(?P<sep>[ \t]+)(?P<value>.*?)[ \t]*$")
+# The value ends on a character that is not a space or tab, so the spaces after it are not
+# tried again from every space of a run inside it ((?P<value>.*?)[ \t]*$ was quadratic), and
+# the separator is never cut short (?![ \t]) to let the value start with its spaces.
+_TOP_LEVEL_PAIR = re.compile(
+    r"^(?P<key>[^\s#:\-][^:]*?):(?P<sep>[ \t]+)(?![ \t])(?P<value>(?:.*[^ \t\n])?)[ \t]*$"
+)
+# `- item` (indented or not) and `key:` alone on a line, for _lenient_pairs.
+_LIST_ITEM = re.compile(r"^\s*-\s+(?!\s)(.*)$")
+_KEY_ONLY = re.compile(r"^(?P<key>[^\s#:][^:]*):\s*$")
 
 
 def normalise_text(raw: str) -> str:
@@ -164,16 +172,14 @@ def _lenient_pairs(yaml_text: str) -> dict[str, Any]:
     data: dict[str, Any] = {}
     current: str | None = None
     for line in yaml_text.split("\n"):
-        item = re.match(r"^\s+-\s+(.*)$|^-\s+(.*)$", line)
+        item = _LIST_ITEM.match(line)
         if item and current is not None:
-            value = (item[1] or item[2]).strip().strip("'\"")
+            value = item[1].strip().strip("'\"")
             if not isinstance(data.get(current), list):
                 data[current] = []
             data[current].append(value)
             continue
-        match = _TOP_LEVEL_PAIR.match(line.rstrip()) or re.match(
-            r"^(?P<key>[^\s#:][^:]*):\s*$", line
-        )
+        match = _TOP_LEVEL_PAIR.match(line.rstrip()) or _KEY_ONLY.match(line)
         if match:
             current = match["key"].strip()
             value = (match.groupdict().get("value") or "").strip()
