@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 import nh3
 
@@ -48,85 +49,262 @@ ALLOWED_ATTRIBUTE_PREFIXES = {"data-ke-"}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 # --- CSS -------------------------------------------------------------------------------
+#
+# A declaration value is cut into tokens by one scanner whose alternatives each begin with
+# different characters, and every token is then checked on its own against a pattern with no
+# nested or overlapping quantifiers, so a value is read in time linear in its length. (One
+# regex per property with repeated optional parts, `(?:\d*\.?\d+\s*){1,4}`, backtracked
+# exponentially on a run of digits: ReDoS, and the editor's live preview runs this on every
+# keystroke.)
 
-_LENGTH = r"(?:0|[+]?\d*\.?\d+(?:px|em|rem|%|pt|pc|cm|mm|in|ex|ch|vw|vh)?)"
-_COLOR = (
-    r"(?:#[0-9a-f]{3,4}|#[0-9a-f]{6}|#[0-9a-f]{8}|[a-z]{3,20}"
-    r"|(?:rgb|rgba|hsl|hsla)\(\s*[\d.%]+\s*,?\s*[\d.%]+\s*,?\s*[\d.%]+\s*(?:[,/]\s*[\d.%]+\s*)?\))"
+# A second line of defence: no allowed property needs a value this long.
+MAX_CSS_VALUE_LENGTH = 1_000
+
+_CSS_TOKEN = re.compile(
+    r"""(?P<space>\s+)|(?P<comma>,)|(?P<string>"[^"]*"|'[^']*')"""
+    r"""|(?P<function>[a-z]+\([^()]*\))|(?P<word>[^\s,"'()]+)""",
+    re.I,
 )
-_BORDER_STYLE = r"(?:none|hidden|dotted|dashed|solid|double|groove|ridge|inset|outset)"
-_BORDER = rf"(?:(?:{_LENGTH}|thin|medium|thick|{_BORDER_STYLE}|{_COLOR})\s*){{1,3}}"
-_LENGTHS = rf"(?:(?:{_LENGTH}|auto)\s*){{1,4}}"
+_NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
+_LENGTH = rf"(?:0|\+?{_NUMBER}(?:px|em|rem|%|pt|pc|cm|mm|in|ex|ch|vw|vh)?)"
+_LENGTH_RE = re.compile(_LENGTH, re.I)
+_SIGNED_LENGTH_RE = re.compile(rf"-?{_LENGTH}", re.I)
+_COLOUR_WORD_RE = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})|[a-z]{3,20}", re.I)
+_COLOUR_ARGUMENT_RE = re.compile(rf"{_NUMBER}%?")
+_COLOUR_FUNCTIONS = {"rgb", "rgba", "hsl", "hsla"}
+_FONT_WEIGHT_NUMBER_RE = re.compile(r"[1-9]00")
+_FONT_NAME_WORD_RE = re.compile(r"[\w\-]+")
+_QUOTED_FONT_NAME_RE = re.compile(r"[\w\s\-]+")
+_LIST_STYLE_NAME_RE = re.compile(r"[a-z\-]{3,30}", re.I)
 
 
-def _one_of(*words: str) -> str:
-    return "(?:" + "|".join(words) + ")"
+class _Token(NamedTuple):
+    kind: str  # "comma", "string", "function" (name and arguments) or "word"
+    text: str
 
 
-_KEYWORDS_ALIGN = _one_of("left", "right", "center", "justify", "start", "end", "inherit")
-_FONT_FAMILY = r"(?:(?:\"[\w\s\-]+\"|'[\w\s\-]+'|[\w\s\-]+)\s*,?\s*)+"
+def _css_tokens(value: str, most: int | None = None) -> list[_Token] | None:
+    """`value` as tokens without the spaces between them.
 
-CSS_PROPERTIES: dict[str, str] = {
-    "color": _COLOR,
-    "background-color": _COLOR,
+    None if a quote or parenthesis is left open, or once there are more than `most` tokens
+    (the rest of the value is then never read).
+    """
+    tokens: list[_Token] = []
+    position = 0
+    while position < len(value):
+        match = _CSS_TOKEN.match(value, position)
+        if match is None:
+            return None
+        position = match.end()
+        if match.lastgroup != "space":
+            if most is not None and len(tokens) == most:
+                return None
+            tokens.append(_Token(str(match.lastgroup), match[0]))
+    return tokens
+
+
+_TokenCheck = Callable[[_Token], bool]
+
+
+def _words(*words: str) -> _TokenCheck:
+    allowed = frozenset(words)
+    return lambda token: token.kind == "word" and token.text.lower() in allowed
+
+
+def _matching(pattern: re.Pattern[str]) -> _TokenCheck:
+    return lambda token: token.kind == "word" and pattern.fullmatch(token.text) is not None
+
+
+def _any_of(*checks: _TokenCheck) -> _TokenCheck:
+    return lambda token: any(check(token) for check in checks)
+
+
+def _colour_arguments_allowed(arguments: str) -> bool:
+    """Three numbers or percentages, then perhaps an alpha after `,` or `/`.
+
+    Spaces or one comma separate the first three, as in `rgb(1, 2, 3)` and `rgb(1 2 3 / 50%)`.
+    """
+    count, separator = 0, ""
+    for item in arguments.replace(",", " , ").replace("/", " / ").split():
+        if item in {",", "/"}:
+            if separator or not count:
+                return False
+            separator = item
+        elif count < 4 and _COLOUR_ARGUMENT_RE.fullmatch(item):
+            # The alpha needs a `,` or `/` before it, and `/` goes before nothing else.
+            if (count == 3 and not separator) or (separator == "/" and count != 3):
+                return False
+            count, separator = count + 1, ""
+        else:
+            return False
+    return count >= 3 and not separator
+
+
+def _is_colour(token: _Token) -> bool:
+    if token.kind == "word":
+        return _COLOUR_WORD_RE.fullmatch(token.text) is not None
+    if token.kind == "function":
+        name, _, arguments = token.text[:-1].partition("(")
+        return name.lower() in _COLOUR_FUNCTIONS and _colour_arguments_allowed(arguments)
+    return False
+
+
+def _values(check: _TokenCheck, most: int = 1) -> Callable[[str], bool]:
+    """A value of 1 to `most` tokens, each accepted by `check` (commas never are)."""
+
+    def allowed(value: str) -> bool:
+        tokens = _css_tokens(value, most)
+        return bool(tokens) and all(check(token) for token in tokens or ())
+
+    return allowed
+
+
+def _font_family_allowed(value: str) -> bool:
+    """Family names, each quoted or of bare words, with single commas between them."""
+    tokens = _css_tokens(value)
+    if not tokens or tokens[0].kind == "comma":
+        return False
+    for previous, token in zip([None, *tokens], tokens, strict=False):
+        if token.kind == "comma":
+            if previous is not None and previous.kind == "comma":
+                return False
+        elif token.kind == "word":
+            if not _FONT_NAME_WORD_RE.fullmatch(token.text):
+                return False
+        elif token.kind != "string" or not _QUOTED_FONT_NAME_RE.fullmatch(token.text[1:-1]):
+            return False
+    return True
+
+
+_length = _matching(_LENGTH_RE)
+_BORDER_STYLE = _words(
+    "none", "hidden", "dotted", "dashed", "solid", "double", "groove", "ridge", "inset", "outset"
+)
+_BORDER_WIDTH = _any_of(_length, _words("thin", "medium", "thick"))
+# Up to three of width, style and colour, in any order.
+_BORDER = _values(_any_of(_BORDER_WIDTH, _BORDER_STYLE, _is_colour), most=3)
+_KEYWORDS_ALIGN = _words("left", "right", "center", "justify", "start", "end", "inherit")
+
+CSS_PROPERTIES: dict[str, Callable[[str], bool]] = {
+    "color": _values(_is_colour),
+    "background-color": _values(_is_colour),
     # The shorthand is allowed only as a colour: anything else could load an image.
-    "background": _COLOR,
-    "text-align": _KEYWORDS_ALIGN,
-    "text-decoration": r"(?:(?:none|underline|overline|line-through|solid|double|dotted|"
-    rf"dashed|wavy|{_COLOR})\s*){{1,3}}",
-    "text-decoration-line": _one_of("none", "underline", "overline", "line-through"),
-    "text-decoration-color": _COLOR,
-    "text-decoration-style": _one_of("solid", "double", "dotted", "dashed", "wavy"),
-    "text-indent": _LENGTH,
-    "text-transform": _one_of("none", "capitalize", "uppercase", "lowercase"),
-    "font-weight": _one_of("normal", "bold", "bolder", "lighter", r"[1-9]00"),
-    "font-style": _one_of("normal", "italic", "oblique"),
-    "font-size": rf"(?:{_LENGTH}|xx-small|x-small|small|medium|large|x-large|xx-large|"
-    r"smaller|larger)",
-    "font-family": _FONT_FAMILY,
-    "line-height": rf"(?:normal|{_LENGTH})",
-    "letter-spacing": rf"(?:normal|-?{_LENGTH})",
-    "word-break": _one_of("normal", "break-all", "keep-all", "break-word"),
-    "white-space": _one_of("normal", "nowrap", "pre", "pre-wrap", "pre-line", "break-spaces"),
-    "vertical-align": rf"(?:baseline|sub|super|top|text-top|middle|bottom|text-bottom|{_LENGTH})",
-    "width": rf"(?:auto|{_LENGTH})",
-    "min-width": _LENGTH,
-    "max-width": rf"(?:none|{_LENGTH})",
-    "height": rf"(?:auto|{_LENGTH})",
-    "min-height": _LENGTH,
-    "max-height": rf"(?:none|{_LENGTH})",
-    "border": rf"(?:none|{_BORDER})",
-    "border-collapse": _one_of("collapse", "separate"),
-    "border-spacing": rf"(?:{_LENGTH}\s*){{1,2}}",
-    "border-color": rf"(?:{_COLOR}\s*){{1,4}}",
-    "border-style": rf"(?:{_BORDER_STYLE}\s*){{1,4}}",
-    "border-width": rf"(?:(?:{_LENGTH}|thin|medium|thick)\s*){{1,4}}",
-    "border-radius": rf"(?:{_LENGTH}\s*){{1,4}}",
-    "padding": rf"(?:{_LENGTH}\s*){{1,4}}",
+    "background": _values(_is_colour),
+    "text-align": _values(_KEYWORDS_ALIGN),
+    "text-decoration": _values(
+        _any_of(
+            _words(
+                "none",
+                "underline",
+                "overline",
+                "line-through",
+                "solid",
+                "double",
+                "dotted",
+                "dashed",
+                "wavy",
+            ),
+            _is_colour,
+        ),
+        most=3,
+    ),  # fmt: skip
+    "text-decoration-line": _values(_words("none", "underline", "overline", "line-through")),
+    "text-decoration-color": _values(_is_colour),
+    "text-decoration-style": _values(_words("solid", "double", "dotted", "dashed", "wavy")),
+    "text-indent": _values(_length),
+    "text-transform": _values(_words("none", "capitalize", "uppercase", "lowercase")),
+    "font-weight": _values(
+        _any_of(_words("normal", "bold", "bolder", "lighter"), _matching(_FONT_WEIGHT_NUMBER_RE))
+    ),
+    "font-style": _values(_words("normal", "italic", "oblique")),
+    "font-size": _values(
+        _any_of(
+            _length,
+            _words(
+                "xx-small",
+                "x-small",
+                "small",
+                "medium",
+                "large",
+                "x-large",
+                "xx-large",
+                "smaller",
+                "larger",
+            ),
+        )
+    ),  # fmt: skip
+    "font-family": _font_family_allowed,
+    "line-height": _values(_any_of(_words("normal"), _length)),
+    "letter-spacing": _values(_any_of(_words("normal"), _matching(_SIGNED_LENGTH_RE))),
+    "word-break": _values(_words("normal", "break-all", "keep-all", "break-word")),
+    "white-space": _values(
+        _words("normal", "nowrap", "pre", "pre-wrap", "pre-line", "break-spaces")
+    ),
+    "vertical-align": _values(
+        _any_of(
+            _words(
+                "baseline", "sub", "super", "top", "text-top", "middle", "bottom", "text-bottom"
+            ),
+            _length,
+        )
+    ),  # fmt: skip
+    "width": _values(_any_of(_words("auto"), _length)),
+    "min-width": _values(_length),
+    "max-width": _values(_any_of(_words("none"), _length)),
+    "height": _values(_any_of(_words("auto"), _length)),
+    "min-height": _values(_length),
+    "max-height": _values(_any_of(_words("none"), _length)),
+    "border": _BORDER,
+    "border-collapse": _values(_words("collapse", "separate")),
+    "border-spacing": _values(_length, most=2),
+    "border-color": _values(_is_colour, most=4),
+    "border-style": _values(_BORDER_STYLE, most=4),
+    "border-width": _values(_BORDER_WIDTH, most=4),
+    "border-radius": _values(_length, most=4),
+    "padding": _values(_length, most=4),
     # Margins may not be negative: a negative margin can drag content over the page.
-    "margin": _LENGTHS,
-    "list-style-type": r"[a-z\-]{3,30}",
-    "table-layout": _one_of("auto", "fixed"),
-    "caption-side": _one_of("top", "bottom"),
-    "float": _one_of("left", "right", "none"),
-    "clear": _one_of("left", "right", "both", "none"),
+    "margin": _values(_any_of(_words("auto"), _length), most=4),
+    "list-style-type": _values(_matching(_LIST_STYLE_NAME_RE)),
+    "table-layout": _values(_words("auto", "fixed")),
+    "caption-side": _values(_words("top", "bottom")),
+    "float": _values(_words("left", "right", "none")),
+    "clear": _values(_words("left", "right", "both", "none")),
 }
 for _side in ("top", "right", "bottom", "left"):
-    CSS_PROPERTIES[f"border-{_side}"] = rf"(?:none|{_BORDER})"
-    CSS_PROPERTIES[f"border-{_side}-color"] = _COLOR
-    CSS_PROPERTIES[f"border-{_side}-style"] = _BORDER_STYLE
-    CSS_PROPERTIES[f"border-{_side}-width"] = rf"(?:{_LENGTH}|thin|medium|thick)"
-    CSS_PROPERTIES[f"padding-{_side}"] = _LENGTH
-    CSS_PROPERTIES[f"margin-{_side}"] = rf"(?:auto|{_LENGTH})"
+    CSS_PROPERTIES[f"border-{_side}"] = _BORDER
+    CSS_PROPERTIES[f"border-{_side}-color"] = _values(_is_colour)
+    CSS_PROPERTIES[f"border-{_side}-style"] = _values(_BORDER_STYLE)
+    CSS_PROPERTIES[f"border-{_side}-width"] = _values(_BORDER_WIDTH)
+    CSS_PROPERTIES[f"padding-{_side}"] = _values(_length)
+    CSS_PROPERTIES[f"margin-{_side}"] = _values(_any_of(_words("auto"), _length))
 
-_CSS_VALUE_RES = {
-    name: re.compile(rf"\s*{pattern}\s*", re.I) for name, pattern in CSS_PROPERTIES.items()
-}  # noqa: E501
 # Belt and braces: whatever the grammar says, these never pass.
 _CSS_FORBIDDEN = re.compile(
     r"url\s*\(|expression|image|binding|behavior|javascript|\\|/\*|@|<|&", re.I
 )
-_IMPORTANT = re.compile(r"\s*!\s*important\s*$", re.I)
+
+
+def css_value_allowed(name: str, value: str) -> bool:
+    """Whether `value` (stripped, without `!important`) is allowed for the property `name`.
+
+    Takes time linear in the length of `value`, however long it is.
+    """
+    allowed = CSS_PROPERTIES.get(name)
+    return allowed is not None and allowed(value) and not _CSS_FORBIDDEN.search(value)
+
+
+def _without_important(value: str) -> str:
+    """`value` stripped, less a trailing `!important`.
+
+    Read with str methods: a regex for spaces, `!` and `important` anchored at the end is
+    tried again from every space of a long run of them, in quadratic time.
+    """
+    value = value.strip()
+    if value[-len("important") :].lower() == "important":
+        rest = value[: -len("important")].rstrip()
+        if rest.endswith("!"):
+            return rest[:-1].strip()
+    return value
 
 
 def sanitize_style(style: str) -> str:
@@ -134,12 +312,12 @@ def sanitize_style(style: str) -> str:
     kept: list[str] = []
     for declaration in style.split(";"):
         name, colon, value = declaration.partition(":")
-        name, value = name.strip().lower(), _IMPORTANT.sub("", value).strip()
-        if not colon or not value or name not in _CSS_VALUE_RES:
+        name = name.strip().lower()
+        if not colon or name not in CSS_PROPERTIES or len(value) > MAX_CSS_VALUE_LENGTH:
             continue
-        if _CSS_FORBIDDEN.search(value) or not _CSS_VALUE_RES[name].fullmatch(value):
-            continue
-        kept.append(f"{name}: {value}")
+        value = _without_important(value)
+        if value and css_value_allowed(name, value):
+            kept.append(f"{name}: {value}")
     return "; ".join(kept)
 
 
@@ -152,11 +330,13 @@ _RESERVED_IDS = re.compile(r"^(?:main|error-.*|htmx.*)$", re.I)
 # browsers do: leading/trailing controls and spaces stripped, tabs and newlines removed.
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.I)
 _C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
+# Browsers drop these anywhere in a URL before reading it.
+_URL_INVISIBLES = re.compile(r"[\t\n\r]")
 URL_ATTRIBUTES = {"href", "src", "cite", "srcset"}
 
 
 def _safe_url(url: str) -> bool:
-    scheme = _SCHEME.match(re.sub(r"[\t\n\r]", "", url.strip(_C0_AND_SPACE)))
+    scheme = _SCHEME.match(_URL_INVISIBLES.sub("", url.strip(_C0_AND_SPACE)))
     return scheme is None or scheme[1].lower() in URL_SCHEMES
 
 
