@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-_RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
-_HIGHLIGHT = re.compile(
-    r"{%-?\s*highlight\s+(?P<lang>[\w+#.-]+)(?P<opts>[^%]*?)-?%}\n?(?P<code>.*?){%-?\s*endhighlight\s*-?%}",
-    re.S,
-)
+# Blocks are found as an opening tag and, searched for from there, the first closing one: a
+# single regex with a lazy `.*?` between them is tried again from every later opening when
+# the closing tag is missing, in quadratic time. See _blocks.
+_RAW_OPEN = re.compile(r"{%-?\s*raw\s*-?%}")
+_RAW_CLOSE = re.compile(r"{%-?\s*endraw\s*-?%}")
+# The language is never cut short (?!...): the options after it cannot end up re-reading it.
+_HIGHLIGHT_OPEN = re.compile(r"{%-?\s*highlight\s+(?P<lang>[\w+#.-]+)(?![\w+#.-])[^%]*%}")
+_HIGHLIGHT_CLOSE = re.compile(r"{%-?\s*endhighlight\s*-?%}")
 _POST_URL = re.compile(r"{%-?\s*post_url\s+(?P<name>[^\s%]+)\s*-?%}")
 _LINK = re.compile(r"{%-?\s*link\s+(?P<path>[^\s%]+)\s*-?%}")
-_OUTPUT = re.compile(r"{{-?\s*(?P<expr>.*?)\s*-?}}", re.S)
-_TAG = re.compile(r"{%-?\s*(?P<name>\w+).*?-?%}", re.S)
+_OUTPUT_OPEN = re.compile(r"{{-?")
+_OUTPUT_CLOSE = re.compile(r"}}")
+_TAG_OPEN = re.compile(r"{%-?\s*(?P<name>\w+)")
+_TAG_CLOSE = re.compile(r"%}")
 _STRING = re.compile(r"""^(?:'(?P<single>[^']*)'|"(?P<double>[^"]*)")$""")
 _PLACEHOLDER = "\x00liquid-raw-{}\x00"
 
@@ -106,6 +111,43 @@ def _output(expr: str, context: LiquidContext) -> str | None:
     return None if value is _MISSING else _as_text(value, context)
 
 
+def _blocks(
+    text: str, opening: re.Pattern[str], closing: re.Pattern[str]
+) -> Iterator[tuple[re.Match[str], re.Match[str]]]:
+    """Each opening with the first closing after it, left to right, as re.sub would pair them.
+
+    Once an opening has no closing after it, no later opening has one either: the search
+    stops there, so the text is read a bounded number of times.
+    """
+    position = 0
+    while (start := opening.search(text, position)) and (end := closing.search(text, start.end())):
+        yield start, end
+        position = end.end()
+
+
+def _replace_blocks(
+    text: str,
+    opening: re.Pattern[str],
+    closing: re.Pattern[str],
+    replacement: Callable[[re.Match[str], str, str], str],
+) -> str:
+    """`text` with each block replaced by replacement(opening, inside, whole block)."""
+    pieces: list[str] = []
+    position = 0
+    for start, end in _blocks(text, opening, closing):
+        pieces += [text[position : start.start()]]
+        inside, whole = text[start.end() : end.start()], text[start.start() : end.end()]
+        pieces += [replacement(start, inside, whole)]
+        position = end.end()
+    return "".join(pieces) + text[position:]
+
+
+def _expression(inside: str) -> str:
+    """The expression of `{{ expr }}` / `{{- expr -}}` between the braces' spaces and dashes."""
+    inside = inside.lstrip()
+    return (inside[:-1] if inside.endswith("-") else inside).rstrip()
+
+
 def render_liquid(body: str, context: LiquidContext) -> str:
     """Resolve known Liquid in `body`; record unknown tags in context.warnings."""
     protected: list[str] = []
@@ -114,8 +156,13 @@ def render_liquid(body: str, context: LiquidContext) -> str:
         protected.append(text)
         return _PLACEHOLDER.format(len(protected) - 1)
 
-    body = _RAW.sub(lambda m: protect(m[1]), body)
-    body = _HIGHLIGHT.sub(lambda m: protect(_code_block(m["lang"], m["code"])), body)
+    body = _replace_blocks(body, _RAW_OPEN, _RAW_CLOSE, lambda _, inside, __: protect(inside))
+
+    def highlight(opening: re.Match[str], code: str, _: str) -> str:
+        code = code[1:] if code.startswith("\n") else code
+        return protect(_code_block(opening["lang"], code))
+
+    body = _replace_blocks(body, _HIGHLIGHT_OPEN, _HIGHLIGHT_CLOSE, highlight)
 
     def post_url(match: re.Match[str]) -> str:
         url = context.resolve_post_url(match["name"])
@@ -127,16 +174,17 @@ def render_liquid(body: str, context: LiquidContext) -> str:
     body = _POST_URL.sub(post_url, body)
     body = _LINK.sub(lambda m: "/" + m["path"].lstrip("/"), body)
 
-    def output(match: re.Match[str]) -> str:
-        value = _output(match["expr"], context)
+    def output(_: re.Match[str], inside: str, whole: str) -> str:
+        value = _output(_expression(inside), context)
         if value is None:
-            context.warnings.append(f"Liquid output {match[0]!r} left as text")
-            return match[0]
+            context.warnings.append(f"Liquid output {whole!r} left as text")
+            return whole
         return value
 
-    body = _OUTPUT.sub(output, body)
+    body = _replace_blocks(body, _OUTPUT_OPEN, _OUTPUT_CLOSE, output)
     unknown = sorted(
-        {m["name"] for m in _TAG.finditer(body)} - {"post_url"}  # reported above
+        {start["name"] for start, _ in _blocks(body, _TAG_OPEN, _TAG_CLOSE)}
+        - {"post_url"}  # reported above
     )
     unknown = [name for name in unknown if not name.startswith("end")]
     if unknown:
