@@ -52,10 +52,17 @@ from .site import JekyllSite, PostFile, discover_posts, load_site
 _COLUMN_KEYS = {"title", "date", "categories", "category", "tags", "tag", "excerpt",
                 "feature_text", "published"}  # fmt: skip
 _IMAGE_KEYS = ("path", "feature", "url", "src", "image", "overlay_image", "teaser", "thumbnail")
-_IMG_SRC = re.compile(r"""<(?:img|source)\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
-_IMAGE_HREF = re.compile(
-    r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']+\.(?:jpe?g|png|gif|webp|avif|svg))["']""", re.I
+# A tag's attributes are read up to its `>` but never into the next tag of the same kind:
+# with [^>]*? every `<img ` before the same `>` (or the end) read all that followed it again.
+_IMG_SRC = re.compile(
+    r"""<(?:img|source)\b(?:[^<>]|<(?!(?:img|source)\b))*?\bsrc\s*=\s*["']([^"']+)["']""", re.I
 )
+_IMAGE_HREF = re.compile(
+    r"""<a\b(?:[^<>]|<(?!a\b))*?\bhref\s*=\s*["']([^"']+\.(?:jpe?g|png|gif|webp|avif|svg))["']""",
+    re.I,
+)
+# The -2, -3, ... that unique_slug adds to a taken slug.
+_UNIQUE_SLUG_SUFFIX = re.compile(r"(?:-\d+)?")
 _MORE = "<!--more-->"
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
 # Archive photos are often larger than what the upload form takes; the pixel limits of
@@ -296,7 +303,11 @@ class JekyllImporter:
                 slugify(item.jekyll_slug) or slugify(str(item.front.get("title") or "")) or "post"
             )
             existing = item.existing
-            if existing is not None and re.fullmatch(re.escape(base) + r"(-\d+)?", existing.slug):
+            if (
+                existing is not None
+                and existing.slug.startswith(base)
+                and _UNIQUE_SLUG_SUFFIX.fullmatch(existing.slug, len(base))
+            ):
                 # A re-import keeps the post's URL.
                 item.slug = existing.slug
             else:
@@ -644,13 +655,21 @@ def _categories(front: dict[str, Any], path_categories: list[str]) -> list[str]:
     return names
 
 
+# The list item's text is on its own line: `\s+.*` (spaces that could be either's) was
+# retried at every split of a long run of spaces, in quadratic time.
+_KRAMDOWN_TOC = re.compile(r"^[*\-+1.]+[^\S\n][^\n]*\n\s*\{:\s*\.?toc\s*\}\s*$", re.M)
+
+
 def _kramdown_toc(source: str) -> str:
     """kramdown's `* TOC\\n{:toc}` marker becomes Python-Markdown's `[TOC]`."""
-    return re.sub(r"^[*\-+1.]+\s+.*\n\s*\{:\s*\.?toc\s*\}\s*$", "[TOC]", source, flags=re.M)
+    return _KRAMDOWN_TOC.sub("[TOC]", source)
 
 
+# The look for markdown= stops where a line starts with `<`, where the next block could
+# start: [^>]* read every later line again for each `<div` line without a `>`.
 _BLOCK_HTML_OPEN = re.compile(
-    r"^<(details|div|section|aside|article|figure|blockquote|header|footer)\b(?![^>]*\bmarkdown=)",
+    r"^<(details|div|section|aside|article|figure|blockquote|header|footer)\b"
+    r"(?!(?:[^>\n]|\n(?!<))*\bmarkdown=)",
     re.M | re.I,
 )
 
