@@ -101,6 +101,16 @@ post_tags = Table(
 )
 
 
+# Which stored files a post uses (body or feature image), kept on every save so the media
+# page never scans post bodies.
+post_media = Table(
+    "post_media",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_id", ForeignKey("media.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -278,6 +288,7 @@ class Post(db.Model):
     redirects: Mapped[list[Redirect]] = relationship(
         back_populates="post", cascade="all, delete-orphan"
     )
+    media: Mapped[list[Media]] = relationship(secondary=post_media, back_populates="used_in")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -355,9 +366,14 @@ class Media(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists of files never load the files themselves.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    used_in: Mapped[list[Post]] = relationship(
+        secondary=post_media, back_populates="media", order_by="Post.id"
+    )
 
 
 class Setting(db.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -13,11 +14,13 @@ from sqlalchemy.orm import defer, load_only, selectinload
 from .. import clock
 from ..database import insert_if_absent
 from ..extensions import db
-from ..models import Category, Post, Revision, Tag, User
+from ..models import Category, Media, Post, Revision, Tag, User
 from .markup import first_paragraph_text, render_body
 from .slugs import slugify, unique_slug
 
 POST_URL_PREFIX = "/posts/"
+# A stored file's URL, /media/<sha256>/<name>, wherever a body or feature image holds it.
+_MEDIA_REFERENCE = re.compile(r"/media/([0-9a-f]{64})/")
 TaxonomyT = TypeVar("TaxonomyT", Category, Tag)
 
 
@@ -108,6 +111,7 @@ def save_post(
     """Store the rendering, stamp and keep a revision of `post`, inside `writing()`."""
     post.body_html, post.summary = rendered.body_html, rendered.summary
     post.updated_at = updated_at or clock.now()
+    post.media = _referenced_media(post.source, post.feature_image)
     if post.id is None:
         db.session.add(post)
     db.session.flush()  # assigns the id and bumps `version`
@@ -124,6 +128,13 @@ def save_post(
         )
     )
     return post
+
+
+def _referenced_media(*texts: str) -> list[Media]:
+    hashes = {match for text in texts for match in _MEDIA_REFERENCE.findall(text or "")}
+    if not hashes:
+        return []
+    return list(db.session.execute(select(Media).where(Media.sha256.in_(hashes))).scalars())
 
 
 @dataclass

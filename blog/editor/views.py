@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from .. import clock
 from ..auth.permissions import require_role
 from ..content.markup import render_body
-from ..content.media import UploadError, media_url, media_usage, prepare_upload, store_media
+from ..content.media import UploadError, media_library, media_url, prepare_upload, store_media
 from ..content.permissions import can_edit, sees_everyones_work
 from ..content.posts import post_path, unique_post_slug
 from ..content.publish import (
@@ -354,8 +354,7 @@ def media() -> Response:
                     return redirect(local_path(form.next.data) or url_for("editor.media"), code=303)
         if uploaded is None:
             status = 422
-    items = db.session.execute(select(Media).order_by(Media.created_at.desc()).limit(200)).scalars()
-    listing = [(item, media_url(item), media_usage(item)) for item in items]
+    listing = [(item, media_url(item), used) for item, used in media_library(current_user)]
     return render("editor/media.html", block="upload_result", status=status, form=form,
                   uploaded=uploaded, uploaded_url=media_url(uploaded) if uploaded else "",
                   listing=listing)  # fmt: skip

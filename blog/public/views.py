@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Response, abort, request
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from .. import clock
 from ..content.media import MEDIA_CSP
@@ -70,7 +71,9 @@ def article(slug: str) -> Response:
 
 @bp.get("/media/<sha256>/<path:filename>")
 def media(sha256: str, filename: str) -> Response:
-    item = db.session.execute(select(Media).where(Media.sha256 == sha256)).scalar_one_or_none()
+    item = db.session.execute(
+        select(Media).where(Media.sha256 == sha256).options(undefer(Media.data))
+    ).scalar_one_or_none()
     if item is None:
         abort(404)
     response = Response(item.data, mimetype=item.content_type)
