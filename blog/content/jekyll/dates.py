@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 # Jekyll's own pattern for post file names: YYYY-MM-DD-slug.ext (the year may be 2-4 digits).
 FILENAME_DATE = re.compile(r"^(?P<date>\d{2,4}-\d{1,2}-\d{1,2})-(?P<slug>.*)(?P<ext>\.[^.]+)$")
 
+# The fraction takes all its digits (?!\d): given back one by one to `rest`, each would
+# make `rest` read the line again, in quadratic time when the match fails at a newline.
 _DATE_TIME = re.compile(
     r"^\s*(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})"
-    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?)?"
+    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+)(?!\d))?)?)?"
     r"(?P<rest>.*)$"
 )
 _OFFSET = re.compile(
