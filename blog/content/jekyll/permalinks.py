@@ -19,6 +19,7 @@ DEFAULT_PERMALINK = "date"
 _NOT_PRETTY = re.compile(r"[^\w._~!$&'()+,;=@]+")
 _NOT_DEFAULT = re.compile(r"[\W_]+")
 _PLACEHOLDER = re.compile(r":(\w+)")
+_REPEATED_SLASHES = re.compile(r"/{2,}")
 
 
 def jekyll_slugify(text: str, mode: str = "default", cased: bool = False) -> str:
@@ -79,4 +80,4 @@ def jekyll_permalink(
         "collection": "posts",
     }
     expanded = _PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), template)
-    return re.sub(r"/{2,}", "/", "/" + expanded)
+    return _REPEATED_SLASHES.sub("/", "/" + expanded)
