@@ -35,8 +35,11 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 
 
 MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# A comment ends at its first -->, as in XML: with <!--.*?--> each comment could also end at
+# any later -->, and a file of empty comments was tried every way (exponential time).
 _SVG_START = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]",
+    rb"^(?:\xef\xbb\xbf)?\s*"
+    rb"(?:<\?xml[^>]*>\s*|<!--(?:[^-]|-(?!->))*-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]",
     re.S | re.I,
 )
 
@@ -53,10 +56,13 @@ def sniff_image_type(data: bytes) -> str | None:
     return None
 
 
+_UNSAFE_FILENAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\"'<>?#%]+")
+
+
 def safe_filename(name: str) -> str:
     """A file name fit for a URL path segment: no directories, no control characters."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    name = re.sub(r"[\x00-\x1f\x7f\"'<>?#%]+", "", name).strip(" .") or "file"
+    name = _UNSAFE_FILENAME_CHARACTERS.sub("", name).strip(" .") or "file"
     return name[:200]
 
 
