@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ..content.publish import PostFields, split_names
+from ..content.text import clean_body
 from ..models import PostStatus, SourceFormat
 
 STATUS_CHOICES = [
@@ -54,9 +55,9 @@ class PostForm(FlaskForm):
             title=(self.title.data or "").strip(),
             slug=(self.slug.data or "").strip(),
             format=self.format.data or SourceFormat.MARKDOWN.value,
-            body=(self.body.data or "").replace("\r\n", "\n"),
-            excerpt=self.excerpt.data or "",
-            feature_text=self.feature_text.data or "",
+            body=clean_body(self.body.data or ""),
+            excerpt=clean_body(self.excerpt.data or ""),
+            feature_text=clean_body(self.feature_text.data or ""),
             feature_image=self.feature_image.data or "",
             categories=split_names(self.categories.data or ""),
             tags=split_names(self.tags.data or ""),

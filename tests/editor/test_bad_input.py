@@ -1,0 +1,246 @@
+"""The review's bad-input findings on the editor: each answered with a message, text kept."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, text
+
+from blog.database import writing
+from blog.extensions import db
+from blog.models import Category, Post, WorkingCopy
+from tests.conftest import PASSWORD, Login, post_form
+from tests.editor.test_editing import new_post, post_id_from
+from tests.helpers_http import HttpBrowser
+
+KEPT = "이 문장은 잃어버리면 안 됩니다"
+
+
+def test_an_unknown_format_is_named_and_the_text_kept(client: FlaskClient, login: Login) -> None:
+    login("author")
+    response = new_post(client, format="evil", body=KEPT)
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.text and KEPT in response.text
+    preview = post_form(client, "/admin/preview", {"body": "**b**", "format": "evil"},
+                        headers={"HX-Request": "true"})  # fmt: skip
+    assert preview.status_code == 200 and "<strong>b</strong>" in preview.text
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "1899-12-31T23:59"])
+def test_a_date_out_of_range_is_named_and_the_text_kept(
+    client: FlaskClient, login: Login, moment: str
+) -> None:
+    login("author")
+    response = new_post(client, status="published", published_at=moment, body=KEPT)
+    assert response.status_code == 422
+    assert "Choose a date between the years 1900 and 9998." in response.text
+    assert KEPT in response.text
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "0", "-1", "abc", "1.5", "１"])
+def test_absurd_page_numbers_are_404(client: FlaskClient, login: Login, page: str) -> None:
+    assert client.get(f"/?page={page}").status_code == 404
+    login("editor")
+    assert client.get(f"/admin/?page={page}").status_code == 404
+
+
+def test_slug_suggestion_without_htmx_is_the_fragment(client: FlaskClient, login: Login) -> None:
+    login("author")
+    response = client.get("/admin/slug-suggestion?title=한미 동맹")
+    assert response.status_code == 200 and "<html" not in response.text
+    assert "한미-동맹" in response.text
+
+
+def test_autosave_keys_that_are_not_posts_are_404(client: FlaskClient, login: Login) -> None:
+    login("author")
+    for key in ("abc", "99999999999999999999999", "-1", "new%0a"):
+        assert post_form(client, f"/admin/posts/{key}/autosave/discard").status_code == 404
+        assert post_form(client, f"/admin/posts/{key}/autosave").status_code == 404
+
+
+def test_a_body_within_the_limit_saves_and_one_beyond_comes_back_named(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    limit = app.config["MAX_POST_CHARS"]
+    assert limit == 1_000_000
+    # Hangul is three bytes a character: far beyond Werkzeug's default 500 KB form limit.
+    fits = ("가나다라마바사 " * (limit // 8))[:limit]
+    response = post_form(client, "/admin/posts/new",
+                         {"title": "긴 글", "body": fits, "format": "markdown", "version": "",
+                          "attachment": (io.BytesIO(b""), "")},
+                         content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 303, response.text[:300]
+    with app.app_context():
+        assert db.session.execute(select(func.length(Post.source))).scalar() == limit
+    too_long = fits + "넘침"
+    response = new_post(client, title="너무 긴 글", body=too_long)
+    assert response.status_code == 422
+    assert "a post can have at most 1,000,000" in response.text
+    assert "넘침" in response.text  # the whole text is back in the form
+
+
+def test_a_request_beyond_every_limit_gets_a_page_naming_them(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    response = new_post(client, body="x" * (2 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "A request can be at most 1 MB" in response.text
+    assert "1,000,000 characters" in response.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("title", "nul\x00title"), ("title", "\u202egnp.exe"), ("slug", "a\x00b"),
+     ("categories", "News, bad\x07bell"), ("tags", "ok, \ufeffhidden")],
+)  # fmt: skip
+def test_invisible_characters_in_one_line_fields_are_refused(
+    client: FlaskClient, login: Login, field: str, value: str
+) -> None:
+    login("author")
+    response = new_post(client, body=KEPT, **{field: value})
+    assert response.status_code == 422
+    assert "invisible control character" in response.text and KEPT in response.text
+
+
+def test_text_is_stored_as_nfc_and_the_body_loses_stray_controls(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    decomposed = "\u1112\u1161\u11ab"  # 한, as macOS writes it
+    response = new_post(client, title=decomposed, body=f"a\x00b\x0cc {decomposed}",
+                        categories=decomposed)  # fmt: skip
+    assert response.status_code == 303
+    with app.app_context():
+        post = db.session.get(Post, post_id_from(response))
+        assert post is not None
+        assert post.title == "한" and post.source == "abc 한" and post.categories[0].name == "한"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "JaVaScript:alert(1)", "data:image/png;base64,AAAA", "not a url",
+     "http://tracker.example/p.gif", "//evil.example/x.png", "/\\evil.example/x.png",
+     "https:/evil.example", "https://evil.example\\@ok.example/x.png"],
+)  # fmt: skip
+def test_feature_images_other_than_ours_and_https_are_refused(
+    client: FlaskClient, login: Login, url: str
+) -> None:
+    login("author")
+    response = new_post(client, feature_image=url, body=KEPT)
+    assert response.status_code == 422
+    assert "media library, a path on this site or an https:// address" in response.text
+    assert KEPT in response.text
+
+
+@pytest.mark.parametrize(
+    "url", ["/media/" + "0" * 64 + "/a.png", "/assets/img/a.jpg", "https://cdn.example/a.jpg"]
+)
+def test_feature_images_from_the_store_the_site_or_https_are_kept(
+    app: Flask, client: FlaskClient, login: Login, url: str
+) -> None:
+    login("author")
+    response = new_post(client, feature_image=url, status="published")
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Post, post_id_from(response)).feature_image == url  # type: ignore[union-attr]
+
+
+def test_a_stored_bad_feature_image_is_not_rendered(
+    app: Flask, client: FlaskClient, make_post: Any
+) -> None:
+    slug = make_post(title="Old row", feature_image="javascript:alert(1)")
+    assert "javascript:" not in client.get(f"/posts/{slug}").text
+    assert "javascript:" not in client.get("/").text
+
+
+def test_the_live_preview_never_waits_for_the_write_lock(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("contributor")
+    app.config["SQLITE_BUSY_TIMEOUT_MS"] = 100
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another save, holding the lock
+    try:
+        response = post_form(client, "/admin/preview", {"body": "*x*", "format": "markdown"},
+                             headers={"HX-Request": "true"})  # fmt: skip
+        validated = post_form(client, "/admin/posts/validate", {"title": "t"},
+                              headers={"HX-Request": "true"})  # fmt: skip
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 200 and "<em>x</em>" in response.text
+    assert validated.status_code == 200
+
+
+def test_concurrent_saves_with_the_same_new_category_make_one(
+    app: Flask, live_server: str, login: Login
+) -> None:
+    browsers = []
+    for number in range(6):
+        login("editor", username=f"desk{number}", browser=app.test_client())
+        browser = HttpBrowser(live_server)
+        browser.sign_in(f"desk{number}", PASSWORD)
+        browsers.append(browser)
+    barrier = threading.Barrier(len(browsers))
+    statuses: list[int] = []
+
+    def save(browser: HttpBrowser, number: int) -> None:
+        barrier.wait()
+        answer = browser.request("/admin/posts/new", {
+            "title": f"속보 {number}", "body": "본문", "format": "markdown", "status": "draft",
+            "categories": "긴급 속보, News", "tags": "동시", "version": ""})  # fmt: skip
+        statuses.append(answer.status)
+
+    threads = [threading.Thread(target=save, args=(b, n)) for n, b in enumerate(browsers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [303] * len(browsers)
+    with app.app_context():
+        names = db.session.execute(select(Category.name).order_by(Category.name)).scalars()
+        assert list(names) == ["News", "긴급 속보"]
+
+
+def test_autosave_racing_discard_never_fails(app: Flask, live_server: str, login: Login) -> None:
+    login("author", username="racer", browser=app.test_client())
+    browser = HttpBrowser(live_server)
+    browser.sign_in("racer", PASSWORD)
+    statuses: list[int] = []
+
+    def autosave() -> None:
+        for number in range(30):
+            answer = browser.request("/admin/posts/new/autosave", {"title": f"t{number}"},
+                                     headers={"HX-Request": "true"})  # fmt: skip
+            statuses.append(answer.status)
+
+    def discard() -> None:
+        for _ in range(30):
+            statuses.append(browser.request("/admin/posts/new/autosave/discard", {}).status)
+
+    threads = [threading.Thread(target=autosave), threading.Thread(target=discard)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(statuses) == 60 and set(statuses) <= {200, 303}
+    with app.app_context():
+        assert db.session.execute(select(func.count(WorkingCopy.id))).scalar() in {0, 1}
+        assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_writes_happen_only_inside_writing(app: Flask) -> None:
+    with app.app_context():
+        with writing():
+            db.session.add(Category(name="x", slug="x"))
+        assert db.session.execute(select(func.count(Category.id))).scalar() == 1
