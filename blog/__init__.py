@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext
 
 from .config import load_config
 from .database import configure_engine
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 from .extensions import htmx as htmx_extension  # blog.htmx, the module, would shadow it
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,6 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     htmx_extension.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

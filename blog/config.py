@@ -83,8 +83,6 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # A CSRF token lives as long as the session: a long writing session must not lose it.
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     }

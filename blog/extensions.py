@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,5 +25,3 @@ htmx = Htmx()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# In-memory counters by default; RATELIMIT_STORAGE_URI points several processes at one store.
-limiter = Limiter(key_func=get_remote_address)

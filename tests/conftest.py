@@ -34,7 +34,6 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "BLOG_LANGUAGE": "en",
             "BLOG_TIMEZONE": "Asia/Seoul",
             "POSTS_PER_PAGE": 3,
-            "RATELIMIT_ENABLED": True,
         },
         instance_path=str(tmp_path / "instance"),
     )
