@@ -42,6 +42,7 @@ from ..posts import (
 )
 from ..redirects import add_redirect
 from ..slugs import slugify, title_from_slug, unique_slug
+from ..urls import image_url_problem
 from .dates import FILENAME_DATE, DateError, parse_jekyll_date
 from .frontmatter import FrontMatterError, normalise_text, parse_front_matter, split_front_matter
 from .liquid import LiquidContext, render_liquid
@@ -364,6 +365,7 @@ class JekyllImporter:
             source, feature_image = self._import_assets(
                 source, item.source_format, feature_image, warnings, images
             )
+        feature_image = _acceptable_feature_image(feature_image, warnings)
         feature_text = plain_text(front.get("feature_text") or "")
         excerpt = self._excerpt(front, source, item.source_format)
         extra = _kept_extra({k: v for k, v in front.items() if k not in _COLUMN_KEYS}, warnings)
@@ -620,6 +622,21 @@ class JekyllImporter:
                     self._files_by_name.setdefault(path.name, []).append(path)
         found = self._files_by_name.get(name, [])
         return found if len(found) == 1 else []
+
+
+def _acceptable_feature_image(url: str, warnings: list[str]) -> str:
+    """The feature image as the editor would accept it, or "" with a warning.
+
+    Themes read `image: assets/x.jpg` from the site root, so a bare path becomes a site
+    path; anything but the media store, site paths and https: (javascript:, plain http:)
+    is left out. The front matter's own value stays in the post's kept keys.
+    """
+    if url and not urlsplit(url).scheme and not url.startswith("/"):
+        url = "/" + url
+    if image_url_problem(url):
+        warnings.append(f"feature image {url!r} is not a site path or an https: URL; left out")
+        return ""
+    return url
 
 
 class _Skip(Exception):

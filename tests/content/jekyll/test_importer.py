@@ -218,6 +218,20 @@ def test_feature_text_and_image_string_or_mapping(site: Path) -> None:
     assert post("c").feature_image == "/img/c.jpg"
 
 
+def test_feature_images_the_editor_would_refuse_are_left_out_with_a_warning(site: Path) -> None:
+    write(site, "_posts/2024-01-01-js.md", "---\nimage: javascript:alert(1)\n---\nx")
+    write(site, "_posts/2024-01-02-http.md", "---\nimage: http://old.example/a.jpg\n---\nx")
+    write(site, "_posts/2024-01-03-bare.md", "---\nimage: assets/img/a.jpg\n---\nx")
+    write(site, "_posts/2024-01-04-https.md", "---\nimage: https://cdn.example/a.jpg\n---\nx")
+    report = run(site)
+    assert post("js").feature_image == "" and post("http").feature_image == ""
+    assert post("http").extra["image"] == "http://old.example/a.jpg"  # kept for an export
+    assert post("bare").feature_image == "/assets/img/a.jpg"
+    assert post("https").feature_image == "https://cdn.example/a.jpg"
+    warned = result_for(report, "_posts/2024-01-01-js.md").warnings
+    assert any("left out" in warning for warning in warned)
+
+
 def test_published_false_future_and_hidden(site: Path) -> None:
     write(site, "_posts/2024-01-01-off.md", "---\npublished: false\n---\nx")
     write(site, "_posts/2030-01-01-future.md", "---\n---\nx")
