@@ -6,6 +6,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from waitress import wasyncore
 from waitress.server import create_server
 
 from blog import create_app
@@ -73,15 +75,27 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The test app behind waitress on a free port; yields its base URL."""
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app behind waitress on a free port, in a thread; yields its base URL."""
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close the sockets inside the server's own loop, so it ends instead of finding
+        # its file descriptors gone mid-select.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app behind waitress on a free port; yields its base URL."""
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture

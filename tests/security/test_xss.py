@@ -3,7 +3,6 @@ HTML, comes out inert, checked by parsing the served page and by loading it in C
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +12,6 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Route
 from sqlalchemy import update
-from waitress.server import create_server
 
 from blog import create_app
 from blog.auth.accounts import create_user
@@ -21,7 +19,7 @@ from blog.content.sanitize import sanitize_html
 from blog.database import writing
 from blog.extensions import db
 from blog.models import Post, Role
-from tests.conftest import PASSWORD, MakePost, post_form, token_from
+from tests.conftest import PASSWORD, MakePost, post_form, serving, token_from
 from tests.security.inert import problems
 from tests.security.vectors import VECTORS
 
@@ -125,9 +123,6 @@ def browser_incidents(browser: Browser, app: Flask, pages: list[tuple[str, str]]
     """Load each (label, path) in Chromium; report dialogs, script errors (CSP included)
     and any request that leaves the blog."""
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
     incidents: list[str] = []
     current = {"label": ""}
 
@@ -148,19 +143,19 @@ def browser_incidents(browser: Browser, app: Flask, pages: list[tuple[str, str]]
             route.continue_()
 
     page = browser.new_page()
-    try:
-        page.on("dialog", on_dialog)
-        page.on("console", on_console)
-        page.on("pageerror", lambda e: incidents.append(f"error {e} from {current['label']!r}"))
-        page.route("**/*", on_route)
-        for label, path in pages:
-            current["label"] = label
-            page.goto(base + path, wait_until="load")
-            page.mouse.move(300, 300)  # hover handlers, had any survived
-            page.keyboard.press("Tab")
-    finally:
-        page.close()
-        server.close()
+    with serving(app) as base:
+        try:
+            page.on("dialog", on_dialog)
+            page.on("console", on_console)
+            page.on("pageerror", lambda e: incidents.append(f"error {e} from {current['label']!r}"))
+            page.route("**/*", on_route)
+            for label, path in pages:
+                current["label"] = label
+                page.goto(base + path, wait_until="load")
+                page.mouse.move(300, 300)  # hover handlers, had any survived
+                page.keyboard.press("Tab")
+        finally:
+            page.close()
     return incidents
 
 
