@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, abort, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,6 +26,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 PRIVATE_PREFIXES = ("/admin", "/login", "/account", "/reset")
+
+
+# What the blog's forms send (htmx too). A JSON body would reach Flask-WTF's forms as
+# numbers, lists and objects where every view expects text.
+FORM_BODIES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _refuse_other_bodies() -> None:
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    if request.mimetype and request.mimetype not in FORM_BODIES:
+        abort(415)
 
 
 def public_url(path: str) -> str:
@@ -61,6 +73,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 
 def register(app: Flask) -> None:
+    app.before_request(_refuse_other_bodies)
     app.after_request(_add_headers)
     app.session_interface = SessionCookies()
     if app.config.get("TRUST_PROXY_HEADERS"):

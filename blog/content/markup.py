@@ -10,6 +10,8 @@ import markdown
 from markdown.extensions.toc import TocExtension, slugify_unicode
 
 from ..models import SourceFormat
+from .markdown_limits import BoundedLinksExtension
+from .markdown_worker import render_in_worker
 from .sanitize import sanitize_html
 
 # What kramdown users write on Jekyll: tables, fenced code, footnotes, {: .class} attribute
@@ -24,6 +26,7 @@ MARKDOWN_EXTENSIONS = [
     "md_in_html",
     "tables",
     "sane_lists",
+    BoundedLinksExtension(),
     TocExtension(slugify=slugify_unicode, permalink=False),  # last: render_markdown may drop it
 ]
 
@@ -56,6 +59,15 @@ def render_body(source: str, source_format: str) -> str:
     else:
         raise ValueError(f"unknown source format {source_format!r}")
     return sanitize_html(rendered)
+
+
+def render_body_within_budget(source: str, source_format: str) -> str:
+    """render_body for author input: Markdown in a worker that is stopped past its time
+    budget (RenderTooSlow), since Python-Markdown has quadratic corners; HTML goes through
+    nh3 alone, which is linear, so it stays in this process."""
+    if source_format == SourceFormat.MARKDOWN:
+        return render_in_worker(source, source_format)
+    return render_body(source, source_format)
 
 
 class _TextExtractor(HTMLParser):

@@ -15,7 +15,7 @@ from .. import clock
 from ..database import insert_if_absent
 from ..extensions import db
 from ..models import Category, Media, Post, Revision, Tag, User
-from .markup import first_paragraph_text, render_body
+from .markup import first_paragraph_text, render_body_within_budget
 from .slugs import slugify, unique_slug
 
 POST_URL_PREFIX = "/posts/"
@@ -94,9 +94,10 @@ def render_post(
 ) -> RenderedPost:
     """Render the body and summary now, on save, so serving a page never renders anything.
 
-    Call it before `writing()`: it is the expensive part of a save.
+    Call it before `writing()`: it is the expensive part of a save. Raises RenderTooSlow
+    when Markdown takes longer than its budget.
     """
-    body_html = render_body(source, source_format)
+    body_html = render_body_within_budget(source, source_format)
     return RenderedPost(body_html, excerpt or feature_text or first_paragraph_text(body_html))
 
 

@@ -35,6 +35,7 @@ from .urls import image_url_problem
 
 MAX_TITLE_LENGTH = 500
 MAX_NAME_LENGTH = 100  # a category or tag
+MAX_NAMES = {"categories": 20, "tags": 50}  # per post
 MAX_SUMMARY_LENGTH = 5_000  # excerpt, feature text
 # Dates outside these years are typing mistakes, and year 1 in Seoul is year 0 in UTC,
 # which Python cannot represent.
@@ -150,6 +151,9 @@ def validate(fields: PostFields, post: Post | None, editor: User) -> dict[str, s
             "Use an image from the media library, a path on this site or an https:// address."
         )
     for name in ("categories", "tags"):
+        if len(getattr(fields, name)) > MAX_NAMES[name]:
+            errors[name] = _("A post can have at most %(n)s of these.", n=MAX_NAMES[name])
+            continue
         for item in getattr(fields, name):
             if problem := _text_problem(item, MAX_NAME_LENGTH):
                 errors[name] = f"“{item[:40]}”: {problem}"
@@ -322,16 +326,38 @@ class DiffLine:
     text: str
 
 
+# difflib compares every changed line with every other: beyond this many pairs the
+# changed middle is shown as removed, then added, instead of matched line by line.
+MAX_DIFF_PAIRS = 1_000_000
+
+
 def line_diff(old: str, new: str) -> list[DiffLine]:
-    """A line-by-line diff of two texts, for conflicts and revision pages."""
-    lines: list[DiffLine] = []
-    matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
-    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
-        if tag == "equal":
-            lines.extend(DiffLine("same", text) for text in matcher.a[a1:a2])
-            continue
-        lines.extend(DiffLine("removed", text) for text in matcher.a[a1:a2])
-        lines.extend(DiffLine("added", text) for text in matcher.b[b1:b2])
+    """A line-by-line diff of two texts, for conflicts and revision pages.
+
+    The lines both texts start and end with are set aside first (an edit usually
+    touches a few lines of a long post), so the costly matching sees only the middle.
+    """
+    a, b = old.splitlines(), new.splitlines()
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    lines = [DiffLine("same", text) for text in a[:start]]
+    if len(middle_a) * len(middle_b) > MAX_DIFF_PAIRS:
+        lines.extend(DiffLine("removed", text) for text in middle_a)
+        lines.extend(DiffLine("added", text) for text in middle_b)
+    else:
+        matcher = difflib.SequenceMatcher(a=middle_a, b=middle_b, autojunk=False)
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+            if tag == "equal":
+                lines.extend(DiffLine("same", text) for text in middle_a[a1:a2])
+                continue
+            lines.extend(DiffLine("removed", text) for text in middle_a[a1:a2])
+            lines.extend(DiffLine("added", text) for text in middle_b[b1:b2])
+    lines.extend(DiffLine("same", text) for text in a[len(a) - end :])
     return lines
 
 

@@ -14,6 +14,7 @@ from wtforms.validators import Optional
 from ..content.publish import PostFields, split_names
 from ..content.text import clean_body
 from ..models import PostStatus, SourceFormat
+from ..routing import form_id
 
 STATUS_CHOICES = [
     SelectChoice(PostStatus.DRAFT.value, _l("Draft")),
@@ -82,7 +83,8 @@ class PostForm(FlaskForm):
         self.version.data = str(version) if version is not None else ""
 
     def base_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        """The version the form was loaded at; None (a conflict) for anything else."""
+        return form_id(self.version.data)
 
 
 class UploadForm(FlaskForm):

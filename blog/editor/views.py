@@ -12,18 +12,29 @@ from werkzeug.wrappers import Response
 
 from .. import clock
 from ..auth.permissions import require_role
-from ..content.markup import render_body
-from ..content.media import UploadError, media_library, media_url, prepare_upload, store_media
+from ..content.markdown_worker import RenderTooSlow
+from ..content.markup import render_body_within_budget
+from ..content.media import (
+    UploadError,
+    media_library,
+    media_url,
+    media_url_for,
+    prepare_upload,
+    safe_filename,
+    store_media,
+)
 from ..content.permissions import can_edit, sees_everyones_work
 from ..content.posts import post_path, unique_post_slug
 from ..content.publish import (
     MAX_NAME_LENGTH,
+    MAX_TITLE_LENGTH,
     EditConflict,
     NotAllowed,
     empty_trash,
     fields_of,
     latest_revision,
     line_diff,
+    max_body_length,
     restore_post,
     restore_revision,
     revisions_of,
@@ -100,12 +111,14 @@ def dashboard() -> Response:
     }
     if filters["status"]:
         query = query.where(Post.status == filters["status"])
-    if filters["author"].isdigit() and len(filters["author"]) < 10:
-        query = query.where(Post.author_id == int(filters["author"]))
+    if (author_id := form_id(filters["author"])) is not None:
+        query = query.where(Post.author_id == author_id)
     if filters["category"]:
         query = query.where(Post.categories.any(Category.slug == filters["category"]))
     if filters["q"]:
-        query = query.where(Post.title.contains(filters["q"]))
+        # Titles are at most 500 characters: a longer search finds nothing anyway.
+        filters["q"] = filters["q"][:MAX_TITLE_LENGTH]
+        query = query.where(Post.title.contains(filters["q"], autoescape=True))
     page = db.paginate(
         query.order_by(Post.updated_at.desc(), Post.id.desc()),
         page=page_number(), per_page=30, error_out=False,
@@ -117,15 +130,34 @@ def dashboard() -> Response:
     )  # fmt: skip
 
 
+def preview_of(source: str, source_format: str | None) -> tuple[str, str]:
+    """(HTML, problem): the body as publishing would render it, or why it cannot be."""
+    if len(source) > max_body_length():
+        return "", _("The body is longer than %(limit)s characters; it cannot be shown.",
+                     limit=f"{max_body_length():,}")  # fmt: skip
+    try:
+        return render_body_within_budget(source, SourceFormat.parse(source_format)), ""
+    except RenderTooSlow:
+        return "", too_slow_to_render()
+
+
+def too_slow_to_render() -> str:
+    return _("This text takes too long to render: thousands of brackets, headings or list "
+             "levels in a row? Simplify that part; your text is kept.")  # fmt: skip
+
+
 def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: Any) -> Response:
     key = str(post.id) if post else "new"
     working = load_working_copy(current_user, key) if request.method == "GET" else None
     if working is not None and post is not None and working.saved_at <= post.updated_at:
         working = None  # older than the post itself: nothing to offer
+    if request.method == "GET" and post is not None and not request.args.get("restore"):
+        preview_html, preview_problem = post.body_html, ""  # rendered when it was saved
+    else:
+        preview_html, preview_problem = preview_of(form.body.data or "", form.format.data)
     return render(
         EDIT_TEMPLATE, status=status, form=form, post=post, post_key=key, working=working,
-        preview_html=render_body(form.body.data or "", SourceFormat.parse(form.format.data)),
-        **context,
+        preview_html=preview_html, preview_problem=preview_problem, **context,
     )  # fmt: skip
 
 
@@ -143,7 +175,9 @@ def _attach_image(form: PostForm) -> str | None:
         return str(error)
     with writing():
         media = store_media(image, upload.filename, current_user.id)
-        alt, url = media.filename.rsplit(".", 1)[0], media_url(media)
+    # The uploader's own file name, even when someone stored the same image before.
+    name = safe_filename(upload.filename)
+    alt, url = name.rsplit(".", 1)[0], media_url_for(media.sha256, name)
     snippet = f'<img src="{url}" alt="{alt}">' if form.format.data == "html" else f"![{alt}]({url})"
     form.body.data = (form.body.data or "").rstrip("\n") + "\n\n" + snippet + "\n"
     return None
@@ -167,6 +201,9 @@ def _save(form: PostForm, post: Post | None) -> Response:
         saved = save_fields(post, fields, current_user, form.base_version())
     except NotAllowed:
         abort(403)
+    except RenderTooSlow:
+        form.body.errors = [too_slow_to_render()]
+        return _edit_page(form, post, status=422)
     except EditConflict as conflict:
         theirs = conflict.post
         # The form now carries their version: saving again after merging by hand succeeds.
@@ -213,6 +250,9 @@ def edit_post(post_id: int) -> Response:
 def autosave(post_key: str) -> Response:
     if post_key != "new":
         _editable_post(int(post_key))
+    if sum(len(value) for value in request.form.values()) > max_body_length() + 100_000:
+        message = _("The text is too long to keep a copy of; your text is still here.")
+        return Response(message, status=413)
     try:
         working = store_working_copy(current_user, post_key, request.form)
     except OperationalError:
@@ -237,9 +277,10 @@ def discard_autosave(post_key: str) -> Response:
 @bp.post("/preview")
 def preview() -> Response:
     """Rendered by exactly the renderer and sanitiser that publishing uses."""
-    html = render_body(request.form.get("body", ""), SourceFormat.parse(request.form.get("format")))
+    html, problem = preview_of(request.form.get("body", ""), request.form.get("format"))
     title = request.form.get("title", "")
-    return render("editor/preview.html", block="preview", preview_html=html, title=title)
+    return render("editor/preview.html", block="preview", preview_html=html,
+                  preview_problem=problem, title=title)  # fmt: skip
 
 
 @bp.get("/slug-suggestion")
@@ -337,6 +378,7 @@ def empty() -> Response:
 def media() -> Response:
     form = UploadForm()
     uploaded: Media | None = None
+    uploaded_url = uploaded_name = ""
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -346,17 +388,19 @@ def media() -> Response:
             except UploadError as error:
                 form.file.errors = [str(error)]
             else:
+                uploaded_name = safe_filename(form.file.data.filename or "image")
                 with writing():
-                    uploaded = store_media(image, form.file.data.filename or "image",
-                                           current_user.id)  # fmt: skip
+                    uploaded = store_media(image, uploaded_name, current_user.id)
+                # Named as this uploader named it, whoever stored the same bytes first.
+                uploaded_url = media_url_for(uploaded.sha256, uploaded_name)
                 if not is_fragment_request():
-                    flash(_("Uploaded: %(url)s", url=media_url(uploaded)))
+                    flash(_("Uploaded: %(url)s", url=uploaded_url))
                     return redirect(local_path(form.next.data) or url_for("editor.media"), code=303)
         if uploaded is None:
             status = 422
     listing = [(item, media_url(item), used) for item, used in media_library(current_user)]
     return render("editor/media.html", block="upload_result", status=status, form=form,
-                  uploaded=uploaded, uploaded_url=media_url(uploaded) if uploaded else "",
+                  uploaded=uploaded, uploaded_url=uploaded_url, uploaded_name=uploaded_name,
                   listing=listing)  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from blog.database import writing
 from blog.extensions import db
 from blog.models import Category, Post, WorkingCopy
-from tests.conftest import PASSWORD, Login, post_form
+from tests.conftest import PASSWORD, Login, post_form, token_from
 from tests.editor.test_editing import new_post, post_id_from
 from tests.helpers_http import HttpBrowser
 
@@ -244,3 +244,143 @@ def test_writes_happen_only_inside_writing(app: Flask) -> None:
         with writing():
             db.session.add(Category(name="x", slug="x"))
         assert db.session.execute(select(func.count(Category.id))).scalar() == 1
+
+
+# -- found by the second hostile walk ---------------------------------------------------
+
+
+def _within_cpu_seconds(seconds: int, work: Any) -> None:
+    """Run `work` in a forked child limited to `seconds` of CPU; fail if it is killed."""
+    import multiprocessing
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+        work()
+
+    child = multiprocessing.get_context("fork").Process(target=limited)
+    child.start()
+    child.join()
+    assert child.exitcode == 0, f"killed after {seconds} CPU seconds (exit {child.exitcode})"
+
+
+def test_revision_diffs_of_long_repetitive_bodies_take_linear_time() -> None:
+    from blog.content.publish import line_diff
+
+    old = "x\n" * 100_000
+    new = "x\n" * 50_000 + "inserted\n" + "x\n" * 50_000
+    shuffled_old = "".join(f"{n % 7}\n" for n in range(40_000))
+    shuffled_new = "".join(f"{n % 5}\n" for n in range(40_000))
+
+    def work() -> None:
+        diff = line_diff(old, new)
+        assert [line.text for line in diff if line.kind == "added"] == ["inserted"]
+        line_diff(shuffled_old, shuffled_new)
+
+    _within_cpu_seconds(20, work)
+
+
+@pytest.mark.parametrize(
+    "body", ["[^" * 50_000, "<a " * 30_000, "<http://" * 20_000, "# a\n" * 20_000]
+)
+def test_markdown_too_slow_to_render_is_refused_with_the_text_kept(
+    client: FlaskClient, login: Login, monkeypatch: pytest.MonkeyPatch, body: str
+) -> None:
+    from blog.content import markdown_worker
+
+    monkeypatch.setattr(markdown_worker, "BASE_SECONDS", 0.5)
+    monkeypatch.setattr(markdown_worker, "SECONDS_PER_CHARACTER", 0)
+    login("contributor")
+    preview = post_form(client, "/admin/preview", {"body": body, "format": "markdown"},
+                        headers={"HX-Request": "true"})  # fmt: skip
+    assert preview.status_code == 200 and "takes too long to render" in preview.text
+    response = new_post(client, title="느린 글", body=body + KEPT)
+    assert response.status_code == 422
+    assert "takes too long to render" in response.text and KEPT in response.text
+    # The worker that was stopped is replaced: the next render works.
+    assert "<em>ok</em>" in post_form(client, "/admin/preview", {"body": "*ok*"}).text
+
+
+def test_a_post_can_have_twenty_categories_and_fifty_tags(
+    client: FlaskClient, login: Login
+) -> None:
+    login("contributor")
+    too_many = new_post(client, body=KEPT, categories=",".join(f"c{n}" for n in range(21)))
+    assert too_many.status_code == 422 and "at most 20" in too_many.text
+    assert KEPT in too_many.text
+    assert new_post(client, tags=",".join(f"t{n}" for n in range(51))).status_code == 422
+    fine = new_post(client, categories=",".join(f"c{n}" for n in range(20)),
+                    tags=",".join(f"t{n}" for n in range(50)))  # fmt: skip
+    assert fine.status_code == 303
+
+
+def test_json_and_other_bodies_are_refused(app: Flask, client: FlaskClient, login: Login) -> None:
+    anonymous = app.test_client()
+    token = token_from(anonymous.get("/login").text)
+    response = anonymous.post("/login", json={"login": 1, "password": 1},
+                              headers={"X-CSRFToken": token})  # fmt: skip
+    assert response.status_code == 415
+    login("contributor")
+    for payload in ({"title": "a", "body": 1}, {"categories": [1, 2]}, {"version": 5}):
+        answer = client.post("/admin/posts/new", json=payload,
+                             headers={"X-CSRFToken": client.csrf_token})  # type: ignore[attr-defined]  # fmt: skip
+        assert answer.status_code == 415
+    plain = client.post("/admin/preview", data="body=x", content_type="text/plain",
+                        headers={"X-CSRFToken": client.csrf_token})  # type: ignore[attr-defined]  # fmt: skip
+    assert plain.status_code == 415
+
+
+def test_unicode_digits_are_not_numbers(app: Flask, client: FlaskClient, login: Login) -> None:
+    login("author")
+    post_id = post_id_from(new_post(client))
+    assert client.get("/admin/?author=%C2%B2").status_code == 200
+    response = post_form(client, f"/admin/posts/{post_id}/edit",
+                         {"title": "t", "body": KEPT, "format": "markdown", "status": "draft",
+                          "version": "²"})  # fmt: skip
+    assert response.status_code == 409 and KEPT in response.text
+
+
+def test_a_dashboard_search_of_any_length_answers(client: FlaskClient, login: Login) -> None:
+    login("editor")
+    assert new_post(client, title="100% 확실").status_code == 303
+    assert client.get("/admin/?q=" + "a" * 50_000).status_code == 200
+    assert "100% 확실" in client.get("/admin/?q=100%25").text
+    assert "100% 확실" not in client.get("/admin/?q=%25%25%25").text  # % is a character
+
+
+def test_the_same_image_uploaded_again_keeps_the_uploader_s_name(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (10, 10), (255, 0, 0)).save(output, "PNG")
+    editor = app.test_client()
+    login("editor", browser=editor)
+    post_form(editor, "/admin/media", {"file": (io.BytesIO(output.getvalue()),
+              "secret-merger-acme-logo.png")}, content_type="multipart/form-data")  # fmt: skip
+    login("contributor")
+    mine = {"file": (io.BytesIO(output.getvalue()), "mine.png")}
+    answer = post_form(client, "/admin/media", mine, content_type="multipart/form-data",
+                       headers={"HX-Request": "true"})  # fmt: skip
+    assert answer.status_code == 200 and "mine.png" in answer.text
+    assert "secret-merger" not in answer.text
+
+
+def test_an_autosave_too_long_to_keep_says_so(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    too_long = "가" * (app.config["MAX_POST_CHARS"] + 200_000)
+    answer = post_form(client, "/admin/posts/new/autosave", {"body": too_long},
+                       headers={"HX-Request": "true"})  # fmt: skip
+    assert answer.status_code == 413 and "too long to keep" in answer.text
+
+
+def test_an_unlisted_post_does_not_link_to_category_pages_that_do_not_exist(
+    client: FlaskClient, make_post: Any
+) -> None:
+    slug = make_post(title="By link only", status="unlisted", categories=("Hidden",),
+                     tags=("quiet",))  # fmt: skip
+    page = client.get(f"/posts/{slug}").text
+    assert "Hidden" in page and "/category/hidden" not in page and "/tag/quiet" not in page

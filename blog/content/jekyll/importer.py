@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ...database import writing
 from ...extensions import db
 from ...models import Media, Post, PostStatus, SourceFormat, User, utcnow
-from ..markup import html_to_text, plain_text, render_body, truncate_text
+from ..markup import html_to_text, plain_text, render_body_within_budget, truncate_text
 from ..media import (
     IMPORT_TYPES,
     CleanImage,
@@ -494,7 +494,9 @@ class JekyllImporter:
         separator = str(front.get("excerpt_separator") or self.site.excerpt_separator)
         for marker in (_MORE, separator):
             if marker and marker != "\n\n" and marker in source:
-                text = html_to_text(render_body(source.split(marker, 1)[0], source_format))
+                text = html_to_text(
+                    render_body_within_budget(source.split(marker, 1)[0], source_format)
+                )
                 if text:
                     return truncate_text(text)
         # Jekyll's default excerpt, the first paragraph, is what Post.summary derives on save.
@@ -522,7 +524,9 @@ class JekyllImporter:
     ) -> tuple[str, str]:
         """Point local image URLs at the media store; `images` gets (sha256, name) of each."""
         rendered = (
-            source if source_format == SourceFormat.HTML else render_body(source, source_format)
+            source
+            if source_format == SourceFormat.HTML
+            else render_body_within_budget(source, source_format)
         )
         urls = {
             html.unescape(u) for u in _IMG_SRC.findall(rendered) + _IMAGE_HREF.findall(rendered)
