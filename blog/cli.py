@@ -18,11 +18,11 @@ from sqlalchemy import func, inspect, select
 from . import audit
 from .auth.accounts import (
     AccountError,
-    check_new_password,
     create_user,
     find_user,
     first_admin,
     generate_password,
+    new_password,
     set_password,
 )
 from .content.jekyll.importer import FileResult, ImportReport, JekyllImporter
@@ -140,8 +140,12 @@ def init(sample: bool) -> None:
     user = find_user(username)
     if user is None:
         password = os.environ.get("BLOG_ADMIN_PASSWORD") or generate_password()
-        with writing():
-            create_user(username, password, Role.ADMIN)
+        try:
+            hashed = new_password(password, username)
+            with writing():
+                create_user(username, hashed, Role.ADMIN)
+        except AccountError as error:
+            raise click.ClickException(f"BLOG_ADMIN_PASSWORD or BLOG_ADMIN_USER: {error}") from None
         shown = (
             password if not os.environ.get("BLOG_ADMIN_PASSWORD") else "(from BLOG_ADMIN_PASSWORD)"
         )
@@ -192,9 +196,9 @@ def create_user_command(username: str, role: str, email: str | None, password: s
     """Add a user (the same as the Users page does)."""
     chosen = password or generate_password()
     try:
-        check_new_password(chosen)
+        hashed = new_password(chosen, username)
         with writing():
-            user = create_user(username, chosen, Role(role), email=email)
+            user = create_user(username, hashed, Role(role), email=email)
             audit.record(None, "user.create", user.username, role=user.role, via="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from None
@@ -213,8 +217,9 @@ def reset_password_command(username: str, password: str | None) -> None:
         raise click.ClickException(f"no user named {username!r}")
     chosen = password or generate_password()
     try:
+        hashed = new_password(chosen, user.username)
         with writing():
-            set_password(user, chosen)
+            set_password(user, hashed)
             audit.record(None, "user.password_reset", user.username, via="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from None

@@ -30,6 +30,8 @@ _WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 # True inside `writing()`, per thread (waitress) and per task.
 _writing: ContextVar[bool] = ContextVar("blog_writing", default=False)
+# True for a write that would rather not happen than wait for the lock (bookkeeping).
+_without_waiting: ContextVar[bool] = ContextVar("blog_without_waiting", default=False)
 
 
 class WriteOutsideTransaction(RuntimeError):
@@ -47,9 +49,14 @@ def configure_engine(
 
     @event.listens_for(engine, "before_cursor_execute")
     def _refuse_writes_outside_writing(
-        _conn: Any, _cursor: Any, statement: str, *_args: Any
+        _conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool
     ) -> None:
-        if not _writing.get() and statement.lstrip()[:7].upper().startswith(_WRITE_STATEMENTS):
+        if _writing.get():
+            return
+        compiled_write = context is not None and (
+            context.isinsert or context.isupdate or context.isdelete
+        )
+        if compiled_write or statement.lstrip()[:7].upper().startswith(_WRITE_STATEMENTS):
             raise WriteOutsideTransaction(
                 f"{statement.split(None, 3)[:3]} outside `with writing():`"
             )
@@ -72,7 +79,17 @@ def configure_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if _writing.get() and _without_waiting.get():
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            connection.info["busy_timeout_changed"] = True
         connection.exec_driver_sql(begin_statement())
+
+    def _restore_busy_timeout(connection: Any) -> None:
+        if connection.info.pop("busy_timeout_changed", False):
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+    event.listen(engine, "commit", _restore_busy_timeout)
+    event.listen(engine, "rollback", _restore_busy_timeout)
 
 
 def begin_statement() -> str:
@@ -96,11 +113,15 @@ def schema_changes() -> Iterator[None]:
 
 
 @contextmanager
-def writing(session: scoped_session[Session] | Session | None = None) -> Iterator[Session]:
+def writing(
+    session: scoped_session[Session] | Session | None = None, wait: bool = True
+) -> Iterator[Session]:
     """One write transaction: commits at the end, rolls back on any error.
 
     A read transaction still open is ended first, so the write starts from fresh data
     (objects loaded before are expired and reload inside). Nested use joins the outer one.
+    With `wait=False` the write gives up at once (OperationalError) when another holds
+    the lock: for bookkeeping a page read must never wait for.
     """
     if session is None:
         from .extensions import db
@@ -115,7 +136,7 @@ def writing(session: scoped_session[Session] | Session | None = None) -> Iterato
         raise WriteOutsideTransaction("objects were changed before `with writing():`")
     if session.in_transaction():
         session.rollback()  # a read transaction: nothing to keep
-    token = _writing.set(True)
+    token, no_wait_token = _writing.set(True), _without_waiting.set(not wait)
     try:
         yield session
         session.commit()
@@ -124,6 +145,7 @@ def writing(session: scoped_session[Session] | Session | None = None) -> Iterato
         raise
     finally:
         _writing.reset(token)
+        _without_waiting.reset(no_wait_token)
 
 
 def _dialect_insert(session: Session | scoped_session[Session], model: Any) -> Any:

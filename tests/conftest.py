@@ -118,7 +118,7 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
 @pytest.fixture
 def admin(app: Flask) -> int:
     with app.app_context(), writing():
-        return create_user("admin", "admin-password", Role.ADMIN).id
+        return create_user("admin", PASSWORD, Role.ADMIN).id
 
 
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -61,6 +62,20 @@ def check_new_password(password: str, username: str = "") -> None:
         raise AccountError(_("The password must not contain the user name."))
 
 
+@dataclass(frozen=True)
+class NewPassword:
+    """A password that passed the rules, hashed already: scrypt takes a tenth of a second,
+    which belongs before `writing()`, not under the write lock."""
+
+    hash: str
+
+
+def new_password(password: str, username: str = "") -> NewPassword:
+    """Check `password` against the rules (AccountError) and hash it."""
+    check_new_password(password, username)
+    return NewPassword(generate_password_hash(password))
+
+
 def clean_username(username: str) -> str:
     """A login name as stored: NFC, no invisible characters, no spaces inside."""
     try:
@@ -92,13 +107,19 @@ def clean_email(email: str | None) -> str | None:
 
 def create_user(
     username: str,
-    password: str,
+    password: NewPassword | str,
     role: Role = Role.CONTRIBUTOR,
     email: str | None = None,
     display_name: str = "",
 ) -> User:
-    """Add a user, inside `writing()`; AccountError names what is wrong."""
+    """Add a user, inside `writing()`; AccountError names what is wrong.
+
+    Pass a NewPassword made before `writing()`; a plain text password is checked and
+    hashed here (scripts and tests).
+    """
     username = clean_username(username)
+    if isinstance(password, str):
+        password = new_password(password, username)
     email = clean_email(email)
     display_name = clean_display_name(display_name)
     if find_user(username) is not None or (email and find_user(email) is not None):
@@ -107,40 +128,45 @@ def create_user(
         username=username,
         email=email,
         display_name=display_name,
-        password_hash=generate_password_hash(password),
+        password_hash=password.hash,
         role=Role(role).value,
     )
     db.session.add(user)
+    # Another admin adding the same name at this moment: the database says so.
+    _flush_or(_("The name or e-mail “%(name)s” is already taken.", name=username))
+    return user
+
+
+def _flush_or(message: str) -> None:
+    """Flush in a savepoint; a unique key someone else took just now is AccountError."""
     try:
-        with db.session.begin_nested():  # another admin adding the same name at this moment
+        with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise AccountError(
-            _("The name or e-mail “%(name)s” is already taken.", name=username)
-        ) from None
-    return user
+        raise AccountError(message) from None
 
 
 def update_profile(user: User, display_name: str, email: str, language: str | None) -> None:
     """Change a user's own profile. A taken e-mail is refused without saying whose it is."""
     display = clean_display_name(display_name)
     address = clean_email(email)
+    refused = _("This e-mail address cannot be used for your account; an administrator can help.")
     if address is not None and address != user.email:
         other = find_user(address)
         if other is not None and other.id != user.id:
-            raise AccountError(
-                _("This e-mail address cannot be used for your account; an administrator can help.")
-            )
+            raise AccountError(refused)
     with writing():
         user.display_name = display
         user.email = address
         user.language = language
+        _flush_or(refused)  # someone took the address since the check above
 
 
-def set_password(user: User, password: str, keep_session: str | None = None) -> None:
-    """Change the password and end every other session of the user; the caller commits."""
-    check_new_password(password, user.username)
-    user.password_hash = generate_password_hash(password)
+def set_password(user: User, password: NewPassword | str, keep_session: str | None = None) -> None:
+    """Change the password and end every other session of the user, inside `writing()`."""
+    if isinstance(password, str):
+        password = new_password(password, user.username)
+    user.password_hash = password.hash
     end_all_sessions(user, keep=keep_session)
     _revoke_reset_links(user)
 
@@ -230,7 +256,7 @@ def find_reset(token: str) -> PasswordReset | None:
     return reset
 
 
-def use_reset(token: str, password: str) -> User:
+def use_reset(token: str, password: NewPassword | str) -> User:
     """Set a new password through a reset link, which then stops working."""
     reset = find_reset(token)
     if reset is None:

@@ -63,7 +63,7 @@ def load_user_for_session(user_id: str) -> User | None:
         return None
     if clock.now() - record.last_seen_at > TOUCH_EVERY:
         try:
-            with writing():
+            with writing(wait=False):
                 db.session.execute(
                     update(LoginSession)
                     .where(LoginSession.id == session_id)

@@ -26,6 +26,7 @@ from .accounts import (
     find_reset,
     find_user,
     generate_password,
+    new_password,
     set_password,
     update_profile,
     use_reset,
@@ -92,13 +93,18 @@ def account() -> Response:
             flash(_("Your profile is saved."))
             return redirect(url_for("auth.account"), code=303)
     if "password-submit" in request.form and password.validate_on_submit():
-        if not check_password(current_user, password.current_password.data or ""):
+        # A stolen session cookie must not become a free password-guessing machine.
+        ticket = take_ticket(account_key(current_user, ""), request.remote_addr or "")
+        if ticket is None:
+            password.current_password.errors = [_("Too many failed attempts. Wait 15 minutes.")]
+        elif not check_password(current_user, password.current_password.data or ""):
             password.current_password.errors = [_("This is not your current password.")]
         else:
+            refund(ticket)
             try:
+                chosen = new_password(password.password.data or "", current_user.username)
                 with writing():
-                    set_password(current_user, password.password.data or "",
-                                 keep_session=current_session_id())  # fmt: skip
+                    set_password(current_user, chosen, keep_session=current_session_id())
             except AccountError as error:
                 password.password.errors = [str(error)]
             else:
@@ -120,13 +126,15 @@ def sign_out_everywhere() -> Response:
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Response:
-    if find_reset(token) is None:
+    reset = find_reset(token)
+    if reset is None:
         return render("auth/reset.html", status=410, form=None)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
+            chosen = new_password(form.password.data or "", reset.user.username)
             with writing():
-                use_reset(token, form.password.data or "")
+                use_reset(token, chosen)
         except AccountError as error:
             form.form_errors.append(str(error))
         else:
@@ -146,10 +154,11 @@ def users() -> Response:
     if form.validate_on_submit():
         password = generate_password()
         try:
+            hashed = new_password(password)
             with writing():
                 user = create_user(
                     form.username.data or "",
-                    password,
+                    hashed,
                     Role(form.role.data),
                     email=form.email.data or None,
                     display_name=form.display_name.data or "",

@@ -5,7 +5,7 @@ of `[^`, `<a `, abbreviations, headings or nested list levels each take minutes)
 thread cannot be stopped from outside. So author Markdown is rendered in a separate
 process that is killed when it runs past its budget: a save or preview then gets a clear
 refusal instead of tying up a server thread, and the next render starts a fresh worker.
-Workers are kept and reused, so a render costs about a millisecond more than in-process.
+Workers are kept and reused, so a render costs a few milliseconds more than in-process.
 
 The worker is `python -m blog.content.markdown_worker`, speaking length-prefixed JSON on
 its standard input and output.
@@ -29,13 +29,21 @@ SECONDS_PER_CHARACTER = 20e-6
 MAX_IDLE_WORKERS = 4
 # Starting a worker (Python, Markdown, nh3) is not part of a render's budget.
 START_SECONDS = 60.0
+# A worker that renders into gigabytes is stopped by the system, not by our patience.
+WORKER_MEMORY_BYTES = 2 * 1024**3
+# Only what Python needs to start: never the blog's secrets or database address.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 _HEADER = struct.Struct(">I")
 
 _lock = threading.Lock()
 _idle: list[_Worker] = []
 
 
-class RenderTooSlow(Exception):
+class RenderFailed(Exception):
+    """The text could not be rendered by a worker (it stopped, or could not start)."""
+
+
+class RenderTooSlow(RenderFailed):
     """The text took longer to render than its budget; nothing was rendered."""
 
     def __init__(self, seconds: float) -> None:
@@ -70,14 +78,16 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
 
 def _read_message(fd: int, deadline: float | None) -> dict[str, Any]:
     (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size, deadline))
-    return json.loads(_read_exactly(fd, size, deadline).decode("utf-8", "surrogatepass"))  # type: ignore[no-any-return]
+    data = _read_exactly(fd, size, deadline)
+    return json.loads(data.decode("utf-8", "surrogatepass"))  # type: ignore[no-any-return]
 
 
 class _Worker:
     def __init__(self) -> None:
+        environment = {name: os.environ[name] for name in _INHERITED if name in os.environ}
         # The child finds the blog package where this process found it (a checkout, a
         # virtualenv or a zipapp alike).
-        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        environment["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "blog.content.markdown_worker"],
             stdin=subprocess.PIPE,
@@ -87,21 +97,18 @@ class _Worker:
         assert self.process.stdout is not None
         try:
             _read_message(self.process.stdout.fileno(), time.monotonic() + START_SECONDS)
-        except (TimeoutError, EOFError):
+        except (TimeoutError, EOFError, OSError):
             self.stop()
-            raise RuntimeError("the Markdown worker did not start") from None
+            raise RenderFailed("the Markdown worker did not start") from None
 
-    def render(self, source: str, source_format: str, seconds: float) -> str:
+    def render(self, source: str, source_format: str, seconds: float) -> dict[str, Any]:
+        """The worker's answer: {"html": ...} or {"error": ...}; RenderTooSlow past `seconds`."""
         assert self.process.stdin is not None and self.process.stdout is not None
         _write_message(self.process.stdin, {"source": source, "format": source_format})
         try:
-            answer = _read_message(self.process.stdout.fileno(), time.monotonic() + seconds)
+            return _read_message(self.process.stdout.fileno(), time.monotonic() + seconds)
         except TimeoutError:
-            self.stop()
             raise RenderTooSlow(seconds) from None
-        if "error" in answer:
-            raise ValueError(answer["error"])
-        return str(answer["html"])
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -114,30 +121,57 @@ class _Worker:
                 stream.close()
 
 
-def render_in_worker(source: str, source_format: str, seconds: float | None = None) -> str:
-    """render_body(source, source_format) in a worker; RenderTooSlow past the budget."""
-    seconds = budget_for(source) if seconds is None else seconds
+def _take_worker() -> _Worker:
     with _lock:
-        worker = _idle.pop() if _idle else None
-    if worker is None or not worker.alive():
-        worker = _Worker()
-    try:
-        html = worker.render(source, source_format, seconds)
-    except (EOFError, OSError):
-        worker.stop()
-        raise
+        while _idle:
+            worker = _idle.pop()
+            if worker.alive():
+                return worker
+            worker.stop()  # died while idle (killed, out of memory): reap it
+    return _Worker()
+
+
+def _give_back(worker: _Worker) -> None:
     with _lock:
         if len(_idle) < MAX_IDLE_WORKERS:
             _idle.append(worker)
-            return html
+            return
     worker.stop()
-    return html
+
+
+def render_in_worker(source: str, source_format: str, seconds: float | None = None) -> str:
+    """render_body(source, source_format) in a worker.
+
+    RenderTooSlow past the budget; RenderFailed when no worker can do it; ValueError for
+    what render_body itself refuses (an unknown format).
+    """
+    seconds = budget_for(source) if seconds is None else seconds
+    for attempt in (1, 2):
+        worker = _take_worker()
+        try:
+            answer = worker.render(source, source_format, seconds)
+        except RenderTooSlow:
+            worker.stop()
+            raise
+        except (EOFError, OSError):
+            worker.stop()  # a reused worker that had died: one fresh try
+            if attempt == 2:
+                raise RenderFailed("the Markdown worker stopped") from None
+            continue
+        _give_back(worker)
+        if "error" in answer:
+            raise ValueError(answer["error"])
+        return str(answer["html"])
+    raise AssertionError("unreachable")
 
 
 def _serve() -> None:
     """The worker: render each request from stdin, answer on stdout, until stdin closes."""
+    import resource
+
     from .markup import render_body
 
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     _write_message(stdout, {"ready": True})
     while True:

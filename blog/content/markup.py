@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from html.parser import HTMLParser
 
 import markdown
@@ -11,7 +12,7 @@ from markdown.extensions.toc import TocExtension, slugify_unicode
 
 from ..models import SourceFormat
 from .markdown_limits import BoundedLinksExtension
-from .markdown_worker import render_in_worker
+from .markdown_worker import RenderFailed, budget_for, render_in_worker
 from .sanitize import sanitize_html
 
 # What kramdown users write on Jekyll: tables, fenced code, footnotes, {: .class} attribute
@@ -59,6 +60,29 @@ def render_body(source: str, source_format: str) -> str:
     else:
         raise ValueError(f"unknown source format {source_format!r}")
     return sanitize_html(rendered)
+
+
+# Live previews (one per keystroke pause, per writer) share a few slots, so that a flood
+# of slow previews from one account cannot take every server thread; saves never wait
+# for a slot.
+PREVIEW_SLOTS = threading.BoundedSemaphore(2)
+PREVIEW_SECONDS = 5.0
+
+
+class RenderBusy(RenderFailed):
+    """Every preview slot is taken; the preview follows at the next pause in typing."""
+
+
+def render_preview(source: str, source_format: str) -> str:
+    """The live preview: render_body_within_budget with a shorter budget and a free slot."""
+    if source_format != SourceFormat.MARKDOWN:
+        return render_body(source, source_format)
+    if not PREVIEW_SLOTS.acquire(blocking=False):
+        raise RenderBusy("every preview slot is busy")
+    try:
+        return render_in_worker(source, source_format, min(PREVIEW_SECONDS, budget_for(source)))
+    finally:
+        PREVIEW_SLOTS.release()
 
 
 def render_body_within_budget(source: str, source_format: str) -> str:

@@ -54,6 +54,18 @@ class NotAllowed(Exception):
     """The user's role does not allow this change."""
 
 
+class PostGone(Exception):
+    """The post was moved to the trash (or deleted) while it was being edited."""
+
+
+class InvalidFields(Exception):
+    """Fields that cannot be saved as they are (an old revision under today's rules)."""
+
+    def __init__(self, fields: PostFields, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.fields, self.errors = fields, errors
+
+
 @dataclass
 class PostFields:
     """Everything the editing form edits, as plain values."""
@@ -242,7 +254,7 @@ def _write_fields(
         # Read again under the write lock: the version check below cannot race.
         found = db.session.get(Post, post_id, populate_existing=True)
         if found is None or found.deleted_at is not None:
-            raise NotAllowed("gone")
+            raise PostGone(post_id)
         post = found
         if base_version != post.version:
             raise EditConflict(post)
@@ -315,6 +327,11 @@ def restore_revision(post: Post, revision: Revision, editor: User) -> Post:
     for key in ("excerpt", "feature_text", "feature_image", "categories", "tags"):
         if key in revision.fields:
             setattr(fields, key, revision.fields[key])
+    # A revision saved before today's rules (a NUL in its title, a javascript: image)
+    # comes back into the form to be mended, never half-saved.
+    errors = validate(fields, post, editor)
+    if errors:
+        raise InvalidFields(fields, errors)
     return save_fields(
         post, fields, editor, post.version, note=f"restored revision {revision.post_version}"
     )

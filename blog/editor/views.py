@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 
 from .. import clock
 from ..auth.permissions import require_role
-from ..content.markdown_worker import RenderTooSlow
-from ..content.markup import render_body_within_budget
+from ..content.markdown_worker import RenderFailed, RenderTooSlow
+from ..content.markup import RenderBusy, render_preview
 from ..content.media import (
     UploadError,
     media_library,
@@ -29,7 +29,9 @@ from ..content.publish import (
     MAX_NAME_LENGTH,
     MAX_TITLE_LENGTH,
     EditConflict,
+    InvalidFields,
     NotAllowed,
+    PostGone,
     empty_trash,
     fields_of,
     latest_revision,
@@ -76,9 +78,9 @@ def _signed_in_only() -> Response | None:
     return None
 
 
-def _editable_post(post_id: int) -> Post:
+def _editable_post(post_id: int, trashed_too: bool = False) -> Post:
     post = db.session.get(Post, post_id)
-    if post is None or post.deleted_at is not None:
+    if post is None or (post.deleted_at is not None and not trashed_too):
         abort(404)
     if not can_edit(current_user, post):
         abort(403)
@@ -136,14 +138,19 @@ def preview_of(source: str, source_format: str | None) -> tuple[str, str]:
         return "", _("The body is longer than %(limit)s characters; it cannot be shown.",
                      limit=f"{max_body_length():,}")  # fmt: skip
     try:
-        return render_body_within_budget(source, SourceFormat.parse(source_format)), ""
-    except RenderTooSlow:
-        return "", too_slow_to_render()
+        return render_preview(source, SourceFormat.parse(source_format)), ""
+    except RenderFailed as error:
+        return "", render_problem(error)
 
 
-def too_slow_to_render() -> str:
-    return _("This text takes too long to render: thousands of brackets, headings or list "
-             "levels in a row? Simplify that part; your text is kept.")  # fmt: skip
+def render_problem(error: RenderFailed) -> str:
+    """What to tell a writer whose text could not be rendered."""
+    if isinstance(error, RenderBusy):
+        return _("Many previews are being made right now; yours follows when you next pause.")
+    if isinstance(error, RenderTooSlow):
+        return _("This text takes too long to render: thousands of brackets, headings or list "
+                 "levels in a row? Simplify that part; your text is kept.")  # fmt: skip
+    return _("The text could not be rendered just now; your text is kept. Try again.")
 
 
 def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: Any) -> Response:
@@ -201,9 +208,15 @@ def _save(form: PostForm, post: Post | None) -> Response:
         saved = save_fields(post, fields, current_user, form.base_version())
     except NotAllowed:
         abort(403)
-    except RenderTooSlow:
-        form.body.errors = [too_slow_to_render()]
+    except RenderFailed as error:
+        form.body.errors = [render_problem(error)]
         return _edit_page(form, post, status=422)
+    except PostGone:
+        form.form_errors.append(
+            _("This post was moved to the trash while you were editing; nothing was saved. "
+              "Your text is below: copy it, or ask an editor to restore the post.")
+        )  # fmt: skip
+        return _edit_page(form, post, status=409)
     except EditConflict as conflict:
         theirs = conflict.post
         # The form now carries their version: saving again after merging by hand succeeds.
@@ -235,7 +248,8 @@ def new_post() -> Response:
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id: int) -> Response:
-    post = _editable_post(post_id)
+    # A save of a post trashed meanwhile comes back with the text (see _save), not a 404.
+    post = _editable_post(post_id, trashed_too=request.method == "POST")
     form = PostForm()
     if request.method == "POST":
         return _save(form, post)
@@ -327,9 +341,35 @@ def restore(post_id: int, revision_id: int) -> Response:
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.post_id != post.id:
         abort(404)
-    restore_revision(post, revision, current_user)
+    try:
+        restore_revision(post, revision, current_user)
+    except NotAllowed:
+        abort(403)
+    except (InvalidFields, RenderFailed) as problem:
+        return _revision_in_the_form(post, revision, problem)
+    except EditConflict:
+        flash(_("Someone saved the post in the meantime; look at the revisions again."), "error")
+        return redirect(url_for("editor.revisions", post_id=post.id), code=303)
     flash(_("Revision %(number)s is restored as a new revision.", number=revision.post_version))
     return redirect(url_for("editor.edit_post", post_id=post.id), code=303)
+
+
+def _revision_in_the_form(
+    post: Post, revision: Revision, problem: InvalidFields | RenderFailed
+) -> Response:
+    """A revision that cannot be saved as it is, loaded into the form to be mended."""
+    if isinstance(problem, InvalidFields):
+        fields, errors = problem.fields, problem.errors
+    else:
+        fields, errors = fields_of(post), {"body": render_problem(problem)}
+        fields.title, fields.body, fields.format = (
+            revision.title, revision.source, revision.source_format
+        )  # fmt: skip
+    form = PostForm(formdata=None)
+    form.fill(fields, post.version, site_zone())
+    for name, message in errors.items():
+        getattr(form, name).errors = [message]
+    return _edit_page(form, post, status=422)
 
 
 @bp.post("/posts/<int:post_id>/delete")

@@ -121,3 +121,56 @@ def test_parallel_guesses_get_exactly_the_allowed_number_of_checks(
         thread.join(timeout=120)
     assert sorted(statuses) == [422] * PER_ACCOUNT_AND_ADDRESS + [429] * 30
     assert len(checks) == PER_ACCOUNT_AND_ADDRESS
+
+
+def test_ipv6_addresses_count_by_their_64_network() -> None:
+    from blog.auth.throttle import address_key
+
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::9")
+    assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:198.51.100.7") == "198.51.100.7" == address_key("198.51.100.7")
+    assert address_key("not an address") == "not an address"
+
+
+def test_a_stolen_session_cannot_guess_the_current_password(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    from tests.conftest import post_form
+
+    login("author")
+    for number in range(PER_ACCOUNT_AND_ADDRESS):
+        answer = post_form(client, "/account", {"password-current_password": f"guess {number}",
+                                                "password-password": "a brand new secret",
+                                                "password-confirm": "a brand new secret",
+                                                "password-submit": "1"})  # fmt: skip
+        assert "This is not your current password." in answer.text
+    blocked = post_form(client, "/account", {"password-current_password": PASSWORD,
+                                             "password-password": "a brand new secret",
+                                             "password-confirm": "a brand new secret",
+                                             "password-submit": "1"})  # fmt: skip
+    assert blocked.status_code == 422 and "Too many failed attempts" in blocked.text
+
+
+def test_signed_in_readers_never_wait_for_the_write_lock(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    import sqlite3
+
+    from blog.models import LoginSession
+
+    login("author")
+    later = accounts.clock.now() + timedelta(minutes=10)  # the session is due a touch
+    app.config["CLOCK"] = lambda: later
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(3, lambda: holder.execute("ROLLBACK"))
+    release.start()  # a reader that waited would get the lock after 3 s and write
+    try:
+        assert client.get("/admin/").status_code == 200
+    finally:
+        release.join()
+        holder.close()
+    with app.app_context():
+        seen = db.session.execute(db.select(LoginSession.last_seen_at)).scalar_one()
+    assert seen < later  # the touch gave up at once instead of waiting

@@ -384,3 +384,71 @@ def test_an_unlisted_post_does_not_link_to_category_pages_that_do_not_exist(
                      tags=("quiet",))  # fmt: skip
     page = client.get(f"/posts/{slug}").text
     assert "Hidden" in page and "/category/hidden" not in page and "/tag/quiet" not in page
+
+
+# -- found by the review of the change ---------------------------------------------------
+
+
+def test_a_post_trashed_while_being_edited_gives_the_text_back(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    from tests.editor.test_editing import edit_form
+
+    login("editor")
+    post_id = post_id_from(new_post(client, title="곧 지워질 글"))
+    form = edit_form(client, post_id)
+    with app.app_context(), writing():
+        db.session.get(Post, post_id).deleted_at = db.func.now()  # type: ignore[union-attr]
+    form["body"] = KEPT
+    response = post_form(client, f"/admin/posts/{post_id}/edit", form)
+    assert response.status_code == 409
+    assert "moved to the trash while you were editing" in response.text and KEPT in response.text
+
+
+def test_an_old_revision_that_breaks_today_s_rules_comes_back_into_the_form(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    from blog.models import Revision
+
+    login("editor")
+    post_id = post_id_from(new_post(client, title="지금 제목"))
+    with app.app_context(), writing():
+        revision = db.session.execute(
+            select(Revision).where(Revision.post_id == post_id)
+        ).scalar_one()
+        revision.title, revision.source = "옛 제목\x00", f"옛 본문 {KEPT}"
+        revision_id = revision.id
+    response = post_form(client, f"/admin/posts/{post_id}/revisions/{revision_id}/restore")
+    assert response.status_code == 422
+    assert "invisible control character" in response.text and KEPT in response.text
+    with app.app_context():
+        assert db.session.get(Post, post_id).title == "지금 제목"  # type: ignore[union-attr]
+
+
+def test_markdown_workers_are_reused_and_replaced_when_they_die() -> None:
+    from blog.content import markdown_worker
+
+    assert "<em>a</em>" in markdown_worker.render_in_worker("*a*", "markdown")
+    with pytest.raises(ValueError, match="unknown source format"):
+        markdown_worker.render_in_worker("x", "evil")
+    idle = list(markdown_worker._idle)
+    assert idle, "a worker that answered (even with an error) goes back to the pool"
+    for worker in idle:
+        worker.process.kill()
+        worker.process.wait()
+    assert "<em>b</em>" in markdown_worker.render_in_worker("*b*", "markdown")
+    assert all(worker.alive() for worker in markdown_worker._idle)
+
+
+def test_previews_beyond_the_free_slots_are_told_to_wait() -> None:
+    from blog.content import markup
+
+    taken = [markup.PREVIEW_SLOTS.acquire(blocking=False) for _ in range(2)]
+    try:
+        assert all(taken)
+        with pytest.raises(markup.RenderBusy):
+            markup.render_preview("*x*", "markdown")
+        assert markup.render_preview("<b>x</b>", "html") == "<b>x</b>"  # HTML needs no slot
+    finally:
+        for _ in taken:
+            markup.PREVIEW_SLOTS.release()

@@ -69,6 +69,8 @@ _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
 # Archive photos are often larger than what the upload form takes; the pixel limits of
 # clean_image() still bound what decoding them costs.
 MAX_ASSET_BYTES = 50 * 1024 * 1024
+# A post file (front matter and body) larger than this is not read at all.
+MAX_POST_FILE_BYTES = 16 * 1024 * 1024
 # Unknown front-matter keys kept per post (Post.extra), as JSON.
 MAX_EXTRA_BYTES = 64 * 1024
 # Posts saved per write transaction: the write lock is taken and released per batch.
@@ -235,6 +237,8 @@ class JekyllImporter:
                 ) from None
 
     def _read(self, post_file: PostFile) -> _Parsed | None:
+        if post_file.path.stat().st_size > MAX_POST_FILE_BYTES:
+            raise UnicodeError(f"larger than {MAX_POST_FILE_BYTES // (1024 * 1024)} MB: not a post")
         raw = post_file.path.read_bytes()
         if b"\x00" in raw[:8000]:
             raise UnicodeError("binary file, not a text post")
@@ -595,6 +599,10 @@ class JekyllImporter:
 
         The cleaned bytes wait in `_pending_images` until a post using them is saved.
         """
+        if candidate.stat().st_size > MAX_ASSET_BYTES:
+            warnings.append(f"image {url!r}: {candidate.name} is larger than "
+                            f"{MAX_ASSET_BYTES // (1024 * 1024)} MB; left as is")  # fmt: skip
+            return None
         data = candidate.read_bytes()
         if sniff_image_type(data) is None:
             warnings.append(
