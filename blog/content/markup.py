@@ -154,10 +154,16 @@ def first_paragraph_text(body_html: str, limit: int = 280) -> str:
     return truncate_text(blocks[0], limit) if blocks else ""
 
 
+# CPython 3.11's html.parser is quadratic on unclosed tags (gh-135462): a plain field
+# is cut to this before tags are stripped (an excerpt is at most 5,000 characters).
+MAX_PLAIN_TEXT_INPUT = 10_000
+
+
 def plain_text(value: str) -> str:
     """Text given by an author for a plain field (title, excerpt): entities decoded, tags gone."""
+    text = str(value)[:MAX_PLAIN_TEXT_INPUT]
     return (
-        html_to_text(html.unescape(str(value)))
-        if "<" in str(value)
-        else (_SPACES.sub(" ", html.unescape(str(value))).strip())
+        html_to_text(html.unescape(text))
+        if "<" in text
+        else (_SPACES.sub(" ", html.unescape(text)).strip())
     )
