@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import clock
+from .. import audit, clock
 from ..auth.permissions import require_role
 from ..content.markdown_worker import RenderFailed, RenderTooSlow
 from ..content.markup import RenderBusy, render_preview
@@ -458,10 +458,13 @@ def taxonomy() -> Response:
         except TextError as error:
             flash(str(error), "error")
             return redirect(url_for("editor.taxonomy"), code=303)
+        kind = request.form.get("kind", "")
         with writing():
             if request.form.get("action") == "delete":
+                audit.record(current_user, f"{kind}.delete", item.name, slug=item.slug)
                 db.session.delete(item)
-            elif name:
+            elif name and name != item.name:
+                audit.record(current_user, f"{kind}.rename", name, old=item.name, slug=item.slug)
                 item.name = name
         return redirect(url_for("editor.taxonomy"), code=303)
     categories = db.session.execute(select(Category).order_by(Category.name)).scalars().all()

@@ -452,3 +452,26 @@ def test_previews_beyond_the_free_slots_are_told_to_wait() -> None:
     finally:
         for _ in taken:
             markup.PREVIEW_SLOTS.release()
+
+
+def test_renaming_and_deleting_categories_is_audited_and_names_are_checked(
+    app: Flask, client: FlaskClient, login: Login, make_post: Any
+) -> None:
+    from blog.models import AuditEvent
+
+    make_post(title="x", categories=("News",))
+    login("editor")
+    with app.app_context():
+        category_id = db.session.execute(select(Category.id)).scalar_one()
+    bad = post_form(client, "/admin/taxonomy", {"kind": "category", "id": str(category_id),
+                                                "name": "bell\x07"})  # fmt: skip
+    assert bad.status_code == 303
+    assert "invisible control character" in client.get("/admin/taxonomy").text
+    post_form(client, "/admin/taxonomy", {"kind": "category", "id": str(category_id),
+                                          "name": "World"})  # fmt: skip
+    post_form(client, "/admin/taxonomy", {"kind": "category", "id": str(category_id),
+                                          "action": "delete"})  # fmt: skip
+    with app.app_context():
+        actions = db.session.execute(select(AuditEvent.action, AuditEvent.target)).all()
+        assert ("category.rename", "World") in actions and ("category.delete", "World") in actions
+        assert db.session.execute(select(func.count(Category.id))).scalar() == 0
