@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..database import insert_if_absent
+from ..database import insert_if_absent, writing
 from ..extensions import db
 from ..models import Media, Post, User, post_media
 from .permissions import can_edit, sees_everyones_work
@@ -422,3 +422,23 @@ def media_library(viewer: User, limit: int = 200) -> list[tuple[Media, list[Post
         (item, [post for post in item.used_in if can_edit(viewer, post)])
         for item in db.session.execute(query).scalars()
     ]
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    media: Media
+    name: str  # the uploader's own file name, made safe
+    url: str
+
+
+def upload_image(data: bytes, filename: str, uploader_id: int, max_bytes: int) -> StoredUpload:
+    """Check, clean and store an uploaded image; UploadError says why one is refused.
+
+    Cleaning runs before the write transaction. The URL carries the uploader's own file
+    name, even when someone stored the same bytes under another name before.
+    """
+    image = prepare_upload(data, max_bytes)
+    name = safe_filename(filename or "image")
+    with writing():
+        media = store_media(image, name, uploader_id)
+    return StoredUpload(media, name, media_url_for(media.sha256, name))

@@ -13,9 +13,8 @@ from .text import has_invisible
 
 
 def _has_hidden_characters(url: str) -> bool:
-    return any(char.isspace() or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in url) or (
-        has_invisible(url)
-    )
+    # has_invisible covers the C0 and C1 controls; spaces of any kind are refused as well.
+    return has_invisible(url) or any(char.isspace() for char in url)
 
 
 def local_path(target: str | None) -> str | None:

@@ -14,15 +14,7 @@ from .. import audit, clock
 from ..auth.permissions import require_role
 from ..content.markdown_worker import RenderFailed, RenderTooSlow
 from ..content.markup import RenderBusy, render_preview
-from ..content.media import (
-    UploadError,
-    media_library,
-    media_url,
-    media_url_for,
-    prepare_upload,
-    safe_filename,
-    store_media,
-)
+from ..content.media import UploadError, media_library, media_url, upload_image
 from ..content.permissions import can_edit, sees_everyones_work
 from ..content.posts import post_path, unique_post_slug
 from ..content.publish import (
@@ -177,14 +169,11 @@ def _attach_image(form: PostForm) -> str | None:
     if not upload or not getattr(upload, "filename", ""):
         return None
     try:
-        image = prepare_upload(upload.read(), current_app.config["MAX_UPLOAD_BYTES"])
+        stored = upload_image(upload.read(), upload.filename, current_user.id,
+                              current_app.config["MAX_UPLOAD_BYTES"])  # fmt: skip
     except UploadError as error:
         return str(error)
-    with writing():
-        media = store_media(image, upload.filename, current_user.id)
-    # The uploader's own file name, even when someone stored the same image before.
-    name = safe_filename(upload.filename)
-    alt, url = name.rsplit(".", 1)[0], media_url_for(media.sha256, name)
+    alt, url = stored.name.rsplit(".", 1)[0], stored.url
     snippet = f'<img src="{url}" alt="{alt}">' if form.format.data == "html" else f"![{alt}]({url})"
     form.body.data = (form.body.data or "").rstrip("\n") + "\n\n" + snippet + "\n"
     return None
@@ -424,15 +413,12 @@ def media() -> Response:
         if form.validate_on_submit():
             try:
                 limit = current_app.config["MAX_UPLOAD_BYTES"]
-                image = prepare_upload(form.file.data.read(), limit)
+                upload = form.file.data
+                stored = upload_image(upload.read(), upload.filename, current_user.id, limit)
             except UploadError as error:
                 form.file.errors = [str(error)]
             else:
-                uploaded_name = safe_filename(form.file.data.filename or "image")
-                with writing():
-                    uploaded = store_media(image, uploaded_name, current_user.id)
-                # Named as this uploader named it, whoever stored the same bytes first.
-                uploaded_url = media_url_for(uploaded.sha256, uploaded_name)
+                uploaded, uploaded_name, uploaded_url = stored.media, stored.name, stored.url
                 if not is_fragment_request():
                     flash(_("Uploaded: %(url)s", url=uploaded_url))
                     return redirect(local_path(form.next.data) or url_for("editor.media"), code=303)
