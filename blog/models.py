@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +21,10 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
+    false,
     or_,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.datastructures import MultiDict
 
@@ -31,6 +33,16 @@ from .extensions import db
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def fold_name(name: str) -> str:
+    """A category or tag name as uniqueness sees it: NFC, then case folded, so "News",
+    "news" and a decomposed "뉴스" are the same name as their composed, any-case twins."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold()).strip()
+
+
+def _folded_name_default(context: Any) -> str:
+    return fold_name(context.get_current_parameters()["name"])
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -71,6 +83,8 @@ ROLE_RANK = {Role.CONTRIBUTOR: 0, Role.AUTHOR: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 
 class PostStatus(enum.StrEnum):
     DRAFT = "draft"
+    # Submitted by its writer; an editor publishes, schedules or sends it back.
+    PENDING = "pending"
     PUBLISHED = "published"
     SCHEDULED = "scheduled"
     UNLISTED = "unlisted"
@@ -123,6 +137,9 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # The user's own interface language; None follows the site's.
     language: Mapped[str | None] = mapped_column(String(10))
+    # The byline: a short bio and an avatar image (a media URL), set on the account page.
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    avatar: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     posts: Mapped[list[Post]] = relationship(back_populates="author")
@@ -236,7 +253,16 @@ class Category(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name folded (NFC, casefold): names are unique however they are typed.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True, default=_folded_name_default)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
+    # Set by hand: a rename keeps it; otherwise the slug follows the name.
+    slug_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = fold_name(name)
+        return name
 
 
 class Tag(db.Model):
@@ -244,7 +270,30 @@ class Tag(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True, default=_folded_name_default)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
+    slug_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = fold_name(name)
+        return name
+
+
+class TaxonomyRedirect(db.Model):
+    """A former slug of a category or tag (renamed or merged away) that now means another."""
+
+    __tablename__ = "taxonomy_redirects"
+    __table_args__ = (UniqueConstraint("kind", "old_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "category" or "tag"
+    old_slug: Mapped[str] = mapped_column(String(200))
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), index=True
+    )
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Post(db.Model):
@@ -275,6 +324,8 @@ class Post(db.Model):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     # Where an imported post came from (path inside the Jekyll site); re-imports match on it.
     import_source: Mapped[str | None] = mapped_column(String(1000), unique=True)
+    # What an editor said when sending the post back to its writer; cleared on resubmit.
+    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Set when the post is moved to the trash; editors can restore it.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: every UPDATE checks and bumps it, so a stale save cannot win.
@@ -370,6 +421,9 @@ class Media(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the image shows, for readers who cannot see it, and the line printed under it.
+    alt: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    caption: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
     used_in: Mapped[list[Post]] = relationship(
         secondary=post_media, back_populates="media", order_by="Post.id"
