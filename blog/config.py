@@ -59,6 +59,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BLOG_LANGUAGE": env.get("BLOG_LANGUAGE", "ko"),
         "BLOG_TIMEZONE": env.get("BLOG_TIMEZONE", "Asia/Seoul"),
         "POSTS_PER_PAGE": int(env.get("POSTS_PER_PAGE", "10")),
+        # On by default, so a small team works as before; a newsroom that keeps a fixed list
+        # of categories turns it off on the settings page.
+        "BLOG_WRITERS_MAY_ADD_TERMS": env.get("BLOG_WRITERS_MAY_ADD_TERMS", "1").lower()
+        in {"1", "true"},
         "HOST": host,
         "PORT": int(env.get("PORT", "8000")),
         # Where readers reach the blog (https://news.example.com): absolute links in

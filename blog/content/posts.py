@@ -1,27 +1,27 @@
-"""Posts: saving (render on save, revisions), taxonomy and the queries public pages use."""
+"""Posts: saving (render on save, revisions), their categories and tags, and the queries public
+pages use."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import defer, load_only, selectinload
 
 from .. import clock
-from ..database import insert_if_absent
 from ..extensions import db
 from ..models import Category, Media, Post, Revision, Tag, User
+from . import taxonomy
 from .markup import first_paragraph_text, render_body_within_budget
 from .slugs import slugify, unique_slug
 
 POST_URL_PREFIX = "/posts/"
 # A stored file's URL, /media/<sha256>/<name>, wherever a body or feature image holds it.
 _MEDIA_REFERENCE = re.compile(r"/media/([0-9a-f]{64})/")
-TaxonomyT = TypeVar("TaxonomyT", Category, Tag)
 
 
 def post_path(slug: str) -> str:
@@ -56,29 +56,22 @@ def unique_post_slug(
     )
 
 
-def _get_or_create(model: type[TaxonomyT], names: list[str]) -> list[TaxonomyT]:
-    """The categories or tags of these names, created when missing (inside `writing()`)."""
-    found: list[TaxonomyT] = []
-    for name in names:
-        name = name.strip()
-        slug = slugify(name)
-        if not slug or any(item.slug == slug for item in found):
-            continue
-        item = db.session.execute(select(model).where(model.slug == slug)).scalar_one_or_none()
-        if item is None:
-            # Two editors adding the same new category at once both end with the one row.
-            insert_if_absent(db.session, model, {"name": name, "slug": slug}, unique=["slug"])
-            item = db.session.execute(select(model).where(model.slug == slug)).scalar_one()
-        found.append(item)
-    return found
+def set_categories(post: Post, names: list[str], editor: User | None = None) -> None:
+    """Give `post` the categories of these names, created when missing (inside `writing()`).
+
+    The editor's names were checked by validate(); an import's are taken as they come,
+    cut to length (imports always may add categories).
+    """
+    post.categories = taxonomy.resolve_names("category", _names(names, editor), editor)
 
 
-def set_categories(post: Post, names: list[str]) -> None:
-    post.categories = _get_or_create(Category, names)
+def set_tags(post: Post, names: list[str], editor: User | None = None) -> None:
+    """Give `post` the tags of these names, created when missing (inside `writing()`)."""
+    post.tags = taxonomy.resolve_names("tag", _names(names, editor), editor)
 
 
-def set_tags(post: Post, names: list[str]) -> None:
-    post.tags = _get_or_create(Tag, names)
+def _names(names: list[str], editor: User | None) -> list[str]:
+    return names if editor is not None else [taxonomy.import_name(name) for name in names]
 
 
 @dataclass(frozen=True)

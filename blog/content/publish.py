@@ -162,14 +162,25 @@ def validate(fields: PostFields, post: Post | None, editor: User) -> dict[str, s
         errors["feature_image"] = _(
             "Use an image from the media library, a path on this site or an https:// address."
         )
-    for name in ("categories", "tags"):
-        if len(getattr(fields, name)) > MAX_NAMES[name]:
+    from . import taxonomy
+
+    for name, kind in (("categories", "category"), ("tags", "tag")):
+        names = getattr(fields, name)
+        if len(names) > MAX_NAMES[name]:
             errors[name] = _("A post can have at most %(n)s of these.", n=MAX_NAMES[name])
             continue
-        for item in getattr(fields, name):
-            if problem := _text_problem(item, MAX_NAME_LENGTH):
-                errors[name] = f"“{item[:40]}”: {problem}"
+        cleaned = []
+        for item in names:
+            try:
+                cleaned.append(taxonomy.clean_name(item))
+            except taxonomy.TaxonomyError as error:
+                errors[name] = f"“{item[:40]}”: {error}"
                 break
+        else:
+            # Writers may be kept to the existing names: nothing is saved, the new ones named.
+            may_add = taxonomy.may_add_terms(editor)
+            if not may_add and (unknown := taxonomy.unknown_names(kind, cleaned)):
+                errors[name] = taxonomy.unknown_names_message(kind, unknown)
     errors.update(_status_errors(fields, post, editor))
     return errors
 
@@ -281,8 +292,8 @@ def _write_fields(
             post.published_at = clock.now()
         if is_new:
             db.session.add(post)
-        set_categories(post, [clean_line(name) for name in fields.categories])
-        set_tags(post, [clean_line(name) for name in fields.tags])
+        set_categories(post, [clean_line(name) for name in fields.categories], editor)
+        set_tags(post, [clean_line(name) for name in fields.tags], editor)
     snapshot = fields_of(post).to_json()
     save_post(
         post,

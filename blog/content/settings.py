@@ -20,6 +20,8 @@ DEFAULTS = {
     "language": "BLOG_LANGUAGE",
     "timezone": "BLOG_TIMEZONE",
     "posts_per_page": "POSTS_PER_PAGE",
+    # Contributors and authors may add categories and tags by typing them (editors always may).
+    "writers_may_add_terms": "BLOG_WRITERS_MAY_ADD_TERMS",
 }
 
 
