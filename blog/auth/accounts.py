@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
-from ..content.text import TextError, clean_line
+from ..content.people import MAX_BIO_LENGTH
+from ..content.text import TextError, clean_body, clean_line
+from ..content.urls import image_url_problem
 from ..database import writing
 from ..extensions import db
 from ..models import PasswordReset, Role, User
@@ -32,7 +34,12 @@ _DUMMY_HASH = generate_password_hash("not a real password")
 
 
 class AccountError(ValueError):
-    """A request about an account that cannot be honoured (message is for the user)."""
+    """A request about an account that cannot be honoured (message is for the user);
+    `field` names the form field it is about, when it is about one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def generate_password() -> str:
@@ -81,11 +88,11 @@ def clean_username(username: str) -> str:
     try:
         name = clean_line(username, max_length=MAX_USERNAME_LENGTH)
     except TextError as error:
-        raise AccountError(str(error)) from None
+        raise AccountError(str(error), field="username") from None
     if not name:
-        raise AccountError(_("A user name is needed."))
+        raise AccountError(_("A user name is needed."), field="username")
     if any(char.isspace() for char in name):
-        raise AccountError(_("A user name cannot contain spaces."))
+        raise AccountError(_("A user name cannot contain spaces."), field="username")
     return name
 
 
@@ -93,7 +100,7 @@ def clean_display_name(name: str) -> str:
     try:
         return clean_line(name, max_length=MAX_DISPLAY_NAME_LENGTH)
     except TextError as error:
-        raise AccountError(str(error)) from None
+        raise AccountError(str(error), field="display_name") from None
 
 
 def clean_email(email: str | None) -> str | None:
@@ -102,7 +109,52 @@ def clean_email(email: str | None) -> str | None:
     try:
         return clean_line(email, max_length=254).lower()
     except TextError as error:
-        raise AccountError(str(error)) from None
+        raise AccountError(str(error), field="email") from None
+
+
+def clean_bio(bio: str) -> str:
+    """A byline's bio: plain text (shown escaped), line breaks kept, at most MAX_BIO_LENGTH."""
+    lines = clean_body(bio).strip().split("\n")
+    try:
+        text = "\n".join(clean_line(line) for line in lines)
+    except TextError as error:
+        raise AccountError(str(error), field="bio") from None
+    if len(text) > MAX_BIO_LENGTH:
+        raise AccountError(
+            _("A bio can have at most %(n)s characters; this one has %(length)s.",
+              n=MAX_BIO_LENGTH, length=len(text)),
+            field="bio",
+        )  # fmt: skip
+    return text
+
+
+def clean_avatar(url: str) -> str:
+    """A byline's picture: a media-library or site path, or an https: address."""
+    try:
+        url = clean_line(url, max_length=1000)
+    except TextError as error:
+        raise AccountError(str(error), field="avatar") from None
+    if image_url_problem(url):
+        raise AccountError(
+            _("Use an image from the media library, a path on this site or an https:// address."),
+            field="avatar",
+        )
+    return url
+
+
+def _taken_problem(username: str, email: str | None) -> AccountError | None:
+    """Why a new account cannot have this name or e-mail: another account has it."""
+    if find_user(username) is not None:
+        return AccountError(
+            _("The user name “%(name)s” is already taken.", name=username), field="username"
+        )
+    if email and find_user(email) is not None:
+        return AccountError(
+            _("The e-mail address “%(email)s” is already in use by another account.",
+              email=email),
+            field="email",
+        )  # fmt: skip
+    return None
 
 
 def create_user(
@@ -122,8 +174,8 @@ def create_user(
         password = new_password(password, username)
     email = clean_email(email)
     display_name = clean_display_name(display_name)
-    if find_user(username) is not None or (email and find_user(email) is not None):
-        raise AccountError(_("The name or e-mail “%(name)s” is already taken.", name=username))
+    if problem := _taken_problem(username, email):
+        raise problem
     user = User(
         username=username,
         email=email,
@@ -133,33 +185,53 @@ def create_user(
     )
     db.session.add(user)
     # Another admin adding the same name at this moment: the database says so.
-    _flush_or(_("The name or e-mail “%(name)s” is already taken.", name=username))
+    if not _flushed():
+        raise _taken_problem(username, email) or AccountError(
+            _("The user name “%(name)s” is already taken.", name=username), field="username"
+        )
     return user
 
 
-def _flush_or(message: str) -> None:
-    """Flush in a savepoint; a unique key someone else took just now is AccountError."""
+def _flushed() -> bool:
+    """Flush in a savepoint; False when a unique key was taken (the savepoint is undone)."""
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise AccountError(message) from None
+        return False
+    return True
 
 
-def update_profile(user: User, display_name: str, email: str, language: str | None) -> None:
-    """Change a user's own profile. A taken e-mail is refused without saying whose it is."""
+def update_profile(
+    user: User,
+    display_name: str,
+    email: str,
+    language: str | None,
+    bio: str | None = None,
+    avatar: str | None = None,
+) -> None:
+    """Change a user's own profile (bio and avatar kept when None). A taken e-mail is
+    refused without saying whose it is; AccountError.field names the field at fault."""
     display = clean_display_name(display_name)
     address = clean_email(email)
-    refused = _("This e-mail address cannot be used for your account; an administrator can help.")
+    new_bio = user.bio if bio is None else clean_bio(bio)
+    new_avatar = user.avatar if avatar is None else clean_avatar(avatar)
+    refused = AccountError(
+        _("This e-mail address is already in use, so it cannot be used for your account; "
+          "an administrator can help."),
+        field="email",
+    )  # fmt: skip
     if address is not None and address != user.email:
         other = find_user(address)
         if other is not None and other.id != user.id:
-            raise AccountError(refused)
+            raise refused
     with writing():
         user.display_name = display
         user.email = address
         user.language = language
-        _flush_or(refused)  # someone took the address since the check above
+        user.bio, user.avatar = new_bio, new_avatar
+        if not _flushed():  # someone took the address since the check above
+            raise refused
 
 
 def set_password(user: User, password: NewPassword | str, keep_session: str | None = None) -> None:

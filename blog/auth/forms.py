@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -26,15 +27,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..content.people import MAX_BIO_LENGTH, role_label
 from ..i18n import LANGUAGES
 from ..models import Role
 from .accounts import AccountError, check_new_password
 
 ROLE_CHOICES = [
-    SelectChoice(Role.CONTRIBUTOR.value, _l("Contributor")),
-    SelectChoice(Role.AUTHOR.value, _l("Author")),
-    SelectChoice(Role.EDITOR.value, _l("Editor")),
-    SelectChoice(Role.ADMIN.value, _l("Administrator")),
+    SelectChoice(role.value, LazyString(role_label, role))
+    for role in (Role.CONTRIBUTOR, Role.AUTHOR, Role.EDITOR, Role.ADMIN)
 ]
 LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES.items()]
 
@@ -71,6 +71,16 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Name shown on posts"), validators=[Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    # Length and content are checked by update_profile, which keeps the text on refusal.
+    bio = TextAreaField(
+        _l("Short bio"),
+        description=_l("Shown under your name on your posts; at most %(n)s characters.",
+                       n=MAX_BIO_LENGTH),
+    )  # fmt: skip
+    avatar = StringField(
+        _l("Picture"),
+        description=_l("An image from the media library or an https:// address."),
+    )
     language = SelectField(
         _l("Interface language"),
         choices=[SelectChoice("", _l("As the site")), *LANGUAGE_CHOICES],

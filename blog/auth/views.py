@@ -3,11 +3,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from .. import audit
+from ..content.people import role_label
 from ..content.settings import set_setting, site_settings
 from ..content.urls import local_path
 from ..database import writing
@@ -43,6 +46,12 @@ from .forms import (
 from .permissions import require_role
 from .sessions import current_session_id, end_all_sessions, end_session, start_session
 from .throttle import account_key, refund, take_ticket
+
+
+def _field_of(form: FlaskForm, error: AccountError, default: str) -> Field:
+    """The field of `form` that `error` is about (`default` when it names none of them)."""
+    field = form._fields.get(error.field or "")
+    return field if field is not None else form[default]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -85,10 +94,13 @@ def account() -> Response:
     status = 200
     if "profile-submit" in request.form and profile.validate_on_submit():
         try:
-            update_profile(current_user, profile.display_name.data or "",
-                           profile.email.data or "", profile.language.data or None)  # fmt: skip
+            update_profile(
+                current_user, profile.display_name.data or "", profile.email.data or "",
+                profile.language.data or None, bio=profile.bio.data or "",
+                avatar=profile.avatar.data or "",
+            )  # fmt: skip
         except AccountError as error:
-            profile.email.errors = [str(error)]
+            _field_of(profile, error, "email").errors = [str(error)]
         else:
             flash(_("Your profile is saved."))
             return redirect(url_for("auth.account"), code=303)
@@ -112,7 +124,8 @@ def account() -> Response:
                 return redirect(url_for("auth.account"), code=303)
     if request.method == "POST":
         status = 422
-    return render("auth/account.html", status=status, profile=profile, password=password)
+    return render("auth/account.html", status=status, profile=profile, password=password,
+                  role=role_label(current_user.role))  # fmt: skip
 
 
 @bp.post("/account/sign-out-everywhere")
@@ -165,7 +178,7 @@ def users() -> Response:
                 )
                 audit.record(current_user, "user.create", user.username, role=user.role)
         except AccountError as error:
-            form.username.errors = [str(error)]
+            _field_of(form, error, "username").errors = [str(error)]
         else:
             created = (user, password)
             form = NewUserForm(formdata=None)

@@ -1,0 +1,91 @@
+"""The people behind the posts as readers and the interface name them: bylines and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import pgettext
+from sqlalchemy import select
+from sqlalchemy.orm import load_only
+
+from ..extensions import db
+from ..models import Post, Role, User
+from .urls import image_url_problem
+
+# What a byline shows, and all that lists load of each author.
+BYLINE_COLUMNS = (User.id, User.username, User.display_name, User.bio, User.avatar)
+MAX_BIO_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Byline:
+    """An author as readers see them. `avatar_url` is a site path or an https: address
+    ("" for none); feeds and JSON-LD make a path absolute with `public_url`."""
+
+    name: str
+    bio: str
+    avatar_url: str
+
+
+def byline(user: User | None) -> Byline | None:
+    """The byline of `user`, None for a post without an author (its account was deleted)."""
+    if user is None:
+        return None
+    # Stored avatars were checked on save; an older or hand-edited row is dropped here.
+    avatar = user.avatar if user.avatar and image_url_problem(user.avatar) is None else ""
+    return Byline(name=user.name, bio=user.bio or "", avatar_url=avatar)
+
+
+def load_authors(posts: Sequence[Post]) -> None:
+    """Load the authors of `posts` in one query, only the byline's columns; `post.author`
+    then comes from the session without another query."""
+    ids = {post.author_id for post in posts if post.author_id is not None}
+    if ids:
+        db.session.execute(
+            select(User).where(User.id.in_(ids)).options(load_only(*BYLINE_COLUMNS))
+        ).scalars().all()
+
+
+def several_authors(now: datetime) -> bool:
+    """Whether the listed posts have more than one author (lists show bylines only then).
+
+    Stops at the second author found, so it costs the same however many posts there are.
+    """
+    authors = db.session.execute(
+        select(Post.author_id)
+        .where(Post.listed(now), Post.author_id.is_not(None))
+        .distinct()
+        .limit(2)
+    ).all()
+    return len(authors) > 1
+
+
+def role_label(role: str | Role) -> str:
+    """The name of a role as the interface shows it (관리자, not `admin`)."""
+    labels = {
+        Role.CONTRIBUTOR: pgettext("role", "Contributor"),
+        Role.AUTHOR: pgettext("role", "Author"),
+        Role.EDITOR: pgettext("role", "Editor"),
+        Role.ADMIN: pgettext("role", "Administrator"),
+    }
+    try:
+        return labels[Role(role)]
+    except ValueError:
+        return str(role)  # a value from a newer version: shown as stored
+
+
+def post_byline(post: Post) -> Byline | None:
+    """The byline of one post (an article page), its author loaded with byline columns only."""
+    load_authors([post])
+    return byline(post.author)
+
+
+def list_bylines(posts: Sequence[Post], now: datetime) -> dict[int, Byline]:
+    """Bylines of listed posts by post id; none when one person writes the whole site,
+    where a name on every card says nothing."""
+    if not several_authors(now):
+        return {}
+    load_authors(posts)
+    return {post.id: line for post in posts if (line := byline(post.author)) is not None}
