@@ -6,7 +6,8 @@ from sqlalchemy.orm import undefer
 
 from .. import clock
 from ..content.media import MEDIA_CSP
-from ..content.posts import listed_posts, neighbours, reachable_post
+from ..content.people import list_bylines, post_byline
+from ..content.posts import PostPage, listed_posts, neighbours, reachable_post
 from ..content.settings import site_settings
 from ..extensions import db
 from ..htmx import render
@@ -15,14 +16,28 @@ from ..paging import page_number
 from . import bp
 
 
+def _only_the_sample(page: PostPage) -> bool:
+    """A new blog: no post yet, or only the sample `blog init` imported."""
+    if page.page > 1 or page.has_next or len(page.posts) > 1:
+        return False
+    return not page.posts or bool(
+        page.posts[0].import_source and site_settings().get("sample_imported")
+    )
+
+
 def _post_list(template_context: dict[str, object], **filters: object) -> Response:
-    page = listed_posts(page_number(), site_settings()["posts_per_page"], clock.now(), **filters)
+    now = clock.now()
+    page = listed_posts(page_number(), site_settings()["posts_per_page"], now, **filters)
     # A category or tag page exists only while a public post uses it: one used by drafts
     # alone must not tell readers what is being written.
     if not page.posts and (page.page > 1 or filters):
         abort(404)
+    # The template shows "how to start" to signed-in admins only (current_user), never
+    # in a response an anonymous reader gets.
+    new_blog = not filters and _only_the_sample(page)
     # "More posts" asks for the next page's items and button only.
-    return render("public/index.html", block="more_posts", page=page, **template_context)
+    return render("public/index.html", block="more_posts", page=page, new_blog=new_blog,
+                  bylines=list_bylines(page.posts, now), **template_context)  # fmt: skip
 
 
 @bp.get("/")
@@ -66,7 +81,8 @@ def article(slug: str) -> Response:
         abort(404)
     listed = post.status != PostStatus.UNLISTED
     older, newer = neighbours(post, now) if listed else (None, None)
-    return render("public/article.html", post=post, older=older, newer=newer)
+    return render("public/article.html", post=post, older=older, newer=newer,
+                  author=post_byline(post))  # fmt: skip
 
 
 @bp.get("/media/<sha256>/<path:filename>")

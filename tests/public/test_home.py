@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask.testing import FlaskClient
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.conftest import MakePost
+from blog.auth.accounts import create_user
+from blog.database import writing
+from blog.extensions import db
+from blog.models import Role
+from tests.conftest import Login, MakePost
 
 
 def make_posts(make_post: MakePost, count: int) -> None:
@@ -97,3 +102,67 @@ def test_boosted_and_history_requests_get_the_whole_page(
     for header in ("HX-Boosted", "HX-History-Restore-Request"):
         response = client.get("/?page=2", headers={"HX-Request": "true", header: "true"})
         assert "<html" in response.text
+
+
+def _writer(app: Flask, username: str, display_name: str) -> int:
+    with app.app_context(), writing():
+        user = create_user(username, "a long password", Role.AUTHOR, display_name=display_name)
+        db.session.flush()
+        return user.id
+
+
+def test_cards_name_their_authors_only_when_the_site_has_several(
+    app: Flask, client: FlaskClient, make_post: MakePost
+) -> None:
+    kim = _writer(app, "kim", "김 기자")
+    make_post(title="One", author_id=kim)
+    make_post(title="Two", author_id=kim)
+    assert 'class="byline' not in client.get("/").text  # one writer: names say nothing
+    lee = _writer(app, "lee", "이 기자")
+    make_post(title="Three", author_id=lee, categories=("News",))
+    html = client.get("/").text
+    assert html.count('<span class="byline-name">김 기자</span>') == 2
+    assert html.count('<span class="byline-name">이 기자</span>') == 1
+    assert '<span class="byline-name">이 기자</span>' in client.get("/category/news").text
+
+
+HOW_TO_START = ("getting-started", "Your blog is ready", "/admin/posts/new", "/admin/users")
+
+
+def init_with_sample(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["init"])  # the admin exists: it only imports the sample
+    assert result.exit_code == 0 and "Imported the sample post" in result.output, result.output
+
+
+def test_a_new_blog_tells_its_signed_in_admin_how_to_start(
+    client: FlaskClient, runner: FlaskCliRunner, login: Login
+) -> None:
+    login("admin")
+    html = client.get("/").text
+    for text in HOW_TO_START:
+        assert text in html
+    assert "/admin/settings" in html and "it is now “Test Blog”." in html
+    init_with_sample(runner)  # the sample alone still makes a new blog
+    html = client.get("/").text
+    assert "Your blog is ready" in html and "move it to the trash" in html
+
+
+def test_anonymous_readers_and_other_roles_see_nothing_of_how_to_start(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, login: Login
+) -> None:
+    login("admin", browser=app.test_client())
+    init_with_sample(runner)
+    for html in (client.get("/").text, client.get("/", headers={"HX-Request": "true"}).text):
+        for text in HOW_TO_START:
+            assert text not in html
+    login("editor")
+    for text in HOW_TO_START:
+        assert text not in client.get("/").text
+
+
+def test_how_to_start_goes_with_the_first_post_of_the_blog_s_own(
+    client: FlaskClient, login: Login, make_post: MakePost
+) -> None:
+    login("admin")
+    make_post(title="첫 기사")  # written here: not the sample
+    assert "Your blog is ready" not in client.get("/").text
