@@ -40,7 +40,7 @@ from blog.content.jekyll.frontmatter import (
 )
 from blog.content.jekyll.liquid import LiquidContext, render_liquid
 from blog.content.jekyll.permalinks import jekyll_slugify
-from blog.content.markup import render_body
+from blog.content.markup import first_paragraph_text, render_body
 from blog.content.media import safe_filename, sniff_image_type
 from blog.content.redirects import normalise_path
 from blog.content.sanitize import (
@@ -361,6 +361,23 @@ def test_author_html_is_sanitised_in_linear_time(tmp_path: Path) -> None:
         # left open at the end of the input is dropped unread.
         for description, html in adversarial_inputs(_HTML_PREFIXES, endings=("\n\x00'\">",)):
             yield f"sanitize_html({description})", functools.partial(sanitize_html, html)
+
+    assert_linear_time(cases, tmp_path)
+
+
+def test_excerpts_are_found_in_linear_time(tmp_path: Path) -> None:
+    """first_paragraph_text reads sanitised bodies (what saving stores): every tag closed."""
+
+    def cases() -> Iterator[Case]:
+        for description, html in adversarial_inputs(_HTML_PREFIXES, endings=("\n\x00'\">",)):
+            body = sanitize_html(html)
+            yield f"first_paragraph_text({description})", functools.partial(
+                first_paragraph_text, body
+            )
+        spacers = '<p data-ke-size="size16">&nbsp;</p><h2>a</h2>' * (SIZE // 40)
+        yield "first_paragraph_text(spacers and headings)", functools.partial(
+            first_paragraph_text, spacers
+        )
 
     assert_linear_time(cases, tmp_path)
 

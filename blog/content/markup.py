@@ -148,9 +148,63 @@ def truncate_text(text: str, limit: int = 280) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
+class _FirstParagraph(HTMLParser):
+    """Reads a body until its first <p> with text outside headings, figures, tables,
+    quotes and code (a title, a caption or a quote is not what the post says)."""
+
+    _SKIPPED = {"h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "table",
+                "blockquote", "pre", "script", "style", "nav"}  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._inside_skipped = 0
+        self._paragraph: list[str] | None = None
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIPPED:
+            self._inside_skipped += 1
+        elif tag == "p" and not self._inside_skipped:
+            self._paragraph = []
+        elif tag == "br" and self._paragraph is not None:
+            self._paragraph.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIPPED:
+            self._inside_skipped = max(0, self._inside_skipped - 1)
+        elif tag == "p" and self._paragraph is not None:
+            # Tistory's spacer paragraphs hold only &nbsp; (U+00A0, which \s matches).
+            text = _SPACES.sub(" ", "".join(self._paragraph)).strip(_BLANK)
+            self._paragraph = None
+            if text and not self.text:
+                self.text = text
+
+    def handle_data(self, data: str) -> None:
+        if self._paragraph is not None and not self._inside_skipped:
+            self._paragraph.append(data)
+
+
+# The excerpt comes from the opening of a body: past this many characters, stop looking.
+EXCERPT_SCAN_LIMIT = 200_000
+_EXCERPT_CHUNK = 65_536
+_BLANK = " \u00a0\u200b\ufeff\t\n\r"
+
+
 def first_paragraph_text(body_html: str, limit: int = 280) -> str:
-    """The first block with text, as an excerpt when the author wrote none."""
-    blocks = text_blocks(body_html)
+    """The excerpt when the author wrote none: the first paragraph of text, skipping
+    headings, images, figures, tables, quotes, code and empty (&nbsp;) paragraphs; else,
+    for a body without one, its first text of any kind.
+
+    `body_html` is a sanitised body (every tag closed), read in chunks until the
+    paragraph is found and never past EXCERPT_SCAN_LIMIT characters.
+    """
+    opening = body_html[:EXCERPT_SCAN_LIMIT]
+    parser = _FirstParagraph()
+    for start in range(0, len(opening), _EXCERPT_CHUNK):
+        parser.feed(opening[start : start + _EXCERPT_CHUNK])
+        if parser.text:
+            return truncate_text(parser.text, limit)
+    blocks = text_blocks(opening)
     return truncate_text(blocks[0], limit) if blocks else ""
 
 

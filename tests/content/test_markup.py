@@ -58,9 +58,40 @@ def test_html_source_is_sanitised_not_rendered_as_markdown() -> None:
     assert "onerror" not in html
 
 
-def test_first_paragraph_skips_blocks_without_text() -> None:
+def test_first_paragraph_skips_blocks_without_text_and_headings() -> None:
     html = '<p><img src="/a.jpg"></p><h2>Heading</h2><p>Body text.</p>'
-    assert first_paragraph_text(html) == "Heading"
+    assert first_paragraph_text(html) == "Body text."
+
+
+def test_the_excerpt_of_a_tistory_post_is_its_first_paragraph_not_its_heading() -> None:
+    html = (
+        '<h2 data-ke-size="size26">부산 해운대 빛축제 개막</h2>'
+        '<p data-ke-size="size16">&nbsp;</p><p data-ke-size="size16"> &nbsp; \u200b</p>'
+        '<figure class="imageblock"><img src="/a.jpg">'
+        "<figcaption>해운대 해수욕장</figcaption></figure>"
+        "<table><tr><td><p>표 안의 글</p></td></tr></table>"
+        "<blockquote><p>인용한 말</p></blockquote>"
+        '<p data-ke-size="size16">부산 해운대에서<br>빛축제가 열렸다.</p><p>둘째 문단.</p>'
+    )
+    assert first_paragraph_text(html) == "부산 해운대에서 빛축제가 열렸다."
+
+
+def test_a_body_without_paragraphs_gives_its_first_text() -> None:
+    assert first_paragraph_text("<h2>Only a heading</h2><ul><li>a list</li></ul>") == (
+        "Only a heading"
+    )
+    assert first_paragraph_text("<div>Text in a div<br>and more</div>") == "Text in a div"
+    assert first_paragraph_text('<p>&nbsp;</p><p><img src="/a.jpg"></p>') == ""
+    assert first_paragraph_text("") == ""
+
+
+def test_the_excerpt_is_cut_and_looks_only_at_the_opening_of_the_body() -> None:
+    from blog.content.markup import EXCERPT_SCAN_LIMIT
+
+    long_paragraph = "<p>" + "단어 " * 500 + "</p>"
+    assert len(first_paragraph_text(long_paragraph)) <= 281
+    late = "<h2>제목</h2>" + "<p>&nbsp;</p>" * (EXCERPT_SCAN_LIMIT // 13) + "<p>늦은 문단</p>"
+    assert first_paragraph_text(late) == "제목"
 
 
 def test_truncate_text_cuts_at_a_word_boundary() -> None:
