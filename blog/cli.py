@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select, update
 
 from . import audit
 from .auth.accounts import (
@@ -26,12 +26,18 @@ from .auth.accounts import (
     set_password,
 )
 from .content.jekyll.importer import FileResult, ImportReport, JekyllImporter
+from .content.markup import EXCERPT_SCAN_LIMIT, first_paragraph_text
 from .content.settings import set_setting, site_settings
+from .content.text import TextError, clean_line
 from .database import writing
 from .extensions import db
 from .models import Post, Role, Setting
 
 SAMPLE_SITE = Path(__file__).parent / "sample"
+# Bumped when first_paragraph_text changes what it picks: `blog init` then recomputes the
+# excerpts it made (2: the first paragraph, no longer the first heading).
+EXCERPT_RULE = 2
+MAX_TITLE_LENGTH = 200  # as the settings page allows
 
 
 def _create_app_for_cli() -> Flask:
@@ -129,6 +135,59 @@ def import_jekyll(path: Path, assets: Path | None, dry_run: bool, author_name: s
     sys.exit(1 if report.failed else 0)
 
 
+def set_up_title() -> None:
+    """Store BLOG_TITLE as the site's title on the first run that has it; say where the
+    title is changed. The settings page's title wins over the variable afterwards."""
+    stored = db.session.get(Setting, "title")
+    wanted = os.environ.get("BLOG_TITLE", "").strip()
+    if stored is None and wanted:
+        try:
+            title = clean_line(wanted, max_length=MAX_TITLE_LENGTH)
+        except TextError as error:
+            raise click.ClickException(f"BLOG_TITLE: {error}") from None
+        with writing():
+            set_setting("title", title)
+        click.echo(f"Site title: {title!r} (from BLOG_TITLE).")
+        return
+    title = site_settings()["title"]
+    click.echo(
+        f"Site title: {title!r}. Change it on the Site settings page (/admin/settings)"
+        + (", or set BLOG_TITLE before the first `blog init`." if stored is None else ".")
+    )
+    if stored is not None and wanted and wanted != stored.value:
+        click.echo("BLOG_TITLE is not used: the title set on the Site settings page is kept.")
+
+
+def refresh_excerpts() -> int:
+    """Recompute the summary of posts without an excerpt or feature text, once per
+    EXCERPT_RULE: it is derived from the stored body, so no post is rendered again, and
+    neither their version nor their revisions change (an open editor keeps its form)."""
+    rule = db.session.get(Setting, "excerpt_rule")
+    if rule is not None and rule.value == EXCERPT_RULE:
+        return 0
+    rows = db.session.execute(
+        select(Post.id, func.substr(Post.body_html, 1, EXCERPT_SCAN_LIMIT), Post.summary).where(
+            Post.excerpt == "", Post.feature_text == ""
+        )
+    ).all()
+    changed = [
+        {"post_id": post_id, "new_summary": summary}
+        for post_id, opening, old in rows
+        if (summary := first_paragraph_text(opening or "")) != old
+    ]
+    posts = Post.__table__
+    with writing():
+        if changed:
+            db.session.execute(
+                update(posts)
+                .where(posts.c.id == bindparam("post_id"))
+                .values(summary=bindparam("new_summary")),
+                changed,
+            )
+        set_setting("excerpt_rule", EXCERPT_RULE)
+    return len(changed)
+
+
 @click.command("init")
 @with_appcontext
 @click.option("--sample/--no-sample", default=True, help="Import the sample post on first run.")
@@ -153,6 +212,10 @@ def init(sample: bool) -> None:
         click.echo("This password is shown only once; keep it somewhere safe.")
     else:
         click.echo(f"Admin account {username!r} exists; its password is unchanged.")
+    set_up_title()
+    if refreshed := refresh_excerpts():
+        click.echo(f"Excerpts: {refreshed} post(s) without a written excerpt now show their "
+                   "first paragraph (instead of a heading).")  # fmt: skip
     if sample and db.session.get(Setting, "sample_imported") is None:
         posts_before = db.session.execute(select(func.count(Post.id))).scalar_one()
         # The import writes in batches of its own; it must not run inside `writing()`.

@@ -54,7 +54,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     config: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance_path / 'blog.sqlite3'}",
-        "BLOG_TITLE": env.get("BLOG_TITLE", "Blog"),
+        # The title until one is stored: `blog init` stores BLOG_TITLE, the settings page
+        # changes it.
+        "BLOG_TITLE": env.get("BLOG_TITLE", "").strip() or "Blog",
         "BLOG_DESCRIPTION": env.get("BLOG_DESCRIPTION", ""),
         "BLOG_LANGUAGE": env.get("BLOG_LANGUAGE", "ko"),
         "BLOG_TIMEZONE": env.get("BLOG_TIMEZONE", "Asia/Seoul"),

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import Post, User
+from tests.conftest import MakePost
 from tests.helpers_http import free_port
 
 
@@ -149,3 +150,77 @@ def test_import_of_a_folder_without_posts_says_so(runner: FlaskCliRunner, tmp_pa
     result = runner.invoke(args=["import-jekyll", str(tmp_path)])
     assert result.exit_code == 1
     assert "No Jekyll posts found" in result.output and "style.css" not in result.output
+
+
+def site_title(app: Flask) -> str:
+    from blog.content.settings import site_settings
+
+    with app.app_context():
+        return site_settings()["title"]
+
+
+def test_init_stores_blog_title_and_says_where_the_title_changes(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLOG_TITLE", "  부산일보 디지털  ")
+    first = runner.invoke(args=["init", "--no-sample"])
+    assert first.exit_code == 0, first.output
+    assert "Site title: '부산일보 디지털' (from BLOG_TITLE)." in first.output
+    assert site_title(app) == "부산일보 디지털"
+    monkeypatch.delenv("BLOG_TITLE")  # `blog serve` without it keeps the stored title
+    assert site_title(app) == "부산일보 디지털"
+    monkeypatch.setenv("BLOG_TITLE", "Another")
+    again = runner.invoke(args=["init", "--no-sample"])
+    assert "Change it on the Site settings page (/admin/settings)." in again.output
+    assert "BLOG_TITLE is not used" in again.output and site_title(app) == "부산일보 디지털"
+
+
+def test_init_without_blog_title_names_both_ways_to_set_it(
+    runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BLOG_TITLE", raising=False)
+    result = runner.invoke(args=["init", "--no-sample"])
+    assert "Site title: 'Test Blog'. Change it on the Site settings page (/admin/settings)" in (
+        result.output
+    )
+    assert "set BLOG_TITLE before the first `blog init`" in result.output
+
+
+def test_a_blog_title_with_a_control_character_is_refused_by_name(
+    runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLOG_TITLE", "Blog\u202e")
+    result = runner.invoke(args=["init", "--no-sample"])
+    assert result.exit_code != 0 and "BLOG_TITLE: " in result.output
+
+
+def test_an_empty_blog_title_falls_back_to_blog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blog.config import load_config
+
+    monkeypatch.setenv("BLOG_TITLE", " ")
+    assert load_config(tmp_path)["BLOG_TITLE"] == "Blog"
+
+
+def test_init_recomputes_excerpts_made_from_a_heading_once(
+    app: Flask, runner: FlaskCliRunner, make_post: MakePost
+) -> None:
+    from blog.database import writing
+
+    heading_first = make_post(source="## 부산 해운대 빛축제 개막\n\n축제가 열렸다.")
+    written = make_post(source="## 제목\n\n본문.", excerpt="직접 쓴 요약")
+    with app.app_context(), writing():
+        post = db.session.execute(select(Post).where(Post.slug == heading_first)).scalar_one()
+        post.summary = "부산 해운대 빛축제 개막"  # what the old rule stored
+    with app.app_context():
+        version = db.session.execute(select(Post.version).where(Post.slug == heading_first))
+        before = version.scalar_one()
+    result = runner.invoke(args=["init", "--no-sample"])
+    assert "Excerpts: 1 post(s) without a written excerpt" in result.output, result.output
+    with app.app_context():
+        rows = dict(db.session.execute(select(Post.slug, Post.summary)).all())
+        assert rows == {heading_first: "축제가 열렸다.", written: "직접 쓴 요약"}
+        version = db.session.execute(select(Post.version).where(Post.slug == heading_first))
+        assert version.scalar_one() == before  # an editor's open form stays current
+    assert "Excerpts:" not in runner.invoke(args=["init", "--no-sample"]).output

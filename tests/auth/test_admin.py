@@ -178,3 +178,11 @@ def test_cli_create_user_and_reset_password(app: Flask, runner: FlaskCliRunner) 
         user = find_user("reporter")
         assert user is not None and user.role == "contributor"
         assert check_password(user, "chosen password 1")
+
+
+def test_the_settings_page_says_the_title_is_changed_there(
+    client: FlaskClient, login: Login
+) -> None:
+    login("admin")
+    page = client.get("/admin/settings").text
+    assert "Change it here: BLOG_TITLE only sets it on the first `blog init`." in page
