@@ -123,7 +123,9 @@ ENDS_THE_SESSION = ("/logout", "/account/sign-out-everywhere", "/sign-out")
 @pytest.fixture
 def newsroom(app: Flask, login: Login, make_post: MakePost) -> dict[str, Any]:
     admin_id = login("admin")
-    make_post(title="Published one", slug="published-one", categories=("News",))
+    # Two tags: the taxonomy page shows its merge form.
+    make_post(title="Published one", slug="published-one", categories=("News",),
+              tags=("속보", "🔥"))  # fmt: skip
     make_post(title="A draft", slug="a-draft", status="draft")
     trashed = make_post(title="Trashed", slug="trashed")
     with app.app_context(), writing():
@@ -261,7 +263,7 @@ def _hostile_urls(app: Flask) -> list[tuple[str, str]]:
     return urls
 
 
-CONVERTERS = ("int", "path", "post_key", "string")
+CONVERTERS = ("int", "path", "post_key", "string", "any(category, tag)")
 
 
 def test_every_route_survives_hostile_path_and_query_values(

@@ -21,7 +21,9 @@ MINIMUM_ROLE: dict[str, str | None] = {
     "editor.delete_post": "user", "editor.revisions": "user", "editor.restore": "user",
     "editor.autosave": "user", "editor.discard_autosave": "user", "editor.validate_fields": "user",
     "editor.preview": "user", "editor.slug_suggestion": "user", "editor.media": "user",
-    "editor.taxonomy": "editor", "editor.trash": "editor", "editor.restore_from_trash": "editor",
+    "editor.taxonomy": "editor", "editor.create_term": "editor", "editor.rename_term": "editor",
+    "editor.term_slug": "editor", "editor.merge_terms": "editor", "editor.delete_term": "editor",
+    "editor.trash": "editor", "editor.restore_from_trash": "editor",
     "editor.empty": "admin", "auth.users": "admin", "auth.update_user": "admin",
     "auth.reset_link": "admin", "auth.sign_out_user": "admin", "auth.settings": "admin",
     "auth.audit_log": "admin",
@@ -31,14 +33,17 @@ MINIMUM_ROLE: dict[str, str | None] = {
 ALLOWED_STATUS: dict[tuple[str, str], int] = {
     ("GET", "editor.taxonomy"): 200, ("GET", "editor.trash"): 200,
     ("POST", "editor.restore_from_trash"): 404,  # post 1 is not in the trash
-    ("POST", "editor.taxonomy"): 404,  # no such category
+    ("POST", "editor.create_term"): 422,  # no name
+    ("POST", "editor.rename_term"): 404, ("POST", "editor.term_slug"): 404,  # no category 1
+    ("POST", "editor.delete_term"): 404, ("POST", "editor.merge_terms"): 422,  # nothing chosen
     ("GET", "auth.audit_log"): 200, ("GET", "auth.settings"): 200, ("GET", "auth.users"): 200,
     ("POST", "auth.reset_link"): 200, ("POST", "auth.settings"): 422,
     ("POST", "auth.sign_out_user"): 303, ("POST", "auth.update_user"): 400,
     ("POST", "auth.users"): 422, ("POST", "editor.empty"): 303,
 }  # fmt: skip
 ARGUMENTS = {"post_id": 1, "revision_id": 1, "post_key": "new", "user_id": 1, "slug": "x",
-             "sha256": "0" * 64, "filename": "x.png", "token": "x"}  # fmt: skip
+             "sha256": "0" * 64, "filename": "x.png", "token": "x", "kind": "category",
+             "term_id": 1}  # fmt: skip
 
 
 def routes(app: Flask, method: str) -> list[tuple[str, str]]:

@@ -108,6 +108,9 @@ class SettingsForm(FlaskForm):
     posts_per_page = IntegerField(
         _l("Posts per page"), validators=[InputRequired(), NumberRange(min=1, max=100)]
     )
+    writers_may_add_terms = BooleanField(
+        _l("Contributors and authors may add new categories and tags by typing them")
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -245,7 +245,8 @@ def settings() -> Response:
     form = SettingsForm(data=site_settings())
     if form.validate_on_submit():
         with writing():
-            for key in ("title", "description", "language", "timezone", "posts_per_page"):
+            for key in ("title", "description", "language", "timezone", "posts_per_page",
+                        "writers_may_add_terms"):  # fmt: skip
                 set_setting(key, getattr(form, key).data)
             audit.record(current_user, "settings.change", "site")
         flash(_("The settings are saved."))

@@ -275,9 +275,12 @@ def set_slug(term: Term, raw_slug: str, actor: User | None) -> TermChange:
     return TermChange("slug", message, term)
 
 
-def merge_terms(source: Term, target: Term | None, actor: User | None) -> TermChange:
+def merge_terms(
+    kind: str, source: Term | None, target: Term | None, actor: User | None
+) -> TermChange:
     """Move the posts of `source` to `target` (no duplicates), point its URLs there, delete it."""
-    kind = kind_of(source)
+    if source is None or kind_of(source) != kind:
+        raise TaxonomyError(_("Choose which %(kind)s to merge.", kind=_word(kind)))
     if target is None or kind_of(target) != kind:
         raise TaxonomyError(_("Choose which %(kind)s to merge into.", kind=_word(kind)))
     if target.id == source.id:
@@ -334,12 +337,12 @@ def usage_count(term: Term) -> int:
 
 def delete_term(term: Term, actor: User | None) -> TermChange:
     """Delete; its posts keep their other categories and tags. Old URLs stop answering."""
-    kind, name, term_id = kind_of(term), term.name, term.id
+    kind, name, slug, term_id = kind_of(term), term.name, term.slug, term.id
     used = usage_count(term)
     with writing():
         model = model_for(kind)
         db.session.execute(delete(model).where(model.id == term_id))
-        audit.record(actor, f"{kind}.delete", name, slug=term.slug, used_by=used)
+        audit.record(actor, f"{kind}.delete", name, slug=slug, used_by=used)
     db.session.expire_all()
     return TermChange("delete", _("Deleted the %(kind)s “%(name)s”.", kind=_word(kind), name=name))
 

@@ -10,7 +10,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import audit, clock
 from ..auth.permissions import require_role
 from ..content.markdown_worker import RenderFailed, RenderTooSlow
 from ..content.markup import RenderBusy, render_preview
@@ -18,7 +17,6 @@ from ..content.media import UploadError, media_library, media_url, upload_image
 from ..content.permissions import can_edit, sees_everyones_work
 from ..content.posts import post_path, unique_post_slug
 from ..content.publish import (
-    MAX_NAME_LENGTH,
     MAX_TITLE_LENGTH,
     EditConflict,
     InvalidFields,
@@ -37,10 +35,8 @@ from ..content.publish import (
     validate,
 )
 from ..content.settings import site_zone
-from ..content.text import TextError, clean_line
 from ..content.urls import local_path
 from ..content.working_copies import discard_working_copy, load_working_copy, store_working_copy
-from ..database import writing
 from ..extensions import db, login_manager
 from ..htmx import is_fragment_request, render, render_fragment
 from ..models import (
@@ -51,7 +47,6 @@ from ..models import (
     Revision,
     Role,
     SourceFormat,
-    Tag,
     User,
     post_categories,
 )
@@ -428,31 +423,3 @@ def media() -> Response:
     return render("editor/media.html", block="upload_result", status=status, form=form,
                   uploaded=uploaded, uploaded_url=uploaded_url, uploaded_name=uploaded_name,
                   listing=listing)  # fmt: skip
-
-
-@bp.route("/taxonomy", methods=["GET", "POST"])
-@require_role(Role.EDITOR)
-def taxonomy() -> Response:
-    if request.method == "POST":
-        model = {"category": Category, "tag": Tag}.get(request.form.get("kind", ""))
-        item_id = form_id(request.form.get("id"))
-        item = db.session.get(model, item_id) if model and item_id else None
-        if item is None:
-            abort(404)
-        try:
-            name = clean_line(request.form.get("name", ""), max_length=MAX_NAME_LENGTH)
-        except TextError as error:
-            flash(str(error), "error")
-            return redirect(url_for("editor.taxonomy"), code=303)
-        kind = request.form.get("kind", "")
-        with writing():
-            if request.form.get("action") == "delete":
-                audit.record(current_user, f"{kind}.delete", item.name, slug=item.slug)
-                db.session.delete(item)
-            elif name and name != item.name:
-                audit.record(current_user, f"{kind}.rename", name, old=item.name, slug=item.slug)
-                item.name = name
-        return redirect(url_for("editor.taxonomy"), code=303)
-    categories = db.session.execute(select(Category).order_by(Category.name)).scalars().all()
-    tags = db.session.execute(select(Tag).order_by(Tag.name)).scalars().all()
-    return render("editor/taxonomy.html", categories=categories, tags=tags, now=clock.now())

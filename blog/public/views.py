@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import Response, abort, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
@@ -9,6 +9,7 @@ from ..content.media import MEDIA_CSP
 from ..content.people import list_bylines, post_byline
 from ..content.posts import PostPage, listed_posts, neighbours, reachable_post
 from ..content.settings import site_settings
+from ..content.taxonomy import redirected_term
 from ..extensions import db
 from ..htmx import render
 from ..models import Category, Media, PostStatus, Tag
@@ -45,11 +46,22 @@ def index() -> Response:
     return _post_list({"heading": None, "list_url": "public.index", "list_args": {}})
 
 
+def _moved(kind: str, slug: str) -> Response:
+    """A former slug (renamed, merged away) answers 301 with the current one, as a post's does."""
+    term = redirected_term(kind, slug, clock.now())
+    if term is None:
+        abort(404)
+    location = url_for(f"public.{kind}", slug=term.slug)
+    if request.query_string:  # ?page=2 stays page 2
+        location += "?" + request.query_string.decode("latin-1")
+    return redirect(location, code=301)
+
+
 @bp.get("/category/<slug>")
 def category(slug: str) -> Response:
     item = db.session.execute(select(Category).where(Category.slug == slug)).scalar_one_or_none()
     if item is None:
-        abort(404)
+        return _moved("category", slug)
     return _post_list(
         {"heading": item.name, "kind": "category", "list_url": "public.category",
          "list_args": {"slug": slug}},
@@ -61,7 +73,7 @@ def category(slug: str) -> Response:
 def tag(slug: str) -> Response:
     item = db.session.execute(select(Tag).where(Tag.slug == slug)).scalar_one_or_none()
     if item is None:
-        abort(404)
+        return _moved("tag", slug)
     return _post_list(
         {
             "heading": item.name,

@@ -463,14 +463,11 @@ def test_renaming_and_deleting_categories_is_audited_and_names_are_checked(
     login("editor")
     with app.app_context():
         category_id = db.session.execute(select(Category.id)).scalar_one()
-    bad = post_form(client, "/admin/taxonomy", {"kind": "category", "id": str(category_id),
-                                                "name": "bell\x07"})  # fmt: skip
-    assert bad.status_code == 303
-    assert "invisible control character" in client.get("/admin/taxonomy").text
-    post_form(client, "/admin/taxonomy", {"kind": "category", "id": str(category_id),
-                                          "name": "World"})  # fmt: skip
-    post_form(client, "/admin/taxonomy", {"kind": "category", "id": str(category_id),
-                                          "action": "delete"})  # fmt: skip
+    url = f"/admin/taxonomy/category/{category_id}"
+    bad = post_form(client, f"{url}/rename", {"name": "bell\x07"})
+    assert bad.status_code == 422 and "invisible control character" in bad.text
+    post_form(client, f"{url}/rename", {"name": "World"})
+    post_form(client, f"{url}/delete", {"confirmed": "yes"})
     with app.app_context():
         actions = db.session.execute(select(AuditEvent.action, AuditEvent.target)).all()
         assert ("category.rename", "World") in actions and ("category.delete", "World") in actions
