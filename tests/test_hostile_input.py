@@ -8,6 +8,7 @@ nothing typed is lost.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -17,7 +18,9 @@ from urllib.parse import quote, urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
+from blog.content.media import upload_image
 from blog.database import writing
 from blog.extensions import db
 from blog.models import Category, Post
@@ -135,6 +138,10 @@ def newsroom(app: Flask, login: Login, make_post: MakePost) -> dict[str, Any]:
         post_id = db.session.execute(
             db.select(Post.id).where(Post.slug == "published-one")
         ).scalar_one()
+    with app.app_context():  # a file in the library: the media page shows its forms
+        picture = io.BytesIO()
+        Image.new("RGB", (8, 8), (200, 40, 40)).save(picture, "PNG")
+        upload_image(picture.getvalue(), "사진.png", admin_id, 1024 * 1024)
     return {"admin_id": admin_id, "post_id": post_id, "category_id": category_id}
 
 

@@ -172,6 +172,7 @@ PATTERNS: dict[str, Use] = {
         ("match",), ("", "\ufeff", "<?xml", "<!--", "<!-- a -->", "<!DOCTYPE")
     ),
     "blog.content.media._UNSAFE_FILENAME_CHARACTERS": Use(("sub",)),
+    "blog.content.media._MARKDOWN_PUNCTUATION": Use(("sub",)),
     "blog.content.posts._MEDIA_REFERENCE": Use(("findall",), ("", "/media/")),
     "blog.content.redirects._SLASHES": Use(("sub",)),
     "blog.content.slugs._NOT_SLUG_CHARS": Use(("sub",)),

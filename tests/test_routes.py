@@ -21,6 +21,7 @@ MINIMUM_ROLE: dict[str, str | None] = {
     "editor.delete_post": "user", "editor.revisions": "user", "editor.restore": "user",
     "editor.autosave": "user", "editor.discard_autosave": "user", "editor.validate_fields": "user",
     "editor.preview": "user", "editor.slug_suggestion": "user", "editor.media": "user",
+    "editor.describe_media": "user", "editor.delete_media_file": "user",
     "editor.taxonomy": "editor", "editor.create_term": "editor", "editor.rename_term": "editor",
     "editor.term_slug": "editor", "editor.merge_terms": "editor", "editor.delete_term": "editor",
     "editor.trash": "editor", "editor.restore_from_trash": "editor",
@@ -43,7 +44,7 @@ ALLOWED_STATUS: dict[tuple[str, str], int] = {
 }  # fmt: skip
 ARGUMENTS = {"post_id": 1, "revision_id": 1, "post_key": "new", "user_id": 1, "slug": "x",
              "sha256": "0" * 64, "filename": "x.png", "token": "x", "kind": "category",
-             "term_id": 1}  # fmt: skip
+             "term_id": 1, "media_id": 1}  # fmt: skip
 
 
 def routes(app: Flask, method: str) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 import unicodedata
@@ -15,10 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..database import insert_if_absent, writing
 from ..extensions import db
-from ..models import Media, Post, User, post_media
+from ..models import Media, Post, SourceFormat, User, post_media
 from .permissions import can_edit, sees_everyones_work
+from .text import clean_line
 
 MEDIA_URL_PREFIX = "/media/"
 
@@ -166,16 +169,22 @@ def clean_image(data: bytes, max_bytes: int, accept: frozenset[str] = UPLOAD_TYP
     """
     from PIL import features
 
+    if not data:
+        raise UploadError(_("The file is empty."))
     if len(data) > max_bytes:
-        raise UploadError(_("The file is larger than %(mb)s MB.", mb=max_bytes // (1024 * 1024)))
+        raise UploadError(
+            _("The file is too large: at most %(mb)s MB.", mb=max_bytes // (1024 * 1024))
+        )
     content_type = sniff_image_type(data)
     if content_type not in accept:
-        raise UploadError(_("Only JPEG, PNG, WebP and GIF images can be uploaded."))
+        raise _wrong_type(accept)
     if content_type == "image/svg+xml":
         clean = _clean_svg(data, max_bytes)
     elif content_type == "image/avif" and not features.check("avif"):
         # Stored as it came, it would keep its EXIF and XMP: refuse it instead.
-        raise UploadError("this Pillow cannot re-encode AVIF, so its metadata cannot be removed")
+        raise UploadError(
+            _("AVIF images cannot be cleaned of their metadata here, so this one is not stored.")
+        )
     else:
         clean = _clean_raster(data, content_type)
     return CleanImage(clean, content_type, hashlib.sha256(clean).hexdigest(), _CLEANED)
@@ -194,17 +203,38 @@ def _clean_raster(data: bytes, content_type: str) -> bytes:
                 return _reencode_animation(image, data)
             image.load()
             return _reencode_still(image, formats[0])
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as error:
-        if isinstance(error, UploadError):
-            raise
-        raise UploadError(_("The image could not be read (%(error)s).", error=error)) from None
+    except UploadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own limit, met before ours when the header claims billions of pixels.
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        # Pillow says "image file is truncated", "broken PNG file" and the like, in English.
+        raise UploadError(_("The image is damaged or incomplete.")) from None
+
+
+def _wrong_type(accept: frozenset[str]) -> UploadError:
+    if accept == UPLOAD_TYPES:
+        return UploadError(
+            _("This file is not an image that can be uploaded: only JPEG, PNG, WebP and GIF.")
+        )
+    return UploadError(
+        _("This file is not an image that can be imported: only JPEG, PNG, WebP, GIF, AVIF "
+          "and SVG.")
+    )  # fmt: skip
+
+
+def _too_many_pixels(size: tuple[int, int] | None = None) -> UploadError:
+    limit = MAX_IMAGE_PIXELS // 1_000_000
+    if size is None:
+        return UploadError(
+            _("The image is too large: at most %(limit)s million pixels (such as 8000 × 6000).",
+              limit=limit)
+        )  # fmt: skip
+    return UploadError(
+        _("The image is too large (%(width)s × %(height)s pixels): at most %(limit)s million "
+          "pixels (such as 8000 × 6000).", width=size[0], height=size[1], limit=limit)
+    )  # fmt: skip
 
 
 def _colour_space(mode: str) -> str:
@@ -242,15 +272,7 @@ def _check_pixels(size: tuple[int, int]) -> None:
     """Refuse an image too large to decode, from its header, before any pixel is read."""
     width, height = size
     if width * height > MAX_IMAGE_PIXELS:
-        raise UploadError(
-            _(
-                "The image is %(width)s × %(height)s pixels; at most %(limit)s million pixels "
-                "are accepted.",
-                width=width,
-                height=height,
-                limit=MAX_IMAGE_PIXELS // 1_000_000,
-            )
-        )
+        raise _too_many_pixels(size)
 
 
 def _reencode_animation(image: Any, data: bytes) -> bytes:
@@ -286,7 +308,7 @@ def _animation_too_large() -> UploadError:
     return UploadError(
         _(
             "The animation is too large: at most %(frames)s frames and %(limit)s million "
-            "pixels over all its frames are accepted.",
+            "pixels over all its frames.",
             frames=MAX_ANIMATION_FRAMES,
             limit=MAX_ANIMATION_PIXELS // 1_000_000,
         )
@@ -360,10 +382,10 @@ def _clean_svg(data: bytes, max_bytes: int) -> bytes:
 
     try:
         root = ElementTree.fromstring(data)  # comments, PIs and the DOCTYPE are not kept
-    except ElementTree.ParseError as error:
-        raise UploadError(f"the SVG could not be parsed ({error})") from None
+    except ElementTree.ParseError as error:  # kept as the cause: expat's reason, for logs
+        raise UploadError(_("The SVG image is damaged or incomplete.")) from error
     if root.tag != f"{_SVG_NS}svg":
-        raise UploadError("not an SVG document (no <svg> in the SVG namespace)")
+        raise UploadError(_("The file is not an SVG image (it has no <svg> element)."))
     stack, uses_xlink = [root], False
     while stack:
         element = stack.pop()
@@ -398,10 +420,12 @@ def _clean_svg(data: bytes, max_bytes: int) -> bytes:
     root.attrib.update(attributes)
     try:
         clean = ElementTree.tostring(root, encoding="unicode").encode("utf-8")
-    except (RecursionError, ValueError) as error:
-        raise UploadError(f"the SVG could not be written again ({error})") from None
+    except (RecursionError, ValueError):
+        raise UploadError(_("The SVG image is nested too deeply to be stored.")) from None
     if len(clean) > max_bytes:
-        raise UploadError("the SVG is too large once its entities are expanded")
+        raise UploadError(
+            _("The file is too large: at most %(mb)s MB.", mb=max_bytes // (1024 * 1024))
+        )
     return clean
 
 
@@ -411,7 +435,7 @@ def media_library(viewer: User, limit: int = 200) -> list[tuple[Media, list[Post
     query = (
         select(Media)
         .options(selectinload(Media.used_in).load_only(Post.id, Post.title, Post.status,
-                                                         Post.author_id))
+                                                         Post.author_id, Post.deleted_at))
         .order_by(Media.created_at.desc(), Media.id.desc())
         .limit(limit)
     )  # fmt: skip
@@ -424,21 +448,148 @@ def media_library(viewer: User, limit: int = 200) -> list[tuple[Media, list[Post
     ]
 
 
+MAX_ALT_LENGTH = 500
+MAX_CAPTION_LENGTH = 1000
+
+
+def clean_alt(value: str) -> str:
+    """Alt text as typed, one line; TextError names what is wrong with it."""
+    return clean_line(value, max_length=MAX_ALT_LENGTH)
+
+
+def clean_caption(value: str) -> str:
+    """A caption as typed, one line; TextError names what is wrong with it."""
+    return clean_line(value, max_length=MAX_CAPTION_LENGTH)
+
+
+def may_change_media(user: User, media: Media) -> bool:
+    """Editors and admins look after the whole library; others after what they uploaded."""
+    return sees_everyones_work(user) or (
+        media.uploaded_by_id is not None and media.uploaded_by_id == user.id
+    )
+
+
 @dataclass(frozen=True)
 class StoredUpload:
     media: Media
-    name: str  # the uploader's own file name, made safe
+    name: str  # the file name in the URL: the library entry's own
     url: str
+    existing: bool  # the same image was in the library already: nothing new was stored
+    alt: str  # what to insert: the alt text given now, else the entry's
+    caption: str
 
 
-def upload_image(data: bytes, filename: str, uploader_id: int, max_bytes: int) -> StoredUpload:
+def upload_image(
+    data: bytes,
+    filename: str,
+    uploader_id: int,
+    max_bytes: int,
+    alt: str = "",
+    caption: str = "",
+) -> StoredUpload:
     """Check, clean and store an uploaded image; UploadError says why one is refused.
 
-    Cleaning runs before the write transaction. The URL carries the uploader's own file
-    name, even when someone stored the same bytes under another name before.
+    `alt` and `caption` as clean_alt() and clean_caption() give them. Cleaning runs before
+    the write transaction. An image already in the library (the same cleaned bytes) is not
+    stored again: its entry comes back with `existing` set, under its own name and URL.
     """
     image = prepare_upload(data, max_bytes)
-    name = safe_filename(filename or "image")
+    found, existing = _entry_for(image.sha256), True
+    if found is None:
+        name = safe_filename(filename or "image")
+        with writing():  # asked again inside: writers take turns, so this answer holds
+            found = _entry_for(image.sha256)
+            if found is None:
+                found, existing = Media(
+                    sha256=image.sha256, filename=name, content_type=image.content_type,
+                    size=len(image.data), data=image.data, uploaded_by_id=uploader_id,
+                    alt=alt, caption=caption,
+                ), False  # fmt: skip
+                db.session.add(found)
+    return StoredUpload(
+        found, found.filename, media_url(found), existing,
+        alt or found.alt, caption or found.caption,
+    )  # fmt: skip
+
+
+def library_entry(url: str) -> StoredUpload | None:
+    """The library entry a /media/<sha256>/<name> URL names, as an upload of it; else None."""
+    sha256 = url.removeprefix(MEDIA_URL_PREFIX).partition("/")[0] if url.startswith(
+        MEDIA_URL_PREFIX) else ""  # fmt: skip
+    if len(sha256) != 64 or sha256.strip("0123456789abcdef"):
+        return None
+    found = _entry_for(sha256)
+    if found is None:
+        return None
+    return StoredUpload(found, found.filename, media_url(found), False, found.alt, found.caption)
+
+
+def _entry_for(sha256: str) -> Media | None:
+    return db.session.execute(select(Media).where(Media.sha256 == sha256)).scalar_one_or_none()
+
+
+# Characters Python-Markdown reads as markup when they are not escaped with a backslash
+# (its ESCAPED_CHARS, with the tables extension's |); < and & become entities instead.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|>])")
+
+
+def markdown_text(text: str) -> str:
+    """`text` as Markdown that reads back as exactly that text, markup characters escaped."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def image_snippet(url: str, alt: str, caption: str, source_format: str) -> str:
+    """What inserting an image puts in a post's body: an image, and its caption if any."""
+    if source_format == SourceFormat.HTML:
+        image = f'<img src="{html.escape(url)}" alt="{html.escape(alt)}">'
+        if not caption:
+            return image
+        caption_html = html.escape(caption, quote=False)
+        return f"<figure>{image}<figcaption>{caption_html}</figcaption></figure>"
+    image = f"![{markdown_text(alt)}]({url})"
+    return f"{image}\n\n*{markdown_text(caption)}*" if caption else image
+
+
+def update_media_text(media: Media, editor: User, alt: str, caption: str) -> None:
+    """Store an entry's alt text and caption (as clean_alt() and clean_caption() give them)."""
+    if not may_change_media(editor, media):
+        raise PermissionError("not allowed to change this file")
     with writing():
-        media = store_media(image, name, uploader_id)
-    return StoredUpload(media, name, media_url_for(media.sha256, name))
+        if (media.alt, media.caption) != (alt, caption):
+            audit.record(editor, "media.describe", media.filename, sha256=media.sha256)
+            media.alt, media.caption = alt, caption
+
+
+class MediaInUse(Exception):
+    """The file is still used by posts; deleting it would leave holes in them."""
+
+    def __init__(self, posts: list[Post]) -> None:
+        super().__init__(f"used by {len(posts)} posts")
+        self.posts = posts
+
+
+def posts_using(media: Media) -> list[Post]:
+    """Every post that uses the file, in the trash or not (a trashed post may come back)."""
+    return list(
+        db.session.execute(
+            select(Post).join(post_media).where(post_media.c.media_id == media.id)
+            .order_by(Post.id)
+        ).scalars()
+    )  # fmt: skip
+
+
+def delete_media(media: Media, actor: User) -> None:
+    """Delete a file nobody uses; MediaInUse lists the posts that still do.
+
+    The check runs inside the write transaction, so a post saved meanwhile cannot lose it.
+    """
+    if not may_change_media(actor, media):
+        raise PermissionError("not allowed to delete this file")
+    with writing():
+        using = posts_using(media)
+        if using:
+            raise MediaInUse(using)
+        audit.record(actor, "media.delete", media.filename, sha256=media.sha256,
+                     size=media.size)  # fmt: skip
+        db.session.delete(media)

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("editor", __name__, url_prefix="/admin")
 
-from . import taxonomy, views  # noqa: E402,F401 - register the routes
+from . import media, taxonomy, views  # noqa: E402,F401 - register the routes

@@ -48,6 +48,10 @@ class PostForm(FlaskForm):
     version = HiddenField()
     # Without JavaScript an image comes with the post itself (see editor/views.attach_image).
     attachment = FileField(_l("Image"))
+    attachment_alt = StringField(_l("Alt text"))
+    attachment_caption = StringField(_l("Caption"))
+    # An image stored on a save that asked for its alt text: inserted once that is given.
+    attachment_url = HiddenField()
 
     def to_fields(self, zone: tzinfo) -> PostFields:
         """The form's values as PostFields; the publish time is read in the site's zone."""
@@ -89,4 +93,13 @@ class PostForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField(_l("Image"), validators=[FileRequired()])
+    alt = StringField(_l("Alt text"))
+    caption = StringField(_l("Caption"))
     next = HiddenField()
+
+
+class DescribeMediaForm(FlaskForm):
+    """Alt text and caption of one file in the library."""
+
+    alt = StringField(_l("Alt text"))
+    caption = StringField(_l("Caption"))

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from ..auth.permissions import require_role
 from ..content.markdown_worker import RenderFailed, RenderTooSlow
 from ..content.markup import RenderBusy, render_preview
-from ..content.media import UploadError, media_library, media_url, upload_image
+from ..content.media import UploadError, image_snippet, library_entry, upload_image
 from ..content.permissions import can_edit, sees_everyones_work
 from ..content.posts import post_path, unique_post_slug
 from ..content.publish import (
@@ -35,13 +35,11 @@ from ..content.publish import (
     validate,
 )
 from ..content.settings import site_zone
-from ..content.urls import local_path
 from ..content.working_copies import discard_working_copy, load_working_copy, store_working_copy
 from ..extensions import db, login_manager
 from ..htmx import is_fragment_request, render, render_fragment
 from ..models import (
     Category,
-    Media,
     Post,
     PostStatus,
     Revision,
@@ -53,7 +51,8 @@ from ..models import (
 from ..paging import page_number
 from ..routing import form_id
 from . import bp
-from .forms import PostForm, UploadForm
+from .forms import PostForm
+from .media import already_stored_message, clean_image_text
 
 EDIT_TEMPLATE = "editor/edit.html"
 
@@ -156,21 +155,41 @@ def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: 
 
 
 def _attach_image(form: PostForm) -> str | None:
-    """Store an image sent with the post form and add it to the end of the body.
+    """Store an image sent with the post form and add it, described, to the end of the body.
 
-    Returns why the image was refused, if it was.
+    Returns why the image was not added, if it was not. An image without alt text (its own
+    or the library entry's) is stored and waits in attachment_url until the writer says
+    what it shows and saves again.
     """
     upload = form.attachment.data
-    if not upload or not getattr(upload, "filename", ""):
+    pending = form.attachment_url.data or ""
+    if not (upload and getattr(upload, "filename", "")) and not pending:
         return None
-    try:
-        stored = upload_image(upload.read(), upload.filename, current_user.id,
-                              current_app.config["MAX_UPLOAD_BYTES"])  # fmt: skip
-    except UploadError as error:
-        return str(error)
-    alt, url = stored.name.rsplit(".", 1)[0], stored.url
-    snippet = f'<img src="{url}" alt="{alt}">' if form.format.data == "html" else f"![{alt}]({url})"
+    text = clean_image_text(form, "attachment_alt", "attachment_caption")
+    if text is None:
+        return " ".join(form.attachment_alt.errors + form.attachment_caption.errors)
+    if upload and getattr(upload, "filename", ""):
+        try:
+            stored = upload_image(upload.read(), upload.filename, current_user.id,
+                                  current_app.config["MAX_UPLOAD_BYTES"], *text)  # fmt: skip
+        except UploadError as error:
+            return str(error)
+        if stored.existing:
+            flash(already_stored_message(stored))
+    else:
+        found = library_entry(pending)
+        if found is None:
+            form.attachment_url.data = ""
+            return _("The image attached before is no longer in the library; attach it again.")
+        stored = found
+    alt, caption = text[0] or stored.alt, text[1] or stored.caption
+    if not alt:
+        form.attachment_url.data = stored.url
+        return _("“%(name)s” is stored but not yet in the body: say what it shows in “Alt text” "
+                 "(for readers who cannot see it), then save again.", name=stored.name)  # fmt: skip
+    snippet = image_snippet(stored.url, alt, caption, form.format.data or "markdown")
     form.body.data = (form.body.data or "").rstrip("\n") + "\n\n" + snippet + "\n"
+    form.attachment_url.data = form.attachment_alt.data = form.attachment_caption.data = ""
     return None
 
 
@@ -396,30 +415,3 @@ def empty() -> Response:
     count = empty_trash(current_user)
     flash(_("%(count)s posts were deleted for good.", count=count))
     return redirect(url_for("editor.trash"), code=303)
-
-
-@bp.route("/media", methods=["GET", "POST"])
-def media() -> Response:
-    form = UploadForm()
-    uploaded: Media | None = None
-    uploaded_url = uploaded_name = ""
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                limit = current_app.config["MAX_UPLOAD_BYTES"]
-                upload = form.file.data
-                stored = upload_image(upload.read(), upload.filename, current_user.id, limit)
-            except UploadError as error:
-                form.file.errors = [str(error)]
-            else:
-                uploaded, uploaded_name, uploaded_url = stored.media, stored.name, stored.url
-                if not is_fragment_request():
-                    flash(_("Uploaded: %(url)s", url=uploaded_url))
-                    return redirect(local_path(form.next.data) or url_for("editor.media"), code=303)
-        if uploaded is None:
-            status = 422
-    listing = [(item, media_url(item), used) for item, used in media_library(current_user)]
-    return render("editor/media.html", block="upload_result", status=status, form=form,
-                  uploaded=uploaded, uploaded_url=uploaded_url, uploaded_name=uploaded_name,
-                  listing=listing)  # fmt: skip

@@ -46,33 +46,52 @@
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  function imageSnippet(url, alt) {
+  function imageSnippet(container) {
     var format = document.getElementById("format");
-    if (format && format.value === "html") return '<img src="' + url + '" alt="' + alt + '">';
-    return "![" + alt + "](" + url + ")";
+    var html = format && format.value === "html";
+    return (html ? container.dataset.html : container.dataset.markdown) || "";
   }
 
   // With JavaScript, images upload at once: show the upload form, retire the attachment input.
   document.addEventListener("DOMContentLoaded", function () {
     var uploadForm = document.getElementById("upload-form");
-    var attach = document.querySelector("label.attach");
+    var attach = document.querySelector(".upload-panel .attach");
     if (uploadForm) uploadForm.hidden = false;
     if (attach) attach.remove();
+  });
+
+  // An image needs alt text: ask for it before uploading when the field is empty (captured
+  // before htmx sees the submit). Cancelling the question cancels the upload.
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "upload-form") return;
+    var alt = event.target.querySelector("input[name=alt]");
+    if (!alt || alt.value.trim()) return;
+    var answer = window.prompt(alt.form.dataset.altQuestion || "Alt text", "");
+    if (answer === null) {
+      insertAfterUpload = false;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    alt.value = answer;
+  }, true);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.id === "upload-form" && event.detail.successful) form.reset();
   });
 
   var insertAfterUpload = false;
 
   function useUploaded(container, action) {
     var body = document.getElementById("body");
-    var url = container.dataset.url, alt = container.dataset.alt || "";
     if (action === "feature") {
       var feature = document.getElementById("feature_image");
       if (feature) {
-        feature.value = url;
+        feature.value = container.dataset.url;
         feature.dispatchEvent(new Event("change", { bubbles: true }));
       }
     } else if (body) {
-      insertAtCursor(body, "\n" + imageSnippet(url, alt) + "\n");
+      insertAtCursor(body, "\n" + imageSnippet(container) + "\n");
     }
   }
 

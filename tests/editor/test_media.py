@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
+import struct
+import zlib
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageCms, PngImagePlugin
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from blog.database import writing
 from blog.extensions import db
-from blog.models import Media
+from blog.models import AuditEvent, Media, Post, User
 from tests.conftest import Login, post_form
 from tests.editor.test_editing import new_post
 
@@ -27,14 +32,17 @@ def jpeg_with_gps() -> bytes:
     return output.getvalue()
 
 
-def upload(client: FlaskClient, data: bytes, name: str, **headers: str) -> object:
+def upload(
+    client: FlaskClient, data: bytes, name: str, alt: str = "", caption: str = "", **headers: str
+) -> Any:
     return post_form(
         client,
         "/admin/media",
-        {"file": (io.BytesIO(data), name), "next": "/admin/posts/new"},
+        {"file": (io.BytesIO(data), name), "next": "/admin/posts/new", "alt": alt,
+         "caption": caption},
         content_type="multipart/form-data",
         headers=headers,
-    )
+    )  # fmt: skip
 
 
 def test_upload_strips_metadata_and_serves_with_long_cache(
@@ -71,7 +79,7 @@ def test_file_pretending_to_be_an_image_is_refused(client: FlaskClient, login: L
     login("author")
     response = upload(client, b"#!/bin/sh\necho hi\n", "innocent.jpg")
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "Only JPEG, PNG, WebP and GIF images can be uploaded." in response.text  # type: ignore[attr-defined]
+    assert "only JPEG, PNG, WebP and GIF" in response.text  # type: ignore[attr-defined]
 
 
 def test_svg_upload_is_refused(client: FlaskClient, login: Login) -> None:
@@ -86,14 +94,14 @@ def test_broken_image_is_refused(client: FlaskClient, login: Login) -> None:
     login("author")
     response = upload(client, b"\xff\xd8\xff\xe0" + b"\x00" * 50 + b"broken", "broken.jpg")
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "could not be read" in response.text  # type: ignore[attr-defined]
+    assert "The image is damaged or incomplete." in response.text  # type: ignore[attr-defined]
 
 
 def test_too_large_upload_is_refused(app: Flask, client: FlaskClient, login: Login) -> None:
     login("author")
     app.config["MAX_UPLOAD_BYTES"] = 1000
     response = upload(client, jpeg_with_gps() + b"\x00" * 2000, "big.jpg")
-    assert response.status_code == 422 and "larger than" in response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422 and "too large: at most 0 MB" in response.text  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = 500
     assert upload(client, b"x" * 5000, "huge.jpg").status_code == 413  # type: ignore[attr-defined]
 
@@ -130,7 +138,7 @@ def test_upload_redirect_never_leaves_the_blog(client: FlaskClient, login: Login
             {"file": (io.BytesIO(jpeg_with_gps()), "p.jpg"), "next": evil},
             content_type="multipart/form-data",
         )
-        assert response.headers["Location"] == "/admin/media", evil
+        assert response.headers["Location"] == "/admin/media#media-1", evil
 
 
 def test_without_javascript_an_image_travels_with_the_post(
@@ -141,16 +149,54 @@ def test_without_javascript_an_image_travels_with_the_post(
         client,
         "/admin/posts/new",
         {"title": "", "body": "본문", "format": "markdown", "status": "draft", "version": "",
-         "attachment": (io.BytesIO(jpeg_with_gps()), "사진.jpg")},
+         "attachment": (io.BytesIO(jpeg_with_gps()), "사진.jpg"),
+         "attachment_alt": "해운대 빛축제의 불빛 터널"},
         content_type="multipart/form-data",
     )  # fmt: skip
     # The title is missing: refused, but the text and the stored image come back.
     assert response.status_code == 422
     assert re.search(
-        r"본문\n\n!\[사진\]\(/media/[0-9a-f]{64}/%EC%82%AC%EC%A7%84.jpg\)", response.text
+        r"본문\n\n!\[해운대 빛축제의 불빛 터널\]\(/media/[0-9a-f]{64}/%EC%82%AC%EC%A7%84.jpg\)",
+        response.text,
     )
     with app.app_context():
         assert db.session.execute(select(Media)).scalar_one().filename == "사진.jpg"
+
+
+def test_without_javascript_the_form_asks_for_alt_text_and_keeps_the_image(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    fields = {"title": "제목", "body": "본문", "format": "markdown", "status": "draft",
+              "version": ""}  # fmt: skip
+    response = post_form(
+        client, "/admin/posts/new",
+        {**fields, "attachment": (io.BytesIO(jpeg_with_gps()), "사진.jpg")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 422 and "Alt text" in response.text
+    assert "is stored but not yet in the body" in response.text
+    assert "/media/" not in response.text.split('name="body"')[1].split("</textarea>")[0]
+    waiting = re.search(r'name="attachment_url" form="post-form" value="([^"]+)"', response.text)
+    assert waiting, "the stored image waits for its alt text"
+    # No need to choose the file again: the alt text alone adds it.
+    described = {"attachment_url": waiting[1], "attachment_alt": "파란 사진",
+                 "attachment_caption": "사진: 김기자"}  # fmt: skip
+    again = post_form(client, "/admin/posts/new", {**fields, **described})
+    assert again.status_code == 303
+    with app.app_context():
+        body = db.session.execute(select(Post.source)).scalar_one()
+    assert body == f"본문\n\n![파란 사진]({waiting[1]})\n\n*사진: 김기자*\n"
+
+
+def test_a_waiting_attachment_must_name_a_stored_file(client: FlaskClient, login: Login) -> None:
+    login("author")
+    for bogus in ("/media/" + "0" * 64 + "/x.png", "https://evil.example/x.png", "/media/x/y"):
+        response = post_form(client, "/admin/posts/new", {
+            "title": "제목", "body": "본문", "format": "markdown", "status": "draft",
+            "version": "", "attachment_url": bogus, "attachment_alt": "무엇"})  # fmt: skip
+        assert response.status_code == 422 and "no longer in the library" in response.text
+        assert "본문" in response.text and bogus not in response.text
 
 
 def test_a_bad_attachment_is_named_and_the_text_kept(client: FlaskClient, login: Login) -> None:
@@ -163,7 +209,7 @@ def test_a_bad_attachment_is_named_and_the_text_kept(client: FlaskClient, login:
         content_type="multipart/form-data",
     )  # fmt: skip
     assert response.status_code == 422 and "지킬 본문" in response.text
-    assert "Only JPEG, PNG, WebP and GIF images can be uploaded." in response.text
+    assert "only JPEG, PNG, WebP and GIF" in response.text
 
 
 # -- metadata: nothing but pictures and their colour profile reach the media store --------
@@ -251,3 +297,214 @@ def test_an_animated_gif_upload_stays_animated(
     assert b"SECRET-COMMENT" not in data
     with Image.open(io.BytesIO(data)) as image:
         assert image.n_frames == 3 and image.info["loop"] == 0 and "comment" not in image.info
+
+
+# -- one entry per image: a second upload of the same bytes says so ---------------------
+
+
+def test_uploading_the_same_image_again_points_to_its_entry(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    photo = jpeg_with_gps()
+    assert upload(client, photo, "first.jpg", alt="빨간 사각형").status_code == 303
+    again = upload(client, photo, "second.jpg")
+    assert again.status_code == 303 and again.headers["Location"] == "/admin/posts/new"
+    page = client.get("/admin/posts/new").text
+    assert "already in the media library as “first.jpg”" in page
+    htmx = upload(client, photo, "third.jpg", **{"HX-Request": "true"})
+    assert htmx.status_code == 200 and 'class="notice already-stored"' in htmx.text
+    assert re.search(r'data-url="/media/[0-9a-f]{64}/first.jpg"', htmx.text)
+    assert "third.jpg" not in htmx.text
+    # The entry's alt text is what inserting it uses, when none is given now.
+    assert re.search(
+        r'data-markdown="!\[빨간 사각형\]\(/media/[0-9a-f]{64}/first.jpg\)"', htmx.text
+    )
+    with app.app_context():
+        assert db.session.execute(select(func.count(Media.id))).scalar_one() == 1
+
+
+def test_htmx_upload_offers_snippets_with_alt_text_and_caption(
+    client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    response = upload(client, jpeg_with_gps(), "p.jpg", alt='a "quoted" <script>]',
+                      caption="사진 <b>김기자</b>", **{"HX-Request": "true"})  # fmt: skip
+    assert response.status_code == 200
+    html_snippet = re.search(r'data-html="([^"]*)"', response.text)
+    markdown_snippet = re.search(r'data-markdown="([^"]*)"', response.text)
+    assert html_snippet and markdown_snippet
+    snippet = html.unescape(html_snippet[1])
+    assert snippet.startswith('<figure><img src="/media/')
+    assert 'alt="a &quot;quoted&quot; &lt;script&gt;]"' in snippet
+    assert snippet.endswith("<figcaption>사진 &lt;b&gt;김기자&lt;/b&gt;</figcaption></figure>")
+    assert html.unescape(markdown_snippet[1]).startswith('![a "quoted" &lt;script\\>\\]](/media/')
+
+
+def test_hostile_alt_text_on_upload_is_named_and_kept(client: FlaskClient, login: Login) -> None:
+    login("author")
+    response = upload(client, jpeg_with_gps(), "p.jpg", alt="보이지 않는\u202e글자",
+                      caption="x" * 1001)  # fmt: skip
+    assert response.status_code == 422
+    assert "invisible control character (U+202E)" in response.text
+    assert "at most 1000 characters" in response.text
+    assert 'value="보이지 않는\u202e글자"' in response.text
+
+
+# -- refusals in plain words, each made with a real bad file -------------------------------
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height`, with no pixels behind it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0"))
+            + chunk(b"IEND", b""))  # fmt: skip
+
+
+def truncated_png() -> bytes:
+    output = io.BytesIO()
+    Image.effect_noise((200, 200), 64).convert("RGB").save(output, "PNG")
+    return output.getvalue()[:-400]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty."),
+        (truncated_png(), "The image is damaged or incomplete."),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "The image is damaged or incomplete."),
+        (png_header(7100, 7100), "The image is too large (7100 × 7100 pixels): at most 50 million"),
+        (png_header(100_000, 100_000), "The image is too large: at most 50 million pixels"),
+        (b"%PDF-1.4\n", "This file is not an image that can be uploaded: only JPEG, PNG, WebP"),
+        (b"GIF89a" + b"\x00" * 3000, "The file is too large: at most 0 MB."),
+    ],
+    ids=["empty", "truncated", "broken-jpeg", "too-many-pixels", "bomb", "pdf", "too-many-bytes"],
+)
+def test_each_refused_upload_names_its_problem(
+    app: Flask, client: FlaskClient, login: Login, data: bytes, message: str
+) -> None:
+    login("author")
+    if message.startswith("The file is too large"):
+        app.config["MAX_UPLOAD_BYTES"] = 2000
+    response = upload(client, data, "bad.png")
+    assert response.status_code == 422
+    assert message in response.text
+    for english in ("truncated", "decompression bomb", "DOS attack", "cannot identify"):
+        assert english not in response.text
+
+
+def test_refusals_speak_the_users_language(app: Flask, client: FlaskClient, login: Login) -> None:
+    user_id = login("author")
+    with app.app_context(), writing():
+        db.session.get(User, user_id).language = "ko"  # type: ignore[union-attr]
+    assert "파일이 비어 있습니다." in upload(client, b"", "x.png").text
+    assert "이미지가 손상되었거나" in upload(client, truncated_png(), "x.png").text
+
+
+# -- describing and deleting files -----------------------------------------------------------
+
+
+def stored_media(app: Flask) -> Media:
+    with app.app_context():
+        return db.session.execute(select(Media)).scalar_one()
+
+
+def test_alt_text_and_caption_are_edited_on_the_media_page(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    upload(client, jpeg_with_gps(), "p.jpg")
+    media_id = stored_media(app).id
+    response = post_form(client, f"/admin/media/{media_id}",
+                         {"alt": " 광안대교 야경 ", "caption": "사진: 김기자"})  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/media#media-{media_id}"
+    item = stored_media(app)
+    assert (item.alt, item.caption) == ("광안대교 야경", "사진: 김기자")
+    for alt, caption, problem in [
+        ("nul\x00", "fine", "invisible control character (U+0000)"),
+        ("가" * 501, "fine", "at most 500 characters"),
+        ("fine", "\u2067역방향", "invisible control character (U+2067)"),
+    ]:
+        refused = post_form(client, f"/admin/media/{media_id}", {"alt": alt, "caption": caption})
+        assert refused.status_code == 422 and problem in refused.text
+        assert f'value="{alt}"' in refused.text and f'value="{caption}"' in refused.text
+    assert stored_media(app).alt == "광안대교 야경"
+
+
+def test_others_may_not_describe_or_delete_your_upload(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author", username="kim")
+    upload(client, jpeg_with_gps(), "p.jpg")
+    media_id = stored_media(app).id
+    other = app.test_client()
+    login("author", username="lee", browser=other)
+    assert post_form(other, f"/admin/media/{media_id}", {"alt": "x"}).status_code == 403
+    assert post_form(other, f"/admin/media/{media_id}/delete",
+                     {"confirmed": "yes"}).status_code == 403  # fmt: skip
+    assert "Delete" not in other.get("/admin/media").text
+    editor = app.test_client()
+    login("editor", browser=editor)
+    assert post_form(editor, f"/admin/media/{media_id}/delete",
+                     {"confirmed": "yes"}).status_code == 303  # fmt: skip
+    with app.app_context():
+        assert db.session.get(Media, media_id) is None
+
+
+def test_deleting_an_unused_file_asks_first_and_is_audited(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author")
+    upload(client, jpeg_with_gps(), "p.jpg")
+    item = stored_media(app)
+    asked = post_form(client, f"/admin/media/{item.id}/delete")
+    assert asked.status_code == 200 and "Delete “p.jpg”?" in asked.text
+    assert 'name="confirmed" value="yes"' in asked.text
+    assert stored_media(app).id == item.id  # nothing happened yet
+    htmx = post_form(client, f"/admin/media/{item.id}/delete", headers={"HX-Request": "true"})
+    assert "<html" not in htmx.text and 'id="confirmation"' in htmx.text
+    done = post_form(client, f"/admin/media/{item.id}/delete", {"confirmed": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == "/admin/media"
+    assert "“p.jpg” is deleted." in client.get("/admin/media").text
+    assert app.test_client().get(f"/media/{item.sha256}/p.jpg").status_code == 404
+    with app.app_context():
+        event = db.session.execute(select(AuditEvent)).scalar_one()
+        assert (event.action, event.target) == ("media.delete", "p.jpg")
+        assert event.detail["sha256"] == item.sha256
+
+
+def test_a_file_in_use_is_not_deleted_and_the_posts_are_named(
+    app: Flask, client: FlaskClient, login: Login, make_post: Any
+) -> None:
+    login("editor")
+    upload(client, jpeg_with_gps(), "p.jpg")
+    item = stored_media(app)
+    new_post(client, title="사진을 쓰는 글", body=f"![p](/media/{item.sha256}/p.jpg)")
+    page = client.get("/admin/media").text
+    assert "In use: it can be deleted once no post uses it." in page
+    for data in ({}, {"confirmed": "yes"}):
+        refused = post_form(client, f"/admin/media/{item.id}/delete", data)
+        assert refused.status_code == 409 and "cannot be deleted" in refused.text
+        assert re.search(r'<a href="/admin/posts/\d+/edit">사진을 쓰는 글</a>', refused.text)
+    assert stored_media(app).id == item.id
+
+
+def test_others_drafts_using_a_file_are_counted_not_named(
+    app: Flask, client: FlaskClient, login: Login, make_post: Any
+) -> None:
+    kim = login("author", username="kim")
+    upload(client, jpeg_with_gps(), "p.jpg")
+    item = stored_media(app)
+    other = login("contributor", username="park", browser=app.test_client())
+    make_post(title="박기자의 비밀 초안", status="draft", author_id=other,
+              source=f"![p](/media/{item.sha256}/p.jpg)")  # fmt: skip
+    assert kim
+    refused = post_form(client, f"/admin/media/{item.id}/delete", {"confirmed": "yes"})
+    assert refused.status_code == 409 and "1 posts you cannot open" in refused.text
+    assert "비밀 초안" not in refused.text
