@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, expect
 
 from blog.auth.accounts import create_user
 from blog.database import writing
@@ -172,18 +172,28 @@ def test_upload_and_insert_images(live_server: str, context: BrowserContext) -> 
     page.locator("#upload-form input[type=file]").set_input_files(
         {"name": "picked.png", "mimeType": "image/png", "buffer": png_bytes((20, 120, 200))}
     )
+    page.locator("#upload-alt").fill("파란 사각형")
     page.locator("#upload-form").get_by_role("button", name="Upload").click()
     page.get_by_role("button", name="Insert into the body").click()
     expect(page.locator("#body")).to_have_value(
-        re.compile(r"!\[picked\]\(/media/[0-9a-f]{64}/picked\.png\)")
+        re.compile(r"!\[파란 사각형\]\(/media/[0-9a-f]{64}/picked\.png\)")
     )
+    expect(page.locator("#upload-alt")).to_have_value("")  # ready for the next image
     expect(page.locator("#preview img")).to_have_count(1)
     page.get_by_role("button", name="Use as feature image").click()
     expect(page.locator("#feature_image")).to_have_value(
         re.compile(r"^/media/[0-9a-f]{64}/picked\.png$")
     )
 
-    # Drag and drop a second image onto the body: uploaded and inserted in one go.
+    # Drag and drop a second image onto the body: asked for its alt text, uploaded and
+    # inserted in one go.
+    questions: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept("빨간 사각형 [1]")
+
+    page.once("dialog", answer)
     encoded = base64.b64encode(png_bytes((200, 40, 40))).decode()
     page.evaluate(
         """(data) => {
@@ -197,8 +207,12 @@ def test_upload_and_insert_images(live_server: str, context: BrowserContext) -> 
         }""",
         encoded,
     )
-    expect(page.locator("#body")).to_have_value(re.compile(r"dropped\.png\)"))
+    expect(page.locator("#body")).to_have_value(
+        re.compile(r"!\[빨간 사각형 \\\[1\\\]\]\(/media/[0-9a-f]{64}/dropped\.png\)")
+    )
+    assert questions and "alt text" in questions[0]
     expect(page.locator("#preview img")).to_have_count(2)
+    expect(page.locator("#preview img").nth(1)).to_have_attribute("alt", "빨간 사각형 [1]")
 
 
 @pytest.mark.usefixtures("users")
@@ -235,10 +249,13 @@ def test_the_editor_works_without_javascript(live_server: str, browser: Browser)
         page.locator("input[name=attachment]").set_input_files(
             {"name": "첨부.png", "mimeType": "image/png", "buffer": png_bytes((10, 160, 90))}
         )
+        page.locator("input[name=attachment_alt]").fill("초록 사각형")
         page.get_by_role("button", name="Save", exact=True).click()
         expect(page.locator(".flash")).to_have_text("Saved.")
         expect(page.locator("#preview .post-body")).to_contain_text("자바스크립트 없이 쓴 본문")
-        expect(page.locator("#body")).to_have_value(re.compile(r"!\[첨부\]\(/media/[0-9a-f]{64}/"))
+        expect(page.locator("#body")).to_have_value(
+            re.compile(r"!\[초록 사각형\]\(/media/[0-9a-f]{64}/")
+        )
         expect(page.locator("#preview img")).to_have_count(1)
         screenshot(page, "editor-no-javascript")
         page.goto(live_server + "/admin/")
