@@ -362,6 +362,29 @@ class Post(db.Model):
             and_(cls.status == PostStatus.UNLISTED.value, cls.deleted_at.is_(None)),
         )
 
+    def effective_status(self, now: datetime) -> str:
+        """The status readers and writers should be told: a scheduled post whose time has
+        come is published. Its SQL twin is `in_status`."""
+        if (
+            self.status == PostStatus.SCHEDULED
+            and self.published_at is not None
+            and self.published_at <= now
+        ):
+            return PostStatus.PUBLISHED.value
+        return self.status
+
+    @classmethod
+    def in_status(cls, status: PostStatus, now: datetime) -> ColumnElement[bool]:
+        """Posts whose `effective_status` is `status`."""
+        if status == PostStatus.PUBLISHED:
+            return or_(
+                cls.status == PostStatus.PUBLISHED.value,
+                and_(cls.status == PostStatus.SCHEDULED.value, cls.published_at <= now),
+            )
+        if status == PostStatus.SCHEDULED:
+            return and_(cls.status == PostStatus.SCHEDULED.value, cls.published_at > now)
+        return cls.status == status.value
+
     def is_public(self, now: datetime) -> bool:
         """Python twin of `reachable`, for a post already loaded."""
         if self.deleted_at is not None:

@@ -7,10 +7,13 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import get_locale
+from flask_login import current_user
 
 from . import clock
+from .content.labels import action_label, note_label, status_label
 from .content.permissions import can_edit
 from .content.posts import post_path
+from .content.review import waiting_count
 from .content.settings import site_settings, site_zone
 from .content.urls import image_url_problem
 from .models import Role
@@ -31,6 +34,11 @@ def image_url(url: str | None) -> str:
     return url if url and image_url_problem(url) is None else ""
 
 
+def review_waiting() -> int:
+    """Posts waiting for the signed-in editor's review (0 for other roles)."""
+    return waiting_count(current_user) if current_user.is_authenticated else 0
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["image_url"] = image_url
     app.jinja_env.filters["local_date"] = local_date
@@ -41,6 +49,10 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["now"] = clock.now
     app.jinja_env.globals["can_edit"] = can_edit
+    app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["note_label"] = note_label
+    app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.globals["review_waiting"] = review_waiting
 
     @app.context_processor
     def _site() -> dict[str, Any]:

@@ -130,6 +130,7 @@ def newsroom(app: Flask, login: Login, make_post: MakePost) -> dict[str, Any]:
     make_post(title="Published one", slug="published-one", categories=("News",),
               tags=("속보", "🔥"))  # fmt: skip
     make_post(title="A draft", slug="a-draft", status="draft")
+    make_post(title="Waiting", slug="waiting", status="pending")  # the send-back form
     trashed = make_post(title="Trashed", slug="trashed")
     with app.app_context(), writing():
         post = db.session.execute(db.select(Post).where(Post.slug == trashed)).scalar_one()
@@ -138,11 +139,13 @@ def newsroom(app: Flask, login: Login, make_post: MakePost) -> dict[str, Any]:
         post_id = db.session.execute(
             db.select(Post.id).where(Post.slug == "published-one")
         ).scalar_one()
+        pending_id = db.session.scalars(db.select(Post.id).where(Post.slug == "waiting")).one()
     with app.app_context():  # a file in the library: the media page shows its forms
         picture = io.BytesIO()
         Image.new("RGB", (8, 8), (200, 40, 40)).save(picture, "PNG")
         upload_image(picture.getvalue(), "사진.png", admin_id, 1024 * 1024)
-    return {"admin_id": admin_id, "post_id": post_id, "category_id": category_id}
+    return {"admin_id": admin_id, "post_id": post_id, "category_id": category_id,
+            "pending_id": pending_id}  # fmt: skip
 
 
 def _signed_in(client: FlaskClient, username: str) -> None:
@@ -205,6 +208,7 @@ def test_every_admin_form_survives_every_hostile_field(
     post_id = newsroom["post_id"]
     pages = ["/account", "/admin/users", "/admin/settings", "/admin/posts/new",
              f"/admin/posts/{post_id}/edit", f"/admin/posts/{post_id}/revisions",
+             f"/admin/posts/{newsroom['pending_id']}/edit",
              "/admin/media", "/admin/taxonomy", "/admin/trash", "/admin/"]  # fmt: skip
     assert _hostile_walk(client, pages, "admin") > 300
 

@@ -24,7 +24,8 @@ MINIMUM_ROLE: dict[str, str | None] = {
     "editor.describe_media": "user", "editor.delete_media_file": "user",
     "editor.taxonomy": "editor", "editor.create_term": "editor", "editor.rename_term": "editor",
     "editor.term_slug": "editor", "editor.merge_terms": "editor", "editor.delete_term": "editor",
-    "editor.trash": "editor", "editor.restore_from_trash": "editor",
+    "editor.trash": "user", "editor.restore_from_trash": "user",
+    "editor.send_back_post": "editor",
     "editor.empty": "admin", "auth.users": "admin", "auth.update_user": "admin",
     "auth.reset_link": "admin", "auth.sign_out_user": "admin", "auth.settings": "admin",
     "auth.audit_log": "admin",
@@ -40,7 +41,9 @@ ALLOWED_STATUS: dict[tuple[str, str], int] = {
     ("GET", "auth.audit_log"): 200, ("GET", "auth.settings"): 200, ("GET", "auth.users"): 200,
     ("POST", "auth.reset_link"): 200, ("POST", "auth.settings"): 422,
     ("POST", "auth.sign_out_user"): 303, ("POST", "auth.update_user"): 400,
-    ("POST", "auth.users"): 422, ("POST", "editor.empty"): 303,
+    ("POST", "auth.users"): 422,
+    ("POST", "editor.empty"): 200,  # the confirmation page; nothing is deleted yet
+    ("POST", "editor.send_back_post"): 303,  # post 1 is not waiting for review
 }  # fmt: skip
 ARGUMENTS = {"post_id": 1, "revision_id": 1, "post_key": "new", "user_id": 1, "slug": "x",
              "sha256": "0" * 64, "filename": "x.png", "token": "x", "kind": "category",

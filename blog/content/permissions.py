@@ -1,7 +1,8 @@
 """Who may do what, as Ghost teams know it. Plain rules: the web layer enforces them per route
 (blog.auth.permissions.require_role) and the domain checks them before every change.
 
-contributor: writes drafts, cannot publish · author: publishes own posts ·
+contributor: writes drafts and submits them for review, cannot publish · author: publishes
+own posts ·
 editor: edits and publishes every post, manages categories, tags and the trash ·
 admin: everything, plus users and site settings.
 """
@@ -9,6 +10,9 @@ admin: everything, plus users and site settings.
 from __future__ import annotations
 
 from ..models import Post, PostStatus, Role, User
+
+# What a writer who cannot publish may set: keep a draft, or hand it to the desk.
+WRITER_STATUSES = (PostStatus.DRAFT.value, PostStatus.PENDING.value)
 
 
 def owns(user: User, post: Post) -> bool:
@@ -20,13 +24,25 @@ def can_edit(user: User, post: Post) -> bool:
         return True
     if not owns(user, post):
         return False
-    # Contributors hand a post over once it is out; from then on editors look after it.
-    return user.has_role(Role.AUTHOR) or post.status == PostStatus.DRAFT
+    # Contributors may mend a post until it is out; from then on editors look after it.
+    return user.has_role(Role.AUTHOR) or post.status in WRITER_STATUSES
 
 
 def can_publish(user: User, post: Post) -> bool:
-    """May set a status other than draft (publish, schedule, unlist)."""
+    """May set a public status (publish, schedule, unlist)."""
     return user.has_role(Role.EDITOR) or (user.has_role(Role.AUTHOR) and owns(user, post))
+
+
+def statuses_for(user: User, post: Post) -> list[PostStatus]:
+    """The statuses `user` may give `post`, in the order the editor offers them."""
+    if can_publish(user, post):
+        return list(PostStatus)
+    return [status for status in PostStatus if status in WRITER_STATUSES]
+
+
+def can_review(user: User) -> bool:
+    """May publish or send back posts submitted for review."""
+    return user.has_role(Role.EDITOR)
 
 
 def can_delete(user: User, post: Post) -> bool:

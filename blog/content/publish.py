@@ -17,7 +17,7 @@ from ..database import writing
 from ..extensions import db
 from ..models import Post, PostStatus, Revision, SourceFormat, User
 from .markup import plain_text
-from .permissions import can_delete, can_edit, can_publish, sees_everyones_work
+from .permissions import can_delete, can_edit, can_review, sees_everyones_work, statuses_for
 from .posts import (
     RenderedPost,
     post_path,
@@ -30,13 +30,14 @@ from .posts import (
 )
 from .redirects import add_redirect
 from .slugs import slugify
-from .text import TextError, clean_line, has_invisible
+from .text import TextError, clean_body, clean_line, has_invisible
 from .urls import image_url_problem
 
 MAX_TITLE_LENGTH = 500
 MAX_NAME_LENGTH = 100  # a category or tag
 MAX_NAMES = {"categories": 20, "tags": 50}  # per post
 MAX_SUMMARY_LENGTH = 5_000  # excerpt, feature text
+MAX_REVIEW_NOTE_LENGTH = 2_000
 # Dates outside these years are typing mistakes, and year 1 in Seoul is year 0 in UTC,
 # which Python cannot represent.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 9998
@@ -81,6 +82,8 @@ class PostFields:
     tags: list[str] = field(default_factory=list)
     status: str = PostStatus.DRAFT.value
     published_at: datetime | None = None
+    # None keeps the post's author (a new post's is whoever writes it).
+    author_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -99,8 +102,9 @@ def fields_of(post: Post) -> PostFields:
         feature_image=post.feature_image,
         categories=[c.name for c in post.categories],
         tags=[t.name for t in post.tags],
-        status=post.status,
+        status=post.effective_status(clock.now()),
         published_at=post.published_at,
+        author_id=post.author_id,
     )
 
 
@@ -182,7 +186,21 @@ def validate(fields: PostFields, post: Post | None, editor: User) -> dict[str, s
             if not may_add and (unknown := taxonomy.unknown_names(kind, cleaned)):
                 errors[name] = taxonomy.unknown_names_message(kind, unknown)
     errors.update(_status_errors(fields, post, editor))
+    if problem := _author_problem(fields, post, editor):
+        errors["author"] = problem
     return errors
+
+
+def _author_problem(fields: PostFields, post: Post | None, editor: User) -> str | None:
+    current = post.author_id if post is not None else editor.id
+    if fields.author_id is None or fields.author_id == current:
+        return None
+    if not sees_everyones_work(editor):
+        return _("Only editors and admins can change a post's author.")
+    author = db.session.get(User, fields.author_id)
+    if author is None or not author.active:
+        return _("Choose an author from the list.")
+    return None
 
 
 def _status_errors(fields: PostFields, post: Post | None, editor: User) -> dict[str, str]:
@@ -195,8 +213,9 @@ def _status_errors(fields: PostFields, post: Post | None, editor: User) -> dict[
         }  # fmt: skip
     if fields.status not in {s.value for s in PostStatus}:
         return {"status": _("Choose a status.")}
-    if fields.status != PostStatus.DRAFT and not can_publish(editor, post or _new_post(editor)):
-        return {"status": _("Your role can save drafts only; an editor publishes them.")}
+    if fields.status not in statuses_for(editor, post or _new_post(editor)):
+        return {"status": _("Your role can save drafts and submit them for review; "
+                            "an editor publishes them.")}  # fmt: skip
     if fields.status == PostStatus.SCHEDULED and (moment is None or moment <= now):
         return {"published_at": _("A scheduled post needs a publish time in the future.")}
     if fields.status == PostStatus.PUBLISHED and moment and moment > now:
@@ -209,13 +228,33 @@ def _new_post(editor: User) -> Post:
     return Post(author_id=editor.id, status=PostStatus.DRAFT.value)
 
 
+_PUBLIC = {PostStatus.PUBLISHED.value, PostStatus.SCHEDULED.value, PostStatus.UNLISTED.value}
+
+
 def _transition_action(old: str | None, new: str) -> str | None:
-    public = {PostStatus.PUBLISHED.value, PostStatus.SCHEDULED.value, PostStatus.UNLISTED.value}
-    if new in public and old not in public:
+    """The audit action of a status change, if it is one the log records."""
+    if new in _PUBLIC and old not in _PUBLIC:
         return "post.schedule" if new == PostStatus.SCHEDULED else "post.publish"
-    if old in public and new not in public:
+    if old in _PUBLIC and new not in _PUBLIC:
         return "post.unpublish"
+    if new == PostStatus.PENDING and old != PostStatus.PENDING:
+        return "post.submit"
+    if old == PostStatus.PENDING and new == PostStatus.DRAFT:
+        return "post.withdraw"
     return None
+
+
+def _transition_note(old: str | None, new: str) -> str | None:
+    """The revision note (a code, see labels.note_label) of a status change."""
+    if old == new:
+        return None
+    if new == PostStatus.PENDING:
+        return "submitted"
+    if new in _PUBLIC:
+        return new
+    if old in _PUBLIC:
+        return "unpublished"
+    return "withdrawn" if old == PostStatus.PENDING else None
 
 
 def save_fields(
@@ -224,23 +263,28 @@ def save_fields(
     editor: User,
     base_version: int | None,
     note: str = "",
+    review_note: str | None = None,
 ) -> Post:
     """Create or update a post from validated fields; never overwrites a newer version.
 
     Raises EditConflict when `base_version` is not the post's current version, and
     NotAllowed when the editor's role forbids the change. Renders first, then writes.
+    `note` is a revision-note code (labels.NOTE_LABELS); `review_note`, when given, is
+    what the desk tells the writer.
     """
     if post is not None and not can_edit(editor, post):
         raise NotAllowed("edit")
-    if fields.status != PostStatus.DRAFT and not can_publish(editor, post or _new_post(editor)):
+    if fields.status not in statuses_for(editor, post or _new_post(editor)):
         raise NotAllowed("publish")
+    if _author_problem(fields, post, editor):
+        raise NotAllowed("author")
     excerpt, feature_text = plain_text(fields.excerpt), plain_text(fields.feature_text)
     rendered = render_post(fields.body, fields.format, excerpt, feature_text)
     post_id = post.id if post is not None else None
     try:
         with writing():
             return _write_fields(post_id, fields, editor, base_version, note, rendered,
-                                 excerpt, feature_text)  # fmt: skip
+                                 excerpt, feature_text, review_note)  # fmt: skip
     except StaleDataError:
         # Another database server's writer got there between our read and our write.
         current = db.session.get(Post, post_id)
@@ -257,6 +301,7 @@ def _write_fields(
     rendered: RenderedPost,
     excerpt: str,
     feature_text: str,
+    review_note: str | None,
 ) -> Post:
     is_new = post_id is None
     if is_new:
@@ -269,9 +314,11 @@ def _write_fields(
         post = found
         if base_version != post.version:
             raise EditConflict(post)
-    old_status = None if is_new else post.status
+    now = clock.now()
+    old_status = None if is_new else post.effective_status(now)
+    old_author_id = post.author_id
     old_path = None if is_new else post_path(post.slug)
-    was_public = not is_new and post.is_public(clock.now())
+    was_public = not is_new and post.is_public(now)
     slug = slugify(fields.slug or fields.title)
     # validate() refused clashes the editor may know of; any other one gets a free variant.
     if slug_taken(slug, post_id):
@@ -289,26 +336,63 @@ def _write_fields(
         post.status = fields.status
         post.published_at = fields.published_at
         if post.status in (PostStatus.PUBLISHED, PostStatus.UNLISTED) and post.published_at is None:
-            post.published_at = clock.now()
+            post.published_at = now
+        if fields.author_id is not None:
+            post.author_id = fields.author_id
+        if review_note is not None:
+            post.review_note = review_note
+        elif post.status != PostStatus.DRAFT:
+            # Resubmitted or published: the desk's earlier word no longer applies.
+            post.review_note = ""
         if is_new:
             db.session.add(post)
         set_categories(post, [clean_line(name) for name in fields.categories], editor)
         set_tags(post, [clean_line(name) for name in fields.tags], editor)
     snapshot = fields_of(post).to_json()
+    if post.review_note:
+        snapshot["review_note"] = post.review_note
+    author_changed = not is_new and post.author_id != old_author_id
+    notes = [note] if note else []
+    if not note:
+        notes += ["created"] if is_new else []
+        notes += [code] if (code := _transition_note(old_status, post.status)) else []
+        notes += ["author"] if author_changed else []
     save_post(
         post,
         editor,
         rendered,
-        note=note or ("created" if is_new else ""),
+        note=",".join(notes),
         fields={k: v for k, v in snapshot.items() if k not in {"title", "body", "format"}},
     )
     if was_public and old_path != post_path(post.slug):
         # Readers and search engines keep finding the post at its old address.
         add_redirect(post, old_path or "")
-    action = _transition_action(old_status, post.status)
+    sent_back = note == "sent-back"
+    action = "post.send_back" if sent_back else _transition_action(old_status, post.status)
     if action:
-        audit.record(editor, action, post.title, post_id=post.id, status=post.status)
+        detail = {"review_note": post.review_note} if action == "post.send_back" else {}
+        audit.record(editor, action, post.title, post_id=post.id, status=post.status, **detail)
+    if author_changed:
+        audit.record(editor, "post.author", post.title, post_id=post.id,
+                     old=old_author_id, new=post.author_id)  # fmt: skip
     return post
+
+
+def send_back(post: Post, editor: User, review_note: str, base_version: int | None) -> Post:
+    """Return a post submitted for review to its writer as a draft, with the desk's note.
+
+    Raises NotAllowed for anyone but editors, InvalidFields for a note that cannot be kept,
+    and what save_fields raises.
+    """
+    if not can_review(editor) or post.status != PostStatus.PENDING:
+        raise NotAllowed("send back")
+    note = clean_body(review_note).strip()
+    fields = fields_of(post)
+    if len(note) > MAX_REVIEW_NOTE_LENGTH:
+        message = _("This can be at most %(n)s characters long.", n=MAX_REVIEW_NOTE_LENGTH)
+        raise InvalidFields(fields, {"review_note": message})
+    fields.status = PostStatus.DRAFT.value
+    return save_fields(post, fields, editor, base_version, note="sent-back", review_note=note)
 
 
 def revisions_of(post: Post) -> list[Revision]:
@@ -343,9 +427,7 @@ def restore_revision(post: Post, revision: Revision, editor: User) -> Post:
     errors = validate(fields, post, editor)
     if errors:
         raise InvalidFields(fields, errors)
-    return save_fields(
-        post, fields, editor, post.version, note=f"restored revision {revision.post_version}"
-    )
+    return save_fields(post, fields, editor, post.version, note=f"restored:{revision.post_version}")
 
 
 @dataclass

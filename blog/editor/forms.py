@@ -11,19 +11,14 @@ from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from ..content.labels import STATUS_LABELS
 from ..content.publish import PostFields, split_names
 from ..content.text import clean_body
 from ..models import PostStatus, SourceFormat
 from ..routing import form_id
 
-STATUS_CHOICES = [
-    SelectChoice(PostStatus.DRAFT.value, _l("Draft")),
-    SelectChoice(PostStatus.PUBLISHED.value, _l("Published")),
-    SelectChoice(PostStatus.SCHEDULED.value, _l("Scheduled")),
-    SelectChoice(PostStatus.UNLISTED.value, _l("Unlisted (only by link)")),
-]
-# Status names as lists show them (templates translate post.status|capitalize).
-STATUS_NAMES = (_l("Draft"), _l("Published"), _l("Scheduled"), _l("Unlisted"))
+# Every status, named as everywhere else; the view narrows them to what the user may set.
+STATUS_CHOICES = [SelectChoice(value, label) for value, label in STATUS_LABELS.items()]
 FORMAT_CHOICES = [
     SelectChoice(SourceFormat.MARKDOWN.value, "Markdown"),
     SelectChoice(SourceFormat.HTML.value, "HTML"),
@@ -45,6 +40,9 @@ class PostForm(FlaskForm):
     published_at = DateTimeLocalField(
         _l("Publish date and time"), format=LOCAL_FORMAT, validators=[Optional()]
     )
+    # Editors and admins only; the view fills the choices. Checked by the domain, which
+    # names a wrong value, so the form itself accepts any.
+    author = SelectField(_l("Author"), choices=[], validate_choice=False)
     version = HiddenField()
     # Without JavaScript an image comes with the post itself (see editor/views.attach_image).
     attachment = FileField(_l("Image"))
@@ -68,7 +66,16 @@ class PostForm(FlaskForm):
             tags=split_names(self.tags.data or ""),
             status=self.status.data or PostStatus.DRAFT.value,
             published_at=local.replace(tzinfo=zone) if local else None,
+            author_id=self._author_id(),
         )
+
+    def _author_id(self) -> int | None:
+        value = (self.author.data or "").strip()
+        if not value:
+            return None
+        # Not a number: -1 names no user, so the domain says "choose from the list".
+        found = form_id(value)
+        return -1 if found is None else found
 
     def fill(self, fields: PostFields, version: int | None, zone: tzinfo) -> None:
         """Load a post's fields into the form (for GET)."""
@@ -84,6 +91,7 @@ class PostForm(FlaskForm):
         self.status.data = fields.status
         moment = fields.published_at
         self.published_at.data = moment.astimezone(zone).replace(tzinfo=None) if moment else None
+        self.author.data = str(fields.author_id) if fields.author_id is not None else ""
         self.version.data = str(version) if version is not None else ""
 
     def base_version(self) -> int | None:

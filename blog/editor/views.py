@@ -10,11 +10,19 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from .. import clock
 from ..auth.permissions import require_role
+from ..content.labels import save_label
 from ..content.markdown_worker import RenderFailed, RenderTooSlow
 from ..content.markup import RenderBusy, render_preview
 from ..content.media import UploadError, image_snippet, library_entry, upload_image
-from ..content.permissions import can_edit, sees_everyones_work
+from ..content.permissions import (
+    WRITER_STATUSES,
+    can_edit,
+    can_review,
+    sees_everyones_work,
+    statuses_for,
+)
 from ..content.posts import post_path, unique_post_slug
 from ..content.publish import (
     MAX_TITLE_LENGTH,
@@ -31,9 +39,11 @@ from ..content.publish import (
     restore_revision,
     revisions_of,
     save_fields,
+    send_back,
     trash_post,
     validate,
 )
+from ..content.review import review_queue
 from ..content.settings import site_zone
 from ..content.working_copies import discard_working_copy, load_working_copy, store_working_copy
 from ..extensions import db, login_manager
@@ -50,8 +60,9 @@ from ..models import (
 )
 from ..paging import page_number
 from ..routing import form_id
+from ..templating import local_date
 from . import bp
-from .forms import PostForm
+from .forms import STATUS_CHOICES, PostForm
 from .media import already_stored_message, clean_image_text
 
 EDIT_TEMPLATE = "editor/edit.html"
@@ -73,8 +84,10 @@ def _editable_post(post_id: int, trashed_too: bool = False) -> Post:
     return post
 
 
-def _visible_posts_query() -> Any:
-    query = select(Post).where(Post.deleted_at.is_(None))
+def _visible_posts_query(trashed: bool = False) -> Any:
+    query = select(Post).where(
+        Post.deleted_at.is_not(None) if trashed else Post.deleted_at.is_(None)
+    )
     if not sees_everyones_work(current_user):
         query = query.where(Post.author_id == current_user.id)
     return query
@@ -97,8 +110,11 @@ def dashboard() -> Response:
     filters = {
         key: request.args.get(key, "").strip() for key in ("status", "author", "category", "q")
     }
-    if filters["status"]:
-        query = query.where(Post.status == filters["status"])
+    if filters["status"] in PostStatus._value2member_map_:
+        # By the status readers see: a scheduled post whose time came is published.
+        query = query.where(Post.in_status(PostStatus(filters["status"]), clock.now()))
+    else:
+        filters["status"] = ""
     if (author_id := form_id(filters["author"])) is not None:
         query = query.where(Post.author_id == author_id)
     if filters["category"]:
@@ -115,6 +131,7 @@ def dashboard() -> Response:
     return render(
         "editor/dashboard.html", block="post_table", page=page, filters=filters,
         authors=authors, categories=_filter_categories(), statuses=list(PostStatus),
+        review_queue=review_queue(current_user) if not is_fragment_request() else [],
     )  # fmt: skip
 
 
@@ -148,10 +165,42 @@ def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: 
         preview_html, preview_problem = post.body_html, ""  # rendered when it was saved
     else:
         preview_html, preview_problem = preview_of(form.body.data or "", form.format.data)
+    allowed = _offer_choices(form, post)
     return render(
         EDIT_TEMPLATE, status=status, form=form, post=post, post_key=key, working=working,
-        preview_html=preview_html, preview_problem=preview_problem, **context,
+        preview_html=preview_html, preview_problem=preview_problem,
+        writer_only=not set(allowed) - set(WRITER_STATUSES),
+        save_labels=_save_labels(allowed, post),
+        can_review=can_review(current_user) and post is not None
+        and post.status == PostStatus.PENDING,
+        **context,
     )  # fmt: skip
+
+
+def _save_labels(allowed: list[str], post: Post | None) -> dict[str, str]:
+    """The primary button's words for each status the user may choose."""
+    public_now = post is not None and post.is_public(clock.now())
+    labels = {value: save_label(value, public_now) for value in allowed}
+    if post is not None and post.status == PostStatus.PENDING:
+        # Saving a submitted post as a draft takes it out of the desk's queue: say so.
+        labels[PostStatus.DRAFT.value] = _("Take back as a draft")
+    return labels
+
+
+def _offer_choices(form: PostForm, post: Post | None) -> list[str]:
+    """Offer only the statuses this user may set (returned), and to editors every active
+    user as the author."""
+    allowed = [s.value for s in statuses_for(current_user, post or Post(author_id=current_user.id))]
+    form.status.choices = [c for c in STATUS_CHOICES if c.value in allowed]
+    if sees_everyones_work(current_user):
+        users = db.session.execute(
+            select(User).where(User.active.is_(True)).order_by(User.username)
+        ).scalars()
+        form.author.choices = [(str(user.id), user.name) for user in users]
+        current = post.author if post is not None else current_user
+        if current is not None and not current.active:
+            form.author.choices.insert(0, (str(current.id), current.name))
+    return allowed
 
 
 def _attach_image(form: PostForm) -> str | None:
@@ -207,6 +256,7 @@ def _save(form: PostForm, post: Post | None) -> Response:
             if not getattr(form, name).errors:
                 getattr(form, name).errors = [message]
         return _edit_page(form, post, status=422)
+    was_status = post.effective_status(clock.now()) if post else None
     try:
         saved = save_fields(post, fields, current_user, form.base_version())
     except NotAllowed:
@@ -230,8 +280,27 @@ def _save(form: PostForm, post: Post | None) -> Response:
             conflict_author=_last_editor(theirs), diff=line_diff(theirs_fields.body, fields.body),
         )  # fmt: skip
     discard_working_copy(current_user, str(post.id) if post else "new")
-    flash(_("Saved."))
+    flash(_saved_message(saved, was_status))
     return redirect(url_for("editor.edit_post", post_id=saved.id), code=303)
+
+
+def _saved_message(post: Post, was_status: str | None) -> str:
+    """What the save did, in the words of the button that did it."""
+    status = post.effective_status(clock.now())
+    if status == was_status or (was_status is None and status == PostStatus.DRAFT):
+        return _("Saved.")
+    if status == PostStatus.PENDING:
+        return _("Submitted for review: an editor publishes it or sends it back with a note.")
+    if status == PostStatus.PUBLISHED:
+        return _("Published.")
+    if status == PostStatus.SCHEDULED:
+        when = local_date(post.published_at, "%Y-%m-%d %H:%M")
+        return _("Scheduled for %(time)s.", time=when)
+    if status == PostStatus.UNLISTED:
+        return _("Published by link: it is not listed on the site.")
+    if was_status == PostStatus.PENDING:
+        return _("Taken back from review and saved as a draft.")
+    return _("Saved as a draft.")
 
 
 def _last_editor(post: Post) -> User | None:
@@ -318,7 +387,8 @@ def validate_fields() -> Response:
     form = PostForm()
     form.validate()
     errors = validate(form.to_fields(site_zone()), post, current_user)
-    checked = ["title", "slug", "status", "published_at"]
+    # Only the fields this user's form has (a contributor's has no status or time).
+    checked = [name for name in ("title", "slug", "status", "published_at") if name in request.form]
     return render_fragment(
         EDIT_TEMPLATE, "validation", validation_errors=errors, validated_fields=checked
     )
@@ -338,12 +408,61 @@ def revisions(post_id: int) -> Response:
                   older=older, newer=newer, diff=diff)  # fmt: skip
 
 
+@bp.post("/posts/<int:post_id>/send-back")
+def send_back_post(post_id: int) -> Response:
+    """The desk returns a submitted post to its writer, with a note the writer sees."""
+    post = _editable_post(post_id)
+    if not can_review(current_user):
+        abort(403)
+    if post.status != PostStatus.PENDING:
+        flash(_("This post is no longer waiting for review."), "error")
+        return redirect(url_for("editor.edit_post", post_id=post.id), code=303)
+    note = request.form.get("review_note", "")
+    try:
+        send_back(post, current_user, note, form_id(request.form.get("version")))
+    except InvalidFields as problem:
+        form = PostForm(formdata=None)
+        form.fill(fields_of(post), post.version, site_zone())
+        return _edit_page(form, post, status=422, review_note=note,
+                          review_note_error=problem.errors["review_note"])  # fmt: skip
+    except EditConflict:
+        flash(_("Someone saved the post in the meantime; read it again before sending it back."),
+              "error")  # fmt: skip
+        return redirect(url_for("editor.edit_post", post_id=post.id), code=303)
+    flash(_("“%(title)s” went back to its writer as a draft.", title=post.title))
+    return redirect(url_for("editor.dashboard"), code=303)
+
+
+def _confirmed() -> bool:
+    """Whether the user already answered the confirmation page (destructive actions)."""
+    return request.form.get("confirmed") == "yes"
+
+
+def _confirmation(
+    title: str, message: str, action: str, confirm_label: str, cancel: str, danger: bool = True
+) -> Response:
+    """Ask before a destructive action: the same POST again, with confirmed=yes."""
+    return render(
+        "editor/confirm.html", block="confirmation", confirm_title=title, message=message,
+        action=action, confirm_label=confirm_label, cancel=cancel, danger=danger,
+    )  # fmt: skip
+
+
 @bp.post("/posts/<int:post_id>/revisions/<int:revision_id>/restore")
 def restore(post_id: int, revision_id: int) -> Response:
     post = _editable_post(post_id)
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.post_id != post.id:
         abort(404)
+    if post.is_public(clock.now()) and not _confirmed():
+        return _confirmation(
+            _("Restore revision %(number)s?", number=revision.post_version),
+            _("“%(title)s” is on the site: restoring revision %(number)s puts that text on the "
+              "site at once, as a new revision. The current text stays in the history.",
+              title=post.title, number=revision.post_version),
+            url_for("editor.restore", post_id=post.id, revision_id=revision.id),
+            _("Restore and publish"), url_for("editor.revisions", post_id=post.id),
+        )  # fmt: skip
     try:
         restore_revision(post, revision, current_user)
     except NotAllowed:
@@ -378,29 +497,40 @@ def _revision_in_the_form(
 @bp.post("/posts/<int:post_id>/delete")
 def delete_post(post_id: int) -> Response:
     post = _editable_post(post_id)
+    if not _confirmed():
+        if post.is_public(clock.now()):
+            message = _("“%(title)s” is on the site: it disappears from it at once. You can "
+                        "restore it from the trash.", title=post.title)  # fmt: skip
+        else:
+            message = _("You can restore “%(title)s” from the trash.", title=post.title)
+        return _confirmation(
+            _("Move to the trash?"), message, url_for("editor.delete_post", post_id=post.id),
+            _("Move to trash"), url_for("editor.edit_post", post_id=post.id),
+        )  # fmt: skip
     try:
         trash_post(post, current_user)
     except NotAllowed:
         abort(403)
-    flash(_("“%(title)s” is in the trash.", title=post.title))
+    flash(_("“%(title)s” is in the trash; you can restore it from there.", title=post.title))
     return redirect(url_for("editor.dashboard"), code=303)
 
 
 @bp.get("/trash")
-@require_role(Role.EDITOR)
 def trash() -> Response:
-    posts = db.session.execute(
-        select(Post).where(Post.deleted_at.is_not(None)).order_by(Post.deleted_at.desc())
-    ).scalars()
+    """Editors see every trashed post; writers see their own, to take them back."""
+    query = _visible_posts_query(trashed=True).options(selectinload(Post.author))
+    posts = db.session.execute(query.order_by(Post.deleted_at.desc())).scalars()
     return render("editor/trash.html", posts=list(posts))
 
 
 @bp.post("/trash/<int:post_id>/restore")
-@require_role(Role.EDITOR)
 def restore_from_trash(post_id: int) -> Response:
     post = db.get_or_404(Post, post_id)
     if post.deleted_at is None:
         abort(404)  # not in the trash
+    if not can_edit(current_user, post):
+        abort(403 if sees_everyones_work(current_user) or post.author_id == current_user.id
+              else 404)  # fmt: skip
     try:
         restore_post(post, current_user)
     except NotAllowed:
@@ -412,6 +542,13 @@ def restore_from_trash(post_id: int) -> Response:
 @bp.post("/trash/empty")
 @require_role(Role.ADMIN)
 def empty() -> Response:
+    if not _confirmed():
+        return _confirmation(
+            _("Empty the trash?"),
+            _("Every post in the trash is deleted for good, with its revisions. This cannot "
+              "be undone."),
+            url_for("editor.empty"), _("Delete for good"), url_for("editor.trash"),
+        )  # fmt: skip
     count = empty_trash(current_user)
     flash(_("%(count)s posts were deleted for good.", count=count))
     return redirect(url_for("editor.trash"), code=303)

@@ -46,6 +46,8 @@
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  // The server writes the snippet (alt text and caption escaped for each format); the
+  // body's current format picks one.
   function imageSnippet(container) {
     var format = document.getElementById("format");
     var html = format && format.value === "html";
@@ -129,5 +131,18 @@
     input.files = event.dataTransfer.files;
     insertAfterUpload = true;
     form.requestSubmit();
+  });
+})();
+
+// The editor's primary button says what saving does (Save, Submit for review, Publish,
+// Schedule) for the status chosen right now.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "status") return;
+    var button = document.getElementById("save-button");
+    if (!button || !button.dataset.labels) return;
+    var labels = JSON.parse(button.dataset.labels);
+    button.textContent = labels[event.target.value] || labels.draft;
   });
 })();

@@ -92,8 +92,9 @@ def test_write_with_live_preview_autosave_and_publish(
 
     page.get_by_label("Status").select_option("published")
     page.get_by_label("Categories").fill("뉴스")
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".flash")).to_have_text("Saved.")
+    # The primary button says what saving now does.
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.locator(".flash")).to_have_text("Published.")
     expect(page.get_by_role("link", name="View post")).to_be_visible()
     page.goto(live_server + "/")
     page.get_by_role("link", name="브라우저에서 쓴 글").click()
@@ -106,11 +107,13 @@ def test_inline_validation_names_the_problem_without_a_reload(
     live_server: str, context: BrowserContext
 ) -> None:
     page = context.new_page()
-    sign_in(page, live_server, "park")
+    sign_in(page, live_server, "kim")
     page.goto(live_server + "/admin/posts/new")
     page.evaluate("window.stillHere = true")
-    page.get_by_label("Status").select_option("published")
-    expect(page.locator("#error-status")).to_contain_text("Your role can save drafts only")
+    page.get_by_label("Status").select_option("scheduled")
+    expect(page.locator("#error-published_at")).to_contain_text(
+        "A scheduled post needs a publish time in the future."
+    )
     page.get_by_label("Title").fill("x")
     page.get_by_label("Title").fill("")
     page.get_by_label("Title").blur()

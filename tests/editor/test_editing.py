@@ -54,7 +54,7 @@ def test_new_post_is_saved_and_shown_for_editing(
     assert response.status_code == 303
     post_id = post_id_from(response)
     page = client.get(f"/admin/posts/{post_id}/edit")
-    assert "Saved." in page.text and 'value="한-미-동맹"' in page.text
+    assert "Published." in page.text and 'value="한-미-동맹"' in page.text
     with app.app_context():
         post = db.session.get(Post, post_id)
         assert post is not None and post.slug == "한-미-동맹" and post.status == "published"

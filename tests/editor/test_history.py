@@ -59,15 +59,14 @@ def test_restoring_a_revision_adds_a_new_one(app: Flask, client: FlaskClient, lo
         first = db.session.execute(select(Revision).order_by(Revision.id)).scalars().first()
         assert first is not None
         first_id = first.id
-    assert (
-        post_form(client, f"/admin/posts/{post_id}/revisions/{first_id}/restore").status_code == 303
-    )
+    restore = f"/admin/posts/{post_id}/revisions/{first_id}/restore"
+    assert post_form(client, restore).status_code == 303  # a draft: restored without asking
     with app.app_context():
         post = db.session.get(Post, post_id)
         assert post is not None and post.source == "original"
         assert [c.name for c in post.categories] == ["Keep"]
         revisions = db.session.execute(select(Revision).order_by(Revision.id)).scalars().all()
-        assert len(revisions) == 3 and revisions[-1].note == "restored revision 1"
+        assert len(revisions) == 3 and revisions[-1].note == "restored:1"
 
 
 def test_trash_hides_the_post_and_editors_restore_it(
@@ -77,10 +76,20 @@ def test_trash_hides_the_post_and_editors_restore_it(
     post_id = post_id_from(new_post(client, title="To be trashed", status="published"))
     slug = edit_form(client, post_id)["slug"]
     assert client.get(f"/posts/{slug}").status_code == 200
-    assert post_form(client, f"/admin/posts/{post_id}/delete").status_code == 303
+    # Asked first, saying the post leaves the site; nothing changes until confirmed.
+    asked = post_form(client, f"/admin/posts/{post_id}/delete")
+    assert asked.status_code == 200 and "disappears from it at once" in asked.text
+    assert client.get(f"/posts/{slug}").status_code == 200
+    confirmed = post_form(client, f"/admin/posts/{post_id}/delete", {"confirmed": "yes"})
+    assert confirmed.status_code == 303
     assert client.get(f"/posts/{slug}").status_code == 404
     assert "To be trashed" not in client.get("/admin/").text
     assert "To be trashed" not in client.get("/").text
+    # The author sees their own trash and can take the post back.
+    assert "To be trashed" in client.get("/admin/trash").text
+    assert post_form(client, f"/admin/trash/{post_id}/restore").status_code == 303
+    assert client.get(f"/posts/{slug}").status_code == 200
+    post_form(client, f"/admin/posts/{post_id}/delete", {"confirmed": "yes"})
     editor = app.test_client()
     login("editor", browser=editor)
     assert "To be trashed" in editor.get("/admin/trash").text
@@ -93,8 +102,12 @@ def test_admin_empties_the_trash_and_it_is_audited(
 ) -> None:
     login("admin")
     post_id = post_id_from(new_post(client, title="Gone for good"))
-    post_form(client, f"/admin/posts/{post_id}/delete")
-    assert post_form(client, "/admin/trash/empty").status_code == 303
+    post_form(client, f"/admin/posts/{post_id}/delete", {"confirmed": "yes"})
+    asked = post_form(client, "/admin/trash/empty")
+    assert asked.status_code == 200 and "cannot be undone" in asked.text
+    with app.app_context():
+        assert db.session.get(Post, post_id) is not None
+    assert post_form(client, "/admin/trash/empty", {"confirmed": "yes"}).status_code == 303
     with app.app_context():
         assert db.session.get(Post, post_id) is None
         actions = [e.action for e in db.session.execute(select(AuditEvent)).scalars()]

@@ -47,7 +47,7 @@ def test_inline_validation_answers_with_out_of_band_errors(
     )
     expected = '<p class="field-error" id="error-title" role="alert" hx-swap-oob="true">'
     assert expected + "A title is needed.</p>" in response.text
-    assert "Your role can save drafts only" in response.text
+    assert "Your role can save drafts and submit them for review" in response.text
     ok = post_form(
         client, "/admin/posts/validate", {"title": "Fine", "status": "draft"}, headers=HX
     )

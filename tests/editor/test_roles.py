@@ -27,7 +27,7 @@ def test_only_authors_and_up_publish(
         assert response.status_code == 303
     else:
         assert response.status_code == 422
-        assert "Your role can save drafts only" in response.text
+        assert "Your role can save drafts and submit them for review" in response.text
 
 
 def test_contributor_writes_drafts_and_cannot_touch_them_once_published(
@@ -80,7 +80,7 @@ def test_editors_edit_everyone_s_posts(
 
 @pytest.mark.parametrize(
     ("path", "minimum"),
-    [("/admin/trash", "editor"), ("/admin/taxonomy", "editor"), ("/admin/users", "admin"),
+    [("/admin/trash", "contributor"), ("/admin/taxonomy", "editor"), ("/admin/users", "admin"),
      ("/admin/settings", "admin"), ("/admin/audit", "admin")],
 )  # fmt: skip
 def test_pages_need_their_role(app: Flask, login: Login, path: str, minimum: str) -> None:
