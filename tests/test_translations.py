@@ -26,7 +26,15 @@ def test_every_string_in_the_code_has_korean(tmp_path: Path) -> None:
     assert not missing, f"run `make translations` and translate: {missing}"
 
 
+def _hashable(value: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+    # Plural messages (ngettext) come back from a .mo file as lists.
+    return tuple(value) if isinstance(value, list) else value
+
+
 def test_compiled_catalogue_matches_the_po_file() -> None:
-    source = {m.id: m.string for m in read_po((KO / "messages.po").open("rb")) if m.id}
-    compiled = {m.id: m.string for m in read_mo((KO / "messages.mo").open("rb")) if m.id}
+    # Keyed by context too: pgettext("role", "Author") is 글쓴이, the heading "Author" 작성자.
+    source = {(m.context, _hashable(m.id)): _hashable(m.string)
+              for m in read_po((KO / "messages.po").open("rb")) if m.id}  # fmt: skip
+    compiled = {(m.context, _hashable(m.id)): _hashable(m.string)
+                for m in read_mo((KO / "messages.mo").open("rb")) if m.id}  # fmt: skip
     assert compiled == source, "run `make translations` to compile messages.mo"
