@@ -16,6 +16,7 @@ from .. import audit, clock
 from ..database import writing
 from ..extensions import db
 from ..models import Post, PostStatus, Revision, SourceFormat, User
+from . import taxonomy
 from .markup import plain_text
 from .permissions import can_delete, can_edit, can_review, sees_everyones_work, statuses_for
 from .posts import (
@@ -34,7 +35,6 @@ from .text import TextError, clean_body, clean_line, has_invisible
 from .urls import image_url_problem
 
 MAX_TITLE_LENGTH = 500
-MAX_NAME_LENGTH = 100  # a category or tag
 MAX_NAMES = {"categories": 20, "tags": 50}  # per post
 MAX_SUMMARY_LENGTH = 5_000  # excerpt, feature text
 MAX_REVIEW_NOTE_LENGTH = 2_000
@@ -166,8 +166,6 @@ def validate(fields: PostFields, post: Post | None, editor: User) -> dict[str, s
         errors["feature_image"] = _(
             "Use an image from the media library, a path on this site or an https:// address."
         )
-    from . import taxonomy
-
     for name, kind in (("categories", "category"), ("tags", "tag")):
         names = getattr(fields, name)
         if len(names) > MAX_NAMES[name]:
