@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from . import clock
-from .content.labels import action_label, note_label, status_label
+from .content.labels import action_label, audit_details, note_label, status_label
 from .content.permissions import can_edit
 from .content.posts import post_path
 from .content.review import waiting_count
@@ -52,6 +52,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["note_label"] = note_label
     app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.globals["audit_details"] = audit_details
     app.jinja_env.globals["review_waiting"] = review_waiting
 
     @app.context_processor

@@ -6,10 +6,13 @@ them through here, so one concept has one name everywhere.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import PostStatus
+from .people import role_label
 
 STATUS_LABELS = {
     PostStatus.DRAFT.value: _l("Draft"),
@@ -103,3 +106,51 @@ ACTION_LABELS = {
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
+
+
+# What the audit log's details are called; keys set to None are shown only in the code view.
+DETAIL_LABELS = {
+    "status": _l("Status"),
+    "role": _l("Role"),
+    "old": _l("Before"),
+    "new": _l("After"),
+    "old_name": _l("Before"),
+    "new_name": _l("After"),
+    "slug": _l("Address"),
+    "old_slug": _l("Former address"),
+    "source": _l("Merged from"),
+    "moved": _l("Posts moved"),
+    "used_by": _l("Posts using it"),
+    "review_note": _l("Note"),
+    "titles": _l("Posts"),
+    "sessions": _l("Sessions ended"),
+    "locked": _l("Set by hand"),
+    "via": _l("Through"),
+    "post_id": None,
+    "sha256": None,
+    "size": None,
+}
+_ROLE_DETAILS = {"role"}
+
+
+def audit_details(action: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs of an audit event's details, in the reader's words."""
+    # A post's author change names people (old_name/new_name); the ids stay for the record.
+    hidden = {"old", "new"} if "old_name" in detail else set()
+    pairs = []
+    for key, value in detail.items():
+        label = DETAIL_LABELS.get(key, key)
+        if label is None or key in hidden:
+            continue
+        if key in _ROLE_DETAILS or (action == "user.role" and key in ("old", "new")):
+            value = role_label(str(value))
+        elif key == "status":
+            value = status_label(str(value))
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        elif isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        elif key == "via" and value == "cli":
+            value = _("the blog command")
+        pairs.append((str(label), str(value)))
+    return pairs

@@ -339,8 +339,9 @@ def _write_fields(
             post.author_id = fields.author_id
         if review_note is not None:
             post.review_note = review_note
-        elif post.status != PostStatus.DRAFT:
-            # Resubmitted or published: the desk's earlier word no longer applies.
+        elif post.status in _PUBLIC:
+            # Out: the desk's word is done with. A resubmitted post keeps it, so the desk
+            # can check the changes against what it asked for.
             post.review_note = ""
         if is_new:
             db.session.add(post)
@@ -371,8 +372,13 @@ def _write_fields(
         detail = {"review_note": post.review_note} if action == "post.send_back" else {}
         audit.record(editor, action, post.title, post_id=post.id, status=post.status, **detail)
     if author_changed:
+        # Names as they were at the time: the log should read without looking ids up.
+        before, after = (db.session.get(User, uid) if uid else None
+                         for uid in (old_author_id, post.author_id))  # fmt: skip
         audit.record(editor, "post.author", post.title, post_id=post.id,
-                     old=old_author_id, new=post.author_id)  # fmt: skip
+                     old=old_author_id, new=post.author_id,
+                     old_name=before.name if before else "—",
+                     new_name=after.name if after else "—")  # fmt: skip
     return post
 
 
@@ -386,6 +392,9 @@ def send_back(post: Post, editor: User, review_note: str, base_version: int | No
         raise NotAllowed("send back")
     note = clean_body(review_note).strip()
     fields = fields_of(post)
+    if not note:
+        message = _("Say what should change: the writer reads this note.")
+        raise InvalidFields(fields, {"review_note": message})
     if len(note) > MAX_REVIEW_NOTE_LENGTH:
         message = _("This can be at most %(n)s characters long.", n=MAX_REVIEW_NOTE_LENGTH)
         raise InvalidFields(fields, {"review_note": message})

@@ -329,6 +329,9 @@ def edit_post(post_id: int) -> Response:
         form = PostForm(formdata=working.as_formdata())
     else:
         form.fill(fields_of(post), post.version, site_zone())
+        if can_review(current_user) and post.status == PostStatus.PENDING:
+            # The desk opened a submitted post to publish it: the button says Publish.
+            form.status.data = PostStatus.PUBLISHED.value
     return _edit_page(form, post)
 
 

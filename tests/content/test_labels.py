@@ -13,6 +13,7 @@ from blog.content.labels import (
     NOTE_LABELS,
     STATUS_LABELS,
     action_label,
+    audit_details,
     note_label,
     status_label,
 )
@@ -51,3 +52,18 @@ def test_stored_notes_are_told_in_korean(app: Flask) -> None:
         for code in NOTE_LABELS:
             assert note_label(code) != code
         assert action_label("post.send_back") == "글을 작성자에게 돌려보냄"
+
+
+def test_audit_details_read_as_words(app: Flask) -> None:
+    with app.test_request_context(), force_locale("ko"):
+        assert audit_details("user.role", {"old": "author", "new": "editor"}) == [
+            ("이전", "글쓴이"), ("이후", "편집자")
+        ]  # fmt: skip
+        author = audit_details(
+            "post.author", {"post_id": 3, "old": 2, "new": 5, "old_name": "김", "new_name": "박"}
+        )
+        assert author == [("이전", "김"), ("이후", "박")]
+        assert audit_details("post.publish", {"post_id": 1, "status": "published"}) == [
+            ("상태", "발행됨")
+        ]  # fmt: skip
+        assert audit_details("category.slug", {"locked": True}) == [("직접 정함", "예")]

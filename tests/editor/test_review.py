@@ -112,7 +112,7 @@ def test_an_editor_sends_a_post_back_with_a_note_the_writer_sees(
     page = reporter.get(f"/admin/posts/{post_id}/edit").text
     assert 'id="review-note"' in page and "제목을 더 구체적으로." in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
-    assert "Sent back" in reporter.get("/admin/").text
+    assert "Changes requested" in reporter.get("/admin/").text
     with app.app_context():
         event = db.session.execute(
             select(AuditEvent).where(AuditEvent.action == "post.send_back")
@@ -127,6 +127,17 @@ def test_an_editor_sends_a_post_back_with_a_note_the_writer_sees(
     assert post_form(reporter, f"/admin/posts/{post_id}/edit", form).status_code == 303
     assert 'id="review-note"' not in reporter.get(f"/admin/posts/{post_id}/edit").text
     assert notes(app, post_id) == ["created,submitted", "sent-back", "submitted"]
+    # The desk sees what it asked for, to check the changes against it; the button says
+    # Publish, since that is what the desk opened the post to do.
+    desk_page = editor.get(f"/admin/posts/{post_id}/edit").text
+    assert "What you asked for last time" in desk_page and "제목을 더 구체적으로." in desk_page
+    assert edit_form(editor, post_id)["status"] == "published" and ">Publish</button>" in desk_page
+    form = edit_form(editor, post_id)
+    assert post_form(editor, f"/admin/posts/{post_id}/edit", form).status_code == 303
+    assert status_of(app, post_id) == "published"
+    with app.app_context():
+        post = db.session.get(Post, post_id)
+        assert post is not None and post.review_note == ""  # done with once it is out
 
 
 def test_sending_back_is_for_editors_and_only_for_waiting_posts(
@@ -142,6 +153,13 @@ def test_sending_back_is_for_editors_and_only_for_waiting_posts(
     # A stale version is a conflict, not an overwrite.
     stale = post_form(editor, url, {"review_note": "x", "version": "0"})
     assert stale.status_code == 303 and status_of(app, post_id) == "pending"
+    # No note: the writer would not know what to change.
+    for empty in ("", "   ", "\n\t"):
+        refused = post_form(
+            editor, url, {"review_note": empty, "version": edit_form(editor, post_id)["version"]}
+        )
+        assert refused.status_code == 422 and "Say what should change" in refused.text
+    assert status_of(app, post_id) == "pending"
     # Too long a note comes back with the note kept.
     version = edit_form(editor, post_id)["version"]
     long_note = "긴 메모 " * 500
