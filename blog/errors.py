@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, g, redirect, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, SecurityError
@@ -12,9 +15,17 @@ from werkzeug.wrappers import Response
 from . import clock
 from .content.posts import post_path
 from .content.redirects import find_redirect
+from .content.urls import local_path
 from .database import is_storage_full
 from .extensions import db, login_manager
 from .htmx import is_fragment_request, render
+
+
+def _error_page(code: int, **context: object) -> Response:
+    """The error page; inside the admin layout for a signed-in user on an /admin path."""
+    in_admin = request.path == "/admin" or request.path.startswith("/admin/")
+    admin_layout = in_admin and current_user.is_authenticated
+    return render("errors/error.html", status=code, code=code, admin_layout=admin_layout, **context)
 
 
 def _not_found(error: NotFound) -> Response:
@@ -23,7 +34,7 @@ def _not_found(error: NotFound) -> Response:
         post = find_redirect(request.path)
         if post is not None and post.is_public(clock.now()):
             return redirect(post_path(post.slug), code=301)
-    return render("errors/error.html", status=404, code=404)
+    return _error_page(404)
 
 
 def _untrusted_host(error: SecurityError) -> Response:
@@ -44,21 +55,49 @@ def _too_large(error: RequestEntityTooLarge) -> Response:
         mb=limit, chars=f"{current_app.config['MAX_POST_CHARS']:,}",
         image=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
     )  # fmt: skip
-    return render("errors/error.html", status=413, code=413, reason=reason)
+    return _error_page(413, reason=reason)
 
 
 def _http_error(error: HTTPException) -> Response:
-    return render("errors/error.html", status=error.code or 500, code=error.code or 500)
+    return _error_page(error.code or 500)
 
 
 def _server_error(error: Exception) -> Response:
     # The failed request's transaction may be unusable; the error page needs a clean one.
     db.session.rollback()
-    return render("errors/error.html", status=500, code=500)
+    return _error_page(500)
+
+
+def _page_to_return_to() -> str | None:
+    """The page the failed form was sent from (this site's only), else the request's own path."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.path and referrer.netloc in ("", request.host):
+        path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        if local_path(path):
+            return path
+    return local_path(request.full_path.rstrip("?"))
 
 
 def _csrf_error(error: CSRFError) -> Response:
-    return render("errors/error.html", status=400, code=400, reason=error.description)
+    """The form's token no longer matches a session: say so plainly and hand the text back.
+
+    Flask-WTF's own descriptions are English and technical, so they are never shown.
+    """
+    if is_fragment_request():
+        # Autosave: a short sentence that editor.js puts in the save status.
+        message = _(
+            "Not kept: your sign-in ended or the page was open too long. Copy your text "
+            "before leaving this page."
+        )
+        response = Response(message, status=400, mimetype="text/plain")
+        response.vary.add("HX-Request")
+        return response
+    kept = [
+        (name, label, request.form.get(name, ""))
+        for name, label in (("title", _("Title")), ("excerpt", _("Excerpt")), ("body", _("Body")))
+        if request.form.get(name, "").strip()
+    ]
+    return render("errors/csrf.html", status=400, kept=kept, next_path=_page_to_return_to())
 
 
 def _database_error(error: OperationalError) -> Response:

@@ -146,3 +146,20 @@
     button.textContent = labels[event.target.value] || labels.draft;
   });
 })();
+
+// An autosave the server refused (sign-in ended, too long, database busy) answers with one
+// plain sentence in the user's language: show it where the save status goes.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:responseError", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "autosave") return;
+    var xhr = event.detail.xhr;
+    var type = (xhr && xhr.getResponseHeader("Content-Type")) || "";
+    var status = document.getElementById("save-status");
+    var text = (xhr && xhr.responseText) || "";
+    var sentence = type.indexOf("text/plain") === 0 || (text.length < 300 && text.indexOf("<") < 0);
+    if (!status || !text || !sentence) return;
+    status.textContent = text.slice(0, 300);
+    status.classList.add("save-error");
+  });
+})();
