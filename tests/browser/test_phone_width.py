@@ -124,3 +124,36 @@ def test_every_admin_page_fits_the_window(
         assert not found, found
     finally:
         context.close()
+
+
+def test_edit_page_with_a_wide_tistory_image_and_table_fits_a_phone(
+    live_server: str, browser: Browser, newsroom: dict[str, Any], make_post: MakePost
+) -> None:
+    # Tistory exports carry <img width="800">; an 1fr grid column grew to fit it (942 px).
+    cells = "".join(f"<td>해운대해변로 {n}번길 주변 교통 통제 구간</td>" for n in range(8))
+    source = (
+        '<p><img src="/static/favicon.png" width="800" height="450" alt="해운대"></p>'
+        f"<table><tbody><tr>{cells}</tr><tr>{cells}</tr></tbody></table><p>본문입니다.</p>"
+    )
+    slug = make_post(title="표와 큰 사진이 있는 티스토리 글", source=source, source_format="html")
+    context = browser.new_context(viewport=WIDTHS["phone"], locale="ko-KR")
+    try:
+        page = context.new_page()
+        _sign_in(page, live_server)
+        page.goto(live_server + "/admin/")
+        page.get_by_role("link", name="표와 큰 사진이 있는 티스토리 글").first.click()
+        page.wait_for_url("**/edit")
+        preview = page.locator("#preview")
+        assert preview.locator("img[width='800']").count() == 1, slug
+        assert preview.locator("table").count() == 1
+        screenshot(page, "admin-edit-wide-tistory-390")
+        assert page.evaluate(_LAYOUT_PROBLEMS) == []
+        # The image shrinks to the preview; the table scrolls inside its own box.
+        preview_width = preview.evaluate("node => node.clientWidth")
+        image_width = preview.locator("img").evaluate("node => node.getBoundingClientRect().width")
+        assert image_width <= preview_width
+        table = preview.locator("table")
+        assert table.evaluate("node => node.scrollWidth > node.clientWidth")
+        assert table.evaluate("node => getComputedStyle(node).overflowX") in ("auto", "scroll")
+    finally:
+        context.close()
