@@ -55,3 +55,24 @@ def test_at_phone_width_a_tistory_table_scrolls_in_its_box_with_borders_on_its_c
     cell = page.locator(".post-body td").first
     assert cell.evaluate("el => getComputedStyle(el).borderTopWidth") == "1px"
     screenshot(page, "tistory-wide-table-phone")
+
+
+def test_at_phone_width_table_cells_keep_korean_words_whole(
+    make_post: MakePost, live_server: str, page: Page
+) -> None:
+    # "해운|대해|변로", one syllable pair per line, is what a squeezed column read before.
+    row = "".join(f"<td>해운대해변로 {n}번길</td>" for n in range(6))
+    body = f"<table><tbody><tr>{row}</tr></tbody></table><p>뒤 문단</p>"
+    slug = make_post(title="도로 통제", source=body, source_format="html")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/posts/{slug}")
+    lines = page.locator(".post-body td").first.evaluate(
+        "el => { const range = document.createRange(); const text = el.firstChild;"
+        " range.setStart(text, 0); range.setEnd(text, '해운대해변로'.length);"
+        " return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }"
+    )
+    assert lines == 1  # the word is on one line
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    table = page.locator(".post-body table")
+    assert table.evaluate("el => el.scrollWidth > el.clientWidth")  # it scrolls in its box
+    screenshot(page, "tistory-table-words-phone")
