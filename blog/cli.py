@@ -253,18 +253,22 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.AUTHOR.value,
               show_default=True)  # fmt: skip
 @click.option("--email", default=None)
+@click.option("--display-name", default="", help="The name bylines show. Default: the user name.")
 @click.option("--password", default=None, help="Default: generated and printed once.")
 @with_appcontext
-def create_user_command(username: str, role: str, email: str | None, password: str | None) -> None:
+def create_user_command(
+    username: str, role: str, email: str | None, display_name: str, password: str | None
+) -> None:
     """Add a user (the same as the Users page does)."""
     chosen = password or generate_password()
     try:
         hashed = new_password(chosen, username)
         with writing():
-            user = create_user(username, hashed, Role(role), email=email)
+            user = create_user(username, hashed, Role(role), email=email, display_name=display_name)
             audit.record(None, "user.create", user.username, role=user.role, via="cli")
     except AccountError as error:
-        raise click.ClickException(str(error)) from None
+        option = {"display_name": "--display-name: ", "email": "--email: "}.get(error.field or "")
+        raise click.ClickException(f"{option or ''}{error}") from None
     shown = "(as given)" if password else chosen
     click.echo(f"Created {role} {username!r} with password: {shown}")
 

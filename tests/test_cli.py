@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from blog.extensions import db
@@ -224,3 +224,34 @@ def test_init_recomputes_excerpts_made_from_a_heading_once(
         version = db.session.execute(select(Post.version).where(Post.slug == heading_first))
         assert version.scalar_one() == before  # an editor's open form stays current
     assert "Excerpts:" not in runner.invoke(args=["init", "--no-sample"]).output
+
+
+def test_create_user_takes_the_display_name_bylines_show(
+    app: Flask, runner: FlaskCliRunner, client: FlaskClient, make_post: MakePost
+) -> None:
+    args = ["create-user", "park", "--role", "author", "--display-name", " 박지훈 기자 "]
+    created = runner.invoke(args=args)
+    assert created.exit_code == 0, created.output
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == "park")).scalar_one()
+        assert user.display_name == "박지훈 기자" and user.name == "박지훈 기자"
+        author_id = user.id
+    slug = make_post(title="해운대 빛축제", author_id=author_id)
+    article = client.get(f"/posts/{slug}").text
+    assert "박지훈 기자" in article
+    # Without the option the byline falls back to the login name, as before.
+    assert runner.invoke(args=["create-user", "lee"]).exit_code == 0
+    with app.app_context():
+        lee = db.session.execute(select(User).where(User.username == "lee")).scalar_one()
+        assert lee.display_name == "" and lee.name == "lee"
+
+
+@pytest.mark.parametrize("hostile", ["x" * 10_000, "박\x00지훈", "\u202e기자"])
+def test_create_user_refuses_a_hostile_display_name(
+    app: Flask, runner: FlaskCliRunner, hostile: str
+) -> None:
+    result = runner.invoke(args=["create-user", "kim", "--display-name", hostile])
+    assert result.exit_code == 1 and "--display-name: " in result.output, result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.execute(select(User).where(User.username == "kim")).scalar() is None
