@@ -33,7 +33,7 @@ def test_each_error_page(app: Flask, client: FlaskClient, login: Login) -> None:
     assert_friendly(client.get("/nowhere"), 404, "This page does not exist")
     assert_friendly(client.get("/logout"), 405, "That method is not allowed here.")
     no_token = client.post("/login", data={"login": "x"})
-    assert_friendly(no_token, 400, "Nothing was saved")
+    assert_friendly(no_token, 400, "Nothing was saved.")
     assert_friendly(client.get("/boom"), 500, "Nothing you wrote was lost.")
     login("contributor")
     assert_friendly(client.get("/admin/users"), 403, "You are not allowed to do that.")
