@@ -506,10 +506,24 @@ def upload_image(
                     alt=alt, caption=caption,
                 ), False  # fmt: skip
                 db.session.add(found)
+    if existing and not _may_know_of(uploader_id, found):
+        # Someone else's file the uploader cannot see in the library: telling its name,
+        # alt text or that it exists would say what others upload (an unpublished logo).
+        # The same bytes are served under the uploader's own name instead.
+        name = safe_filename(filename or "image")
+        return StoredUpload(found, name, media_url_for(found.sha256, name), False, alt, caption)
     return StoredUpload(
         found, found.filename, media_url(found), existing,
         alt or found.alt, caption or found.caption,
     )  # fmt: skip
+
+
+def _may_know_of(user_id: int, media: Media) -> bool:
+    """Whether the library shows `media` to this user: their own, or they see everyone's."""
+    if media.uploaded_by_id == user_id:
+        return True
+    user = db.session.get(User, user_id)
+    return user is not None and sees_everyones_work(user)
 
 
 def library_entry(url: str) -> StoredUpload | None:

@@ -92,7 +92,9 @@ def test_delete_in_use_asks_on_a_page_of_its_own_without_javascript(
         row.locator("summary").click()
         row.get_by_role("button", name="삭제").click()
         expect(page).to_have_url(f"{live_server}/admin/taxonomy/category/{newsroom}/delete")
-        expect(page.locator(".confirmation")).to_contain_text("글 2개가 “News” 카테고리를 쓰고 있습니다")
+        expect(page.locator(".confirmation")).to_contain_text(
+            "글 2개가 “News” 카테고리를 쓰고 있습니다"
+        )
         page.locator(".confirmation").get_by_role("button", name="삭제").click()
         expect(page).to_have_url(live_server + "/admin/taxonomy")
         expect(page.locator(".flash")).to_have_text("카테고리를 삭제했습니다: “News”")
