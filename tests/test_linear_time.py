@@ -372,12 +372,14 @@ def test_excerpts_are_found_in_linear_time(tmp_path: Path) -> None:
     def cases() -> Iterator[Case]:
         for description, html in adversarial_inputs(_HTML_PREFIXES, endings=("\n\x00'\">",)):
             body = sanitize_html(html)
-            yield f"first_paragraph_text({description})", functools.partial(
-                first_paragraph_text, body
+            yield (
+                f"first_paragraph_text({description})",
+                functools.partial(first_paragraph_text, body),
             )
         spacers = '<p data-ke-size="size16">&nbsp;</p><h2>a</h2>' * (SIZE // 40)
-        yield "first_paragraph_text(spacers and headings)", functools.partial(
-            first_paragraph_text, spacers
+        yield (
+            "first_paragraph_text(spacers and headings)",
+            functools.partial(first_paragraph_text, spacers),
         )
 
     assert_linear_time(cases, tmp_path)
