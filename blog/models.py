@@ -254,7 +254,7 @@ class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     # The name folded (NFC, casefold): names are unique however they are typed.
-    name_key: Mapped[str] = mapped_column(String(200), unique=True, default=_folded_name_default)
+    name_key: Mapped[str] = mapped_column(String(400), unique=True, default=_folded_name_default)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     # Set by hand: a rename keeps it; otherwise the slug follows the name.
     slug_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -270,7 +270,7 @@ class Tag(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200), unique=True, default=_folded_name_default)
+    name_key: Mapped[str] = mapped_column(String(400), unique=True, default=_folded_name_default)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     slug_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
 

@@ -10,6 +10,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import inspect
 
 from blog import create_app
+from blog.database import schema_changes
 from blog.extensions import db
 
 
@@ -33,3 +34,53 @@ def test_init_adopts_a_database_made_before_migrations(app: Flask, runner: Flask
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert "alembic_version" in inspect(db.engine).get_table_names()
+
+
+def test_the_newsroom_migration_keeps_every_link_and_merges_names_that_fold_alike(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A blog with posts, categories and tags upgrades with nothing lost: SQLite's batch
+    mode rebuilds tables, which with foreign keys on would cascade-delete every link."""
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"},
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        flask_migrate.upgrade(revision="5a7d2c8e9f10")
+        # Rows as an older blog wrote them, through the migration's own door.
+        with schema_changes(), db.engine.begin() as connection:
+            run = connection.exec_driver_sql
+            then = "'2024-01-01 00:00:00'"
+            run("INSERT INTO users (id, username, display_name, password_hash, role, active, "
+                f"created_at) VALUES (1, 'kim', '김', 'x', 'editor', 1, {then})")  # fmt: skip
+            for post_id in (1, 2, 3):
+                run("INSERT INTO posts (id, title, slug, source, source_format, body_html, "
+                    "excerpt, summary, feature_text, feature_image, status, created_at, "
+                    "updated_at, author_id, extra, version) VALUES "
+                    f"({post_id}, 't{post_id}', 's{post_id}', '', 'markdown', '', '', '', '', "
+                    f"'', 'published', {then}, {then}, 1, '{{}}', 1)")  # fmt: skip
+            run("INSERT INTO categories (id, name, slug) VALUES "
+                "(1, 'News', 'news'), (2, 'news', 'news-2'), (3, '정치', '정치')")  # fmt: skip
+            run(
+                "INSERT INTO tags (id, name, slug) VALUES (1, '속보', '속보'), (2, 'ＡＢＣ', 'abc')"
+            )
+            # Post 1 has both spellings of News; post 2 only the later one.
+            run("INSERT INTO post_categories VALUES (1, 1), (1, 2), (1, 3), (2, 2), (3, 3)")
+            run("INSERT INTO post_tags VALUES (1, 1), (2, 1), (3, 2)")
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            run = connection.exec_driver_sql
+            assert run("SELECT post_id, category_id FROM post_categories ORDER BY 1, 2").all() == [
+                (1, 1), (1, 3), (2, 1), (3, 3)
+            ]  # fmt: skip
+            assert run("SELECT post_id, tag_id FROM post_tags ORDER BY 1, 2").all() == [
+                (1, 1), (2, 1), (3, 2)
+            ]  # fmt: skip
+            assert run("SELECT id, name, name_key FROM categories ORDER BY id").all() == [
+                (1, "News", "news"), (3, "정치", "정치")
+            ]  # fmt: skip
+            assert run("SELECT kind, old_slug, category_id FROM taxonomy_redirects").all() == [
+                ("category", "news-2", 1)
+            ]  # fmt: skip
+            assert run("PRAGMA foreign_key_check").all() == []
+            assert run("PRAGMA foreign_keys").scalar() == 1  # back on for the app

@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -91,11 +92,52 @@ def run_migrations_online():
     connectable = get_engine()
 
     # Migrations write (alembic_version, data moves): take the write lock up front.
-    with schema_changes(), connectable.connect() as connection:
+    with (
+        schema_changes(),
+        connectable.connect() as connection,
+        foreign_keys_off_on_sqlite(connection),
+    ):
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+            check_foreign_keys(connection)
+
+
+@contextmanager
+def foreign_keys_off_on_sqlite(connection):
+    """SQLite batch mode alters a table by copying it, dropping the old one and renaming
+    the copy: with foreign keys on, the DROP would cascade and delete every row that points
+    at the table (all post/category links, say). So they are off while migrations run, as
+    Alembic's batch documentation advises. SQLite ignores the pragma inside a transaction,
+    so it is set on the driver's connection before Alembic begins one."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        raise
+    else:
+        # Alembic may have begun another transaction (reading its version) after
+        # committing the migrations; the pragma below would be ignored inside it.
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        # A pooled connection keeps its pragmas: the app's connections need them on.
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def check_foreign_keys(connection):
+    """With the checks off, a migration must leave no dangling reference behind."""
+    if connection.dialect.name != "sqlite":
+        return
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        raise RuntimeError(f"the migration left dangling references: {problems[:5]}")
 
 
 if context.is_offline_mode():

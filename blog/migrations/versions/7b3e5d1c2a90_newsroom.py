@@ -22,21 +22,50 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold()).strip()
 
 
+# table -> (kind, association table, its column naming the term, redirect column)
+_TERMS = {
+    "categories": ("category", "post_categories", "category_id", "category_id"),
+    "tags": ("tag", "post_tags", "tag_id", "tag_id"),
+}
+
+
 def _fold_existing_names(table: str) -> None:
-    """Fill name_key; a name that folds like an earlier one gets its id appended, so the
-    unique index can be built (two "News" rows were possible before)."""
+    """Fill name_key. Names that fold alike ("News" and "news" were both possible) are
+    one name from now on: the later rows are merged into the first, their posts moved and
+    their addresses answering for it, as a merge on the taxonomy page does."""
+    kind, links, column, redirect_column = _TERMS[table]
     connection = op.get_bind()
-    seen: set[str] = set()
-    for row_id, name in connection.execute(sa.text(f"SELECT id, name FROM {table} ORDER BY id")):
-        key = _fold(name or "")
-        if key in seen:
-            name = f"{name} ({row_id})"
-            key = _fold(name)
-        seen.add(key)
+    first_of: dict[str, int] = {}
+    rows = connection.execute(sa.text(f"SELECT id, name, slug FROM {table} ORDER BY id")).all()
+    for row_id, name, slug in rows:
+        key = _fold(name or "") or f"#{row_id}"
+        keeper = first_of.setdefault(key, row_id)
+        if keeper == row_id:
+            connection.execute(
+                sa.text(f"UPDATE {table} SET name_key = :key WHERE id = :id"),
+                {"key": key, "id": row_id},
+            )
+            continue
+        params = {"keeper": keeper, "gone": row_id}
+        # Posts that have both keep one link; the others move over.
         connection.execute(
-            sa.text(f"UPDATE {table} SET name = :name, name_key = :key WHERE id = :id"),
-            {"name": name, "key": key, "id": row_id},
+            sa.text(
+                f"DELETE FROM {links} WHERE {column} = :gone AND post_id IN "
+                f"(SELECT post_id FROM {links} WHERE {column} = :keeper)"
+            ),
+            params,
         )
+        connection.execute(
+            sa.text(f"UPDATE {links} SET {column} = :keeper WHERE {column} = :gone"), params
+        )
+        connection.execute(
+            sa.text(
+                f"INSERT INTO taxonomy_redirects (kind, old_slug, {redirect_column}, created_at) "
+                "VALUES (:kind, :slug, :keeper, CURRENT_TIMESTAMP)"
+            ),
+            {"kind": kind, "slug": slug, "keeper": keeper},
+        )
+        connection.execute(sa.text(f"DELETE FROM {table} WHERE id = :gone"), params)
 
 
 def upgrade():
@@ -54,16 +83,6 @@ def upgrade():
         batch_op.add_column(
             sa.Column("caption", sa.String(length=1000), server_default="", nullable=False)
         )
-    for table in ("categories", "tags"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("name_key", sa.String(length=200), nullable=True))
-            batch_op.add_column(
-                sa.Column("slug_locked", sa.Boolean(), server_default=sa.false(), nullable=False)
-            )
-        _fold_existing_names(table)
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column("name_key", existing_type=sa.String(length=200), nullable=False)
-            batch_op.create_unique_constraint(f"uq_{table}_name_key", ["name_key"])
     op.create_table(
         "taxonomy_redirects",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -82,6 +101,16 @@ def upgrade():
             batch_op.f("ix_taxonomy_redirects_category_id"), ["category_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_taxonomy_redirects_tag_id"), ["tag_id"], unique=False)
+    for table in ("categories", "tags"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("name_key", sa.String(length=400), nullable=True))
+            batch_op.add_column(
+                sa.Column("slug_locked", sa.Boolean(), server_default=sa.false(), nullable=False)
+            )
+        _fold_existing_names(table)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column("name_key", existing_type=sa.String(length=400), nullable=False)
+            batch_op.create_unique_constraint(f"uq_{table}_name_key", ["name_key"])
 
 
 def downgrade():
