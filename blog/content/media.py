@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -440,8 +440,9 @@ def media_library(viewer: User, limit: int = 200) -> list[tuple[Media, list[Post
         .limit(limit)
     )  # fmt: skip
     if not sees_everyones_work(viewer):
-        own_posts = select(post_media.c.media_id).join(Post).where(Post.author_id == viewer.id)
-        query = query.where((Media.uploaded_by_id == viewer.id) | Media.id.in_(own_posts))
+        # Their own uploads only: a file someone else uploaded (even one a writer's post now
+        # shows) would give away its name, alt text and caption.
+        query = query.where(Media.uploaded_by_id == viewer.id)
     return [
         (item, [post for post in item.used_in if can_edit(viewer, post)])
         for item in db.session.execute(query).scalars()
@@ -526,15 +527,24 @@ def _may_know_of(user_id: int, media: Media) -> bool:
     return user is not None and sees_everyones_work(user)
 
 
-def library_entry(url: str) -> StoredUpload | None:
-    """The library entry a /media/<sha256>/<name> URL names, as an upload of it; else None."""
-    sha256 = url.removeprefix(MEDIA_URL_PREFIX).partition("/")[0] if url.startswith(
-        MEDIA_URL_PREFIX) else ""  # fmt: skip
+def library_entry(url: str, viewer_id: int) -> StoredUpload | None:
+    """The library entry a /media/<sha256>/<name> URL names, as an upload of it; else None.
+
+    For a viewer who may not know of the entry (someone else's file) it keeps the URL's own
+    name and gives no alt text or caption: nothing of the other uploader's shows through.
+    """
+    sha256, _slash, name = (
+        url.removeprefix(MEDIA_URL_PREFIX).partition("/") if url.startswith(MEDIA_URL_PREFIX)
+        else ("", "", "")
+    )  # fmt: skip
     if len(sha256) != 64 or sha256.strip("0123456789abcdef"):
         return None
     found = _entry_for(sha256)
     if found is None:
         return None
+    if not _may_know_of(viewer_id, found):
+        own_name = safe_filename(unquote(name) or "image")
+        return StoredUpload(found, own_name, media_url_for(sha256, own_name), False, "", "")
     return StoredUpload(found, found.filename, media_url(found), False, found.alt, found.caption)
 
 

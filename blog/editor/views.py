@@ -226,7 +226,7 @@ def _attach_image(form: PostForm) -> str | None:
         if stored.existing:
             flash(already_stored_message(stored))
     else:
-        found = library_entry(pending)
+        found = library_entry(pending, current_user.id)
         if found is None:
             form.attachment_url.data = ""
             return _("The image attached before is no longer in the library; attach it again.")

@@ -367,6 +367,44 @@ def test_the_same_image_uploaded_again_keeps_the_uploader_s_name(
     assert "secret-merger" not in answer.text
 
 
+def test_someone_else_s_file_is_never_named_through_a_post_or_the_library(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    import re
+
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (10, 10), (0, 0, 255)).save(output, "PNG")
+    editor = app.test_client()
+    login("editor", browser=editor)
+    post_form(editor, "/admin/media", {"file": (io.BytesIO(output.getvalue()),
+              "secret-merger-acme-logo.png"), "alt": "ACME merger logo"},
+              content_type="multipart/form-data")  # fmt: skip
+    login("contributor")
+    fields = {"title": "내 글", "body": "본문", "format": "markdown", "status": "draft",
+              "version": ""}  # fmt: skip
+    # Without alt text the image waits in the form; nothing of the editor's shows.
+    attachment = {"attachment": (io.BytesIO(output.getvalue()), "mine.png")}
+    waiting = post_form(client, "/admin/posts/new", {**fields, **attachment},
+                        content_type="multipart/form-data")  # fmt: skip
+    assert waiting.status_code == 422
+    assert "secret-merger" not in waiting.text and "ACME merger" not in waiting.text
+    url = re.search(r'name="attachment_url" form="post-form" value="([^"]+)"', waiting.text)
+    assert url is not None and url[1].endswith("/mine.png")
+    # Saving again with the waiting file and no new alt text: still nothing of theirs.
+    again = post_form(client, "/admin/posts/new", {**fields, "attachment_url": url[1]})
+    assert "secret-merger" not in again.text and "ACME merger" not in again.text
+    described = {"attachment_url": url[1], "attachment_alt": "파란 네모"}
+    saved = post_form(client, "/admin/posts/new", {**fields, **described})
+    assert saved.status_code == 303
+    page = client.get(saved.headers["Location"]).text
+    assert "/mine.png" in page and "secret-merger" not in page
+    # The contributor's library lists only their own uploads.
+    library = client.get("/admin/media").text
+    assert "secret-merger" not in library and "ACME merger" not in library
+
+
 def test_an_autosave_too_long_to_keep_says_so(
     app: Flask, client: FlaskClient, login: Login
 ) -> None:
