@@ -142,7 +142,7 @@ class User(db.Model):
     avatar: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    posts: Mapped[list[Post]] = relationship(back_populates="author")
+    posts: Mapped[list[Post]] = relationship(back_populates="author", foreign_keys="Post.author_id")
 
     @property
     def name(self) -> str:
@@ -330,10 +330,12 @@ class Post(db.Model):
     review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Set when the post is moved to the trash; editors can restore it.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who moved it there: a writer may take back what they trashed, not an editor's takedown.
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Optimistic locking: every UPDATE checks and bumps it, so a stale save cannot win.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
-    author: Mapped[User | None] = relationship(back_populates="posts")
+    author: Mapped[User | None] = relationship(back_populates="posts", foreign_keys=[author_id])
     categories: Mapped[list[Category]] = relationship(
         secondary=post_categories, order_by=Category.name
     )

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from . import clock
 from .content.labels import action_label, audit_details, note_label, status_label
-from .content.permissions import can_edit
+from .content.permissions import can_edit, can_restore
 from .content.posts import post_path
 from .content.review import waiting_count
 from .content.settings import site_settings, site_zone
@@ -49,6 +49,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["now"] = clock.now
     app.jinja_env.globals["can_edit"] = can_edit
+    app.jinja_env.globals["can_restore"] = can_restore
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["note_label"] = note_label
     app.jinja_env.globals["action_label"] = action_label

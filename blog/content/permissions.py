@@ -49,6 +49,14 @@ def can_delete(user: User, post: Post) -> bool:
     return can_edit(user, post)
 
 
+def can_restore(user: User, post: Post) -> bool:
+    """May take `post` out of the trash: editors always; a writer only what they trashed
+    themselves (an editor's takedown stays down until an editor says otherwise)."""
+    if sees_everyones_work(user):
+        return True
+    return post.deleted_by_id == user.id and can_edit(user, post)
+
+
 def sees_everyones_work(user: User) -> bool:
     """Editors and admins see every post, draft or not; others see their own and public ones."""
     return user.has_role(Role.EDITOR)

@@ -18,7 +18,14 @@ from ..extensions import db
 from ..models import Post, PostStatus, Revision, SourceFormat, User
 from . import taxonomy
 from .markup import plain_text
-from .permissions import can_delete, can_edit, can_review, sees_everyones_work, statuses_for
+from .permissions import (
+    can_delete,
+    can_edit,
+    can_restore,
+    can_review,
+    sees_everyones_work,
+    statuses_for,
+)
 from .posts import (
     RenderedPost,
     post_path,
@@ -482,15 +489,15 @@ def trash_post(post: Post, editor: User) -> None:
     if not can_delete(editor, post):
         raise NotAllowed("delete")
     with writing():
-        post.deleted_at = clock.now()
+        post.deleted_at, post.deleted_by_id = clock.now(), editor.id
         audit.record(editor, "post.delete", post.title, post_id=post.id)
 
 
 def restore_post(post: Post, editor: User) -> None:
-    if not can_delete(editor, post):
+    if not can_restore(editor, post):
         raise NotAllowed("restore")
     with writing():
-        post.deleted_at = None
+        post.deleted_at = post.deleted_by_id = None
         audit.record(editor, "post.restore", post.title, post_id=post.id)
 
 

@@ -19,6 +19,7 @@ from ..content.media import UploadError, image_snippet, library_entry, upload_im
 from ..content.permissions import (
     WRITER_STATUSES,
     can_edit,
+    can_restore,
     can_review,
     sees_everyones_work,
     statuses_for,
@@ -531,9 +532,8 @@ def restore_from_trash(post_id: int) -> Response:
     post = db.get_or_404(Post, post_id)
     if post.deleted_at is None:
         abort(404)  # not in the trash
-    if not can_edit(current_user, post):
-        abort(403 if sees_everyones_work(current_user) or post.author_id == current_user.id
-              else 404)  # fmt: skip
+    if not can_restore(current_user, post):
+        abort(403 if post.author_id == current_user.id else 404)
     try:
         restore_post(post, current_user)
     except NotAllowed:

@@ -401,3 +401,20 @@ def test_a_contributor_trashes_and_restores_their_own_draft(
     assert post_form(client, f"/admin/trash/{others}/restore").status_code == 404
     assert post_form(client, f"/admin/trash/{post_id}/restore").status_code == 303
     assert "내 초안" in client.get("/admin/").text
+
+
+def test_an_editor_s_takedown_stays_down_until_an_editor_restores_it(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("author", username="writer")
+    post_id = post_id_from(new_post(client, title="내려진 글", status="published"))
+    editor = app.test_client()
+    login("editor", username="desk", browser=editor)
+    post_form(editor, f"/admin/posts/{post_id}/delete", {"confirmed": "yes"})
+    trash = client.get("/admin/trash").text
+    assert "내려진 글" in trash and "An editor moved it to the trash" in trash
+    assert post_form(client, f"/admin/trash/{post_id}/restore").status_code == 403
+    with app.app_context():
+        post = db.session.get(Post, post_id)
+        assert post is not None and post.deleted_at is not None
+    assert post_form(editor, f"/admin/trash/{post_id}/restore").status_code == 303

@@ -1,4 +1,5 @@
-"""newsroom: review notes, bylines, folded taxonomy names and their old slugs, media alt text
+"""newsroom: review notes, who trashed a post, bylines, folded taxonomy names and their old
+slugs, media alt text
 
 Revision ID: 7b3e5d1c2a90
 Revises: 5a7d2c8e9f10
@@ -76,6 +77,10 @@ def upgrade():
         )
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("review_note", sa.Text(), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("deleted_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_posts_deleted_by_id_users", "users", ["deleted_by_id"], ["id"], ondelete="SET NULL"
+        )
     with op.batch_alter_table("media", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("alt", sa.String(length=500), server_default="", nullable=False)
@@ -124,6 +129,8 @@ def downgrade():
         batch_op.drop_column("caption")
         batch_op.drop_column("alt")
     with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_posts_deleted_by_id_users", type_="foreignkey")
+        batch_op.drop_column("deleted_by_id")
         batch_op.drop_column("review_note")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("avatar")
