@@ -30,12 +30,14 @@ class Byline:
 
 
 def byline(user: User | None) -> Byline | None:
-    """The byline of `user`, None for a post without an author (its account was deleted)."""
-    if user is None:
+    """The byline of `user`; None for a post without an author (its account was deleted)
+    or one whose author has no display name: a login name is half of what signs in, so it
+    is never printed on public pages."""
+    if user is None or not user.display_name.strip():
         return None
     # Stored avatars were checked on save; an older or hand-edited row is dropped here.
     avatar = user.avatar if user.avatar and image_url_problem(user.avatar) is None else ""
-    return Byline(name=user.name, bio=user.bio or "", avatar_url=avatar)
+    return Byline(name=user.display_name.strip(), bio=user.bio or "", avatar_url=avatar)
 
 
 def load_authors(posts: Sequence[Post]) -> None:

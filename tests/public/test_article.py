@@ -173,10 +173,19 @@ def test_article_has_a_byline_with_the_author_s_name_bio_and_picture(
 def test_a_byline_without_bio_is_the_name_alone(
     app: Flask, client: FlaskClient, make_post: MakePost
 ) -> None:
-    lee = _author(app, "lee")  # no display name: the user name stands in
+    lee = _author(app, "lee", display_name="이기자")
     html = client.get(f"/posts/{make_post(author_id=lee)}").text
-    assert '<span class="byline-name">lee</span>' in html
+    assert '<span class="byline-name">이기자</span>' in html
     assert "author-card" not in html and 'class="avatar"' not in html
+
+
+def test_a_login_name_is_never_printed_as_a_byline(
+    app: Flask, client: FlaskClient, make_post: MakePost
+) -> None:
+    # Half of what signs in; an author without a display name has no byline.
+    park = _author(app, "park-login")
+    html = client.get(f"/posts/{make_post(author_id=park)}").text
+    assert "park-login" not in html and 'class="byline' not in html
 
 
 def test_a_post_without_an_author_has_no_byline(client: FlaskClient, make_post: MakePost) -> None:
