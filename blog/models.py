@@ -326,7 +326,8 @@ class Post(db.Model):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     # Where an imported post came from (path inside the Jekyll site); re-imports match on it.
     import_source: Mapped[str | None] = mapped_column(String(1000), unique=True)
-    # What an editor said when sending the post back to its writer; cleared on resubmit.
+    # What an editor said when sending the post back to its writer; kept through a
+    # resubmission (the desk checks the changes against it), cleared once the post is out.
     review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Set when the post is moved to the trash; editors can restore it.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -207,6 +207,18 @@ def create_term(kind: str, raw_name: str, actor: User | None) -> TermChange:
     )
 
 
+def _still_there(kind: str, term_id: int) -> Term:
+    """The term read again under the write lock; TaxonomyError when someone deleted or
+    merged it away since the page was loaded (never a 500 from a vanished row)."""
+    found = db.session.get(model_for(kind), term_id, populate_existing=True)
+    if found is None:
+        raise TaxonomyError(
+            _("This %(kind)s was deleted or merged meanwhile; nothing was changed.",
+              kind=_word(kind))
+        )  # fmt: skip
+    return found
+
+
 def rename_term(term: Term, raw_name: str, actor: User | None) -> TermChange:
     """Rename; the slug follows unless it was set by hand. A taken name suggests a merge."""
     kind = kind_of(term)
@@ -214,8 +226,9 @@ def rename_term(term: Term, raw_name: str, actor: User | None) -> TermChange:
     if name == term.name:
         return TermChange("none", _("Nothing changed."), term)
     _refuse_taken_name(kind, name, term)
-    old_name = term.name
+    old_name, term_id = term.name, term.id
     with writing():
+        term = _still_there(kind, term_id)
         _refuse_taken_name(kind, name, term)
         old_slug = term.slug
         term.name = name
@@ -252,7 +265,9 @@ def set_slug(term: Term, raw_slug: str, actor: User | None) -> TermChange:
             )
     if slug == term.slug and locked == term.slug_locked:
         return TermChange("none", _("Nothing changed."), term)
+    term_id = term.id
     with writing():
+        term = _still_there(kind, term_id)
         owner = _slug_owner(kind, slug)
         if owner is not None and owner.id != term.id:
             raise TaxonomyError(
@@ -291,6 +306,7 @@ def merge_terms(
     source_id, target_id = source.id, target.id
     source_name, target_name = source.name, target.name
     with writing():
+        source, target = _still_there(kind, source_id), _still_there(kind, target_id)
         source_posts = select(table.c.post_id).where(term_column == source_id)
         moved = db.session.execute(
             select(func.count()).select_from(source_posts.subquery())
@@ -340,6 +356,7 @@ def delete_term(term: Term, actor: User | None) -> TermChange:
     kind, name, slug, term_id = kind_of(term), term.name, term.slug, term.id
     used = usage_count(term)
     with writing():
+        _still_there(kind, term_id)
         model = model_for(kind)
         db.session.execute(delete(model).where(model.id == term_id))
         audit.record(actor, f"{kind}.delete", name, slug=slug, used_by=used)

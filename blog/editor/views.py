@@ -111,7 +111,7 @@ def dashboard() -> Response:
     filters = {
         key: request.args.get(key, "").strip() for key in ("status", "author", "category", "q")
     }
-    if filters["status"] in PostStatus._value2member_map_:
+    if filters["status"] in {status.value for status in PostStatus}:
         # By the status readers see: a scheduled post whose time came is published.
         query = query.where(Post.in_status(PostStatus(filters["status"]), clock.now()))
     else:

@@ -303,3 +303,31 @@ def test_imports_may_always_add_and_long_names_are_cut(app: Flask, make_post: Ma
         assert taxonomy.may_add_terms(None)
         names = sorted(db.session.execute(select(Category.name)).scalars(), key=len)
         assert names == ["Jekyll", "x" * 100]
+
+
+@pytest.mark.parametrize("change", ["rename", "slug", "merge", "merge-into", "delete"])
+def test_a_term_deleted_meanwhile_is_a_message_not_a_500(
+    app: Flask, desk: User, make_post: MakePost, change: str
+) -> None:
+    make_post(categories=("지울 것", "남을 것"))
+    stale, other = category("지울 것"), category("남을 것")
+    stale_id = stale.id
+
+    def delete_elsewhere() -> None:  # another editor, another session
+        with app.app_context(), writing():
+            db.session.execute(db.delete(Category).where(Category.id == stale_id))
+
+    thread = threading.Thread(target=delete_elsewhere)
+    thread.start()
+    thread.join(timeout=30)
+    attempts = {
+        "rename": lambda: taxonomy.rename_term(stale, "새 이름", desk),
+        "slug": lambda: taxonomy.set_slug(stale, "new-address", desk),
+        "merge": lambda: taxonomy.merge_terms("category", stale, other, desk),
+        "merge-into": lambda: taxonomy.merge_terms("category", other, stale, desk),
+        "delete": lambda: taxonomy.delete_term(stale, desk),
+    }
+    with pytest.raises(TaxonomyError, match="deleted or merged meanwhile"):
+        attempts[change]()
+    db.session.rollback()
+    assert category("남을 것").id == other.id  # the other one untouched
