@@ -31,6 +31,7 @@ from ..extensions import db
 from ..htmx import is_fragment_request, render
 from ..models import Media, Post
 from . import bp
+from .confirm import ask, confirmed
 from .forms import DescribeMediaForm, UploadForm
 
 MEDIA_TEMPLATE = "editor/media.html"
@@ -137,15 +138,13 @@ def delete_media_file(media_id: int) -> Response:
     using = posts_using(item)
     if using:
         return _in_use_page(item, using)
-    if request.form.get("confirmed") != "yes":
-        return render(
-            "editor/confirm.html", block="confirmation",
-            confirm_title=_("Delete “%(name)s”?", name=item.filename),
-            message=_("No post uses this file. Deleting it removes it from the library and "
-                      "its address stops working; this cannot be undone."),
-            action=url_for("editor.delete_media_file", media_id=item.id),
-            confirm_label=_("Delete the file"),
-            cancel=url_for("editor.media", _anchor=f"media-{item.id}"), danger=True,
+    if not confirmed():
+        return ask(
+            _("Delete “%(name)s”?", name=item.filename),
+            _("No post uses this file. Deleting it removes it from the library and its "
+              "address stops working; this cannot be undone."),
+            url_for("editor.delete_media_file", media_id=item.id), _("Delete the file"),
+            url_for("editor.media", _anchor=f"media-{item.id}"),
         )  # fmt: skip
     name = item.filename
     try:

@@ -16,6 +16,7 @@ from ..htmx import is_fragment_request, render
 from ..models import Role
 from ..routing import form_id
 from . import bp
+from .confirm import ask, confirmed
 
 TEMPLATE = "editor/taxonomy.html"
 KIND = "<any(category, tag):kind>"
@@ -101,13 +102,10 @@ def merge_terms(kind: str) -> Response:
 def delete_term(kind: str, term_id: int) -> Response:
     term = _term_or_404(kind, term_id)
     used = terms.usage_count(term)
-    if used and request.form.get("confirmed") != "yes":
-        # Without JavaScript a page of its own; with htmx it takes the delete button's place.
-        return render(
-            "editor/confirm.html", block="confirmation", danger=True,
-            confirm_title=_("Delete “%(name)s”?", name=term.name),
-            message=terms.delete_question(term, used),
-            action=url_for("editor.delete_term", kind=kind, term_id=term.id),
-            confirm_label=_("Delete"), cancel=url_for("editor.taxonomy"),
+    if used and not confirmed():
+        return ask(
+            _("Delete “%(name)s”?", name=term.name), terms.delete_question(term, used),
+            url_for("editor.delete_term", kind=kind, term_id=term.id), _("Delete"),
+            url_for("editor.taxonomy"),
         )  # fmt: skip
     return _change(f"delete-{kind}-{term_id}", "", lambda: terms.delete_term(term, current_user))

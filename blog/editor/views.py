@@ -63,6 +63,7 @@ from ..paging import page_number
 from ..routing import form_id
 from ..templating import local_date
 from . import bp
+from .confirm import ask, confirmed
 from .forms import STATUS_CHOICES, PostForm
 from .media import already_stored_message, clean_image_text
 
@@ -437,29 +438,14 @@ def send_back_post(post_id: int) -> Response:
     return redirect(url_for("editor.dashboard"), code=303)
 
 
-def _confirmed() -> bool:
-    """Whether the user already answered the confirmation page (destructive actions)."""
-    return request.form.get("confirmed") == "yes"
-
-
-def _confirmation(
-    title: str, message: str, action: str, confirm_label: str, cancel: str, danger: bool = True
-) -> Response:
-    """Ask before a destructive action: the same POST again, with confirmed=yes."""
-    return render(
-        "editor/confirm.html", block="confirmation", confirm_title=title, message=message,
-        action=action, confirm_label=confirm_label, cancel=cancel, danger=danger,
-    )  # fmt: skip
-
-
 @bp.post("/posts/<int:post_id>/revisions/<int:revision_id>/restore")
 def restore(post_id: int, revision_id: int) -> Response:
     post = _editable_post(post_id)
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.post_id != post.id:
         abort(404)
-    if post.is_public(clock.now()) and not _confirmed():
-        return _confirmation(
+    if post.is_public(clock.now()) and not confirmed():
+        return ask(
             _("Restore revision %(number)s?", number=revision.post_version),
             _("“%(title)s” is on the site: restoring revision %(number)s puts that text on the "
               "site at once, as a new revision. The current text stays in the history.",
@@ -501,13 +487,13 @@ def _revision_in_the_form(
 @bp.post("/posts/<int:post_id>/delete")
 def delete_post(post_id: int) -> Response:
     post = _editable_post(post_id)
-    if not _confirmed():
+    if not confirmed():
         if post.is_public(clock.now()):
             message = _("“%(title)s” is on the site: it disappears from it at once. You can "
                         "restore it from the trash.", title=post.title)  # fmt: skip
         else:
             message = _("You can restore “%(title)s” from the trash.", title=post.title)
-        return _confirmation(
+        return ask(
             _("Move to the trash?"), message, url_for("editor.delete_post", post_id=post.id),
             _("Move to trash"), url_for("editor.edit_post", post_id=post.id),
         )  # fmt: skip
@@ -545,8 +531,8 @@ def restore_from_trash(post_id: int) -> Response:
 @bp.post("/trash/empty")
 @require_role(Role.ADMIN)
 def empty() -> Response:
-    if not _confirmed():
-        return _confirmation(
+    if not confirmed():
+        return ask(
             _("Empty the trash?"),
             _("Every post in the trash is deleted for good, with its revisions. This cannot "
               "be undone."),
