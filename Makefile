@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint clean translations
+.PHONY: run test lint clean translations bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -28,6 +28,10 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check blog tests benchmarks
 	$(BIN)/ruff format --check blog tests benchmarks
+
+# Load benchmark, not run in CI: `make bench BENCH_ARGS="--posts 100000"`; needs Debian's wrk.
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 # Extract user-facing strings, merge them into the Korean catalogue, compile it.
 translations: $(VENV)/.installed

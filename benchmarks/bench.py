@@ -1,0 +1,580 @@
+"""`make bench`: the blog's public pages against a bare waitress app, in one run on one machine.
+
+    .venv/bin/python benchmarks/bench.py [--posts 10000] [--duration 10]
+
+1. Writes a Jekyll archive of --posts posts (benchmarks/archive.py) and imports it with
+   `blog import-jekyll` into a fresh BLOG_INSTANCE_PATH: import speed, database size.
+2. Starts `blog serve` as production does (its default thread count) and the reference
+   (benchmarks/reference_app.py: waitress, the same threads, a fixed page the size of the
+   home page): start-up time, from process start until the port answers HTTP.
+3. Drives each page with wrk (-t2 -c16 --latency) for --duration seconds, right after the
+   reference for as long, so each ratio compares two measurements taken moments apart on a
+   shared, noisy machine. The server's RSS is read from /proc after the last page.
+4. Prints a table and writes benchmarks/results/<date>-<posts>.json.
+
+The code measured is that of the checkout this file is in (it goes first on PYTHONPATH), so
+a copy made with `git archive` measures a commit while others edit the working tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from archive import write_archive
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+BIN = Path(sys.executable).parent
+EDITOR = "bench-editor"
+EDITOR_PASSWORD = "Correct-Horse-Battery-Staple-77"
+CONNECTIONS = 16
+WRK_THREADS = 2
+# Targets from issue 10: anonymous pages at 0.8x the reference, a signed-in reader at 0.15x.
+ANONYMOUS_TARGET = 0.8
+SIGNED_IN_TARGET = 0.15
+
+
+class BenchError(RuntimeError):
+    """Something the benchmark needs did not work; the message says what."""
+
+
+@dataclass
+class Server:
+    """A server process started by the benchmark, with where its output goes."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    startup_seconds: float = 0.0
+
+    def rss_kb(self) -> dict[str, int]:
+        """VmRSS and VmHWM (the peak) of the process, in kB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return {
+            key: int(value.split()[0])
+            for key, value in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", status, re.MULTILINE)
+        }
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    bad_status: int = 0  # wrk's "Non-2xx or 3xx responses"
+    socket_errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PageResult:
+    page: str
+    url: str
+    status: int | None = None
+    bytes: int | None = None
+    target: float = ANONYMOUS_TARGET
+    note: str = ""
+    blog: WrkResult | None = None
+    reference: WrkResult | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.blog is None or self.reference is None or not self.reference.rps:
+            return None
+        return self.blog.rps / self.reference.rps
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def blog_command(*args: str, env: dict[str, str], log: Path) -> float:
+    """Run `blog ARGS...`; its output goes to `log`. Returns the seconds it took."""
+    started = time.monotonic()
+    with log.open("ab") as out:
+        done = subprocess.run(
+            [str(BIN / "blog"), *args], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise BenchError(f"`blog {' '.join(args)}` failed ({done.returncode}):\n{tail}")
+    return time.monotonic() - started
+
+
+def start_server(
+    name: str, command: list[str], port: int, env: dict[str, str], logs: Path
+) -> Server:
+    """Start a server; its start-up time runs until it answers an HTTP request."""
+    log = logs / f"{name}.log"
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    server = Server(name, process, port, log)
+    deadline = started + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"{name} exited ({process.returncode}):\n{log.read_text()[-2000:]}")
+        try:
+            request(port, "/robots.txt", timeout=2)
+        except OSError:
+            time.sleep(0.01)
+            continue
+        server.startup_seconds = time.monotonic() - started
+        return server
+    server.stop()
+    raise BenchError(f"{name} did not answer on port {port} within 60 s")
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def request(
+    port: int,
+    path: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 30,
+) -> Answer:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+def resolve(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[str, Answer]:
+    """Follow redirects (a `?page=N` link may move to a keyset URL) to the page measured."""
+    for _ in range(5):
+        answer = request(port, path, headers=headers)
+        if answer.status not in (301, 302, 303, 307, 308):
+            return path, answer
+        location = urlsplit(answer.headers["Location"])
+        path = location.path + (f"?{location.query}" if location.query else "")
+    raise BenchError(f"too many redirects from {path}")
+
+
+def cookies_of(answer: Answer) -> dict[str, str]:
+    found = {}
+    for header in answer.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        found[name.strip()] = rest.split(";", 1)[0]
+    return found
+
+
+def sign_in(port: int, username: str, password: str) -> str:
+    """Sign in through /login as a browser does; the Cookie header of the signed-in session."""
+    form = request(port, "/login")
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', form.body)
+    if form.status != 200 or token is None:
+        raise BenchError(f"GET /login answered {form.status} without a CSRF token")
+    jar = cookies_of(form)
+    fields = {"login": username, "password": password, "csrf_token": token[1].decode()}
+    answer = request(
+        port,
+        "/login",
+        "POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+        },
+        body=urlencode(fields).encode(),
+    )
+    if answer.status != 303:
+        raise BenchError(f"signing in as {username} answered {answer.status}, not 303")
+    jar.update(cookies_of(answer))
+    return "; ".join(f"{k}={v}" for k, v in jar.items() if v)
+
+
+def last_list_page(port: int) -> int:
+    """The highest ?page=N that answers 200: doubling, then bisecting."""
+    low, high = 1, 2
+    while resolve(port, f"/?page={high}")[1].status == 200:
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if resolve(port, f"/?page={middle}")[1].status == 200:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def first_link(body: bytes, prefix: str) -> str | None:
+    match = re.search(rb'href="(' + re.escape(prefix.encode()) + rb'[^"?#]+)"', body)
+    return match[1].decode() if match else None
+
+
+def url_path(path: str) -> str:
+    """`path` percent-encoded as wrk needs it (Korean slugs)."""
+    return quote(path, safe="/?=&%")
+
+
+# -- wrk ---------------------------------------------------------------------------------------
+
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)([a-z]+)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS_MS[unit]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Requests per second, p50/p99 and errors from wrk --latency's report."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
+    total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
+    if not (rps and p50 and p99 and total):
+        raise BenchError(f"cannot read wrk's report:\n{output}")
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return WrkResult(
+        rps=float(rps[1]),
+        p50_ms=_milliseconds(p50[1]),
+        p99_ms=_milliseconds(p99[1]),
+        requests=int(total[1]),
+        bad_status=int(bad[1]) if bad else 0,
+        socket_errors=dict(zip(SOCKET_ERRORS, map(int, errors.groups()), strict=True))
+        if errors
+        else {},
+    )
+
+
+def wrk(port: int, path: str, seconds: int, headers: dict[str, str] | None = None) -> WrkResult:
+    command = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{port}{url_path(path)}")
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed: {done.stderr or done.stdout}")
+    return parse_wrk(done.stdout)
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def blog_threads() -> int:
+    """`blog serve`'s default thread count, as its --help states it."""
+    done = subprocess.run(
+        [str(BIN / "blog"), "serve", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=clean_env(Path(tempfile.gettempdir())),
+    )
+    match = re.search(r"--threads\D+\[default:\s*(\d+)\]", done.stdout)
+    return int(match[1]) if match else 8
+
+
+def clean_env(instance: Path) -> dict[str, str]:
+    env = {**os.environ, "BLOG_INSTANCE_PATH": str(instance)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    for name in ("DATABASE_URL", "HOST", "PORT", "BLOG_BASE_URL", "TRUSTED_HOSTS", "SECRET_KEY"):
+        env.pop(name, None)
+    return env
+
+
+def checkout_state() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    changed = git("status", "--porcelain", "--", "blog", "templates", "static", "wsgi.py")
+    return {
+        "commit": git("rev-parse", "HEAD") or None,
+        "uncommitted_app_files": len(changed.splitlines()) if changed else 0,
+    }
+
+
+def import_archive(options: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    site = work / "site"
+    print(f"Writing a Jekyll archive of {options.posts} posts ...", flush=True)
+    started = time.monotonic()
+    stats = write_archive(site, options.posts)
+    written = time.monotonic() - started
+    log = work / "import.log"
+    blog_command("init", "--no-sample", env=env, log=log)
+    print(f"Importing it with `blog import-jekyll` (log: {log}) ...", flush=True)
+    seconds = blog_command("import-jekyll", str(site), "--assets", str(site), env=env, log=log)
+    summary = log.read_text(errors="replace").strip().splitlines()[-1]
+    database = Path(env["BLOG_INSTANCE_PATH"]) / "blog.sqlite3"
+    size = sum(p.stat().st_size for p in database.parent.glob("blog.sqlite3*"))
+    print(
+        f"  {summary}\n  {seconds:.1f} s, {options.posts / seconds:.0f} posts/s, "
+        f"database {size / 1e6:.1f} MB",
+        flush=True,
+    )
+    return {
+        "archive": {**asdict(stats), "write_seconds": round(written, 2)},
+        "import": {
+            "seconds": round(seconds, 2),
+            "posts_per_second": round(options.posts / seconds, 1),
+            "summary": summary,
+        },
+        "database": {"bytes": size, "bytes_per_10000_posts": round(size * 10000 / options.posts)},
+    }
+
+
+def plan_pages(port: int, cookie: str) -> list[tuple[PageResult, dict[str, str]]]:
+    """The pages to measure, each resolved and checked once: (row, request headers)."""
+    home_path, home = resolve(port, "/")
+    page50_path, page50 = resolve(port, "/?page=50")
+    last = last_list_page(port)
+    last_path, _ = resolve(port, f"/?page={last}")
+    article = first_link(page50.body, "/posts/") or first_link(home.body, "/posts/")
+    if article is None:
+        raise BenchError("no /posts/ link on the home page or list page 50")
+    article_body = request(port, url_path(article)).body
+    category = first_link(page50.body, "/category/") or first_link(article_body, "/category/")
+    tag = first_link(page50.body, "/tag/") or first_link(article_body, "/tag/")
+    rows: list[tuple[PageResult, dict[str, str]]] = [
+        (PageResult("home", home_path), {}),
+        (PageResult("list page 50", page50_path), {}),
+        (PageResult(f"last list page ({last})", last_path), {}),
+        (PageResult("article", article), {}),
+    ]
+    for name, path in (("category", category), ("tag", tag)):
+        row = PageResult(name, path or "")
+        if path is None:
+            row.note = f"no /{name}/ link found"
+        rows.append((row, {}))
+    etag = home.headers.get("ETag")
+    revalidation = PageResult("304 revalidation (home)", home_path)
+    if etag:
+        rows.append((revalidation, {"If-None-Match": etag}))
+    else:
+        revalidation.note = "no ETag"
+        rows.append((revalidation, {}))
+    signed_in = PageResult("signed-in editor (home)", home_path, target=SIGNED_IN_TARGET)
+    rows.append((signed_in, {"Cookie": cookie}))
+    for row, headers in rows:
+        if row.note:
+            continue
+        answer = request(port, url_path(row.url), headers=headers)
+        row.status, row.bytes = answer.status, len(answer.body)
+        expected = 304 if "If-None-Match" in headers else 200
+        if answer.status != expected:
+            row.note = f"answered {answer.status}, not {expected}"
+    # /login sends a signed-in visitor on to the dashboard: the cookie works.
+    if not signed_in.note and request(port, "/login", headers={"Cookie": cookie}).status != 302:
+        signed_in.note = "the cookie does not sign in (GET /login did not redirect)"
+    return rows
+
+
+def measure(
+    rows: list[tuple[PageResult, dict[str, str]]], blog: Server, reference: Server, seconds: float
+) -> None:
+    """Reference, page, reference, page ...: each ratio from two runs moments apart."""
+    warm = min(seconds, 2)
+    wrk(reference.port, "/", warm)
+    wrk(blog.port, rows[0][0].url, warm)
+    for row, headers in rows:
+        if row.note:
+            print(f"  {row.page}: skipped, {row.note}", flush=True)
+            continue
+        row.reference = wrk(reference.port, "/", seconds)
+        row.blog = wrk(blog.port, row.url, seconds, headers)
+        print(
+            f"  {row.page}: {row.blog.rps:.0f} req/s, reference {row.reference.rps:.0f}", flush=True
+        )
+
+
+def report(result: dict[str, Any], rows: list[PageResult]) -> str:
+    lines = [
+        f"{'page':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ref req/s':>10} "
+        f"{'ratio':>6} {'target':>7}"
+    ]
+    for row in rows:
+        if row.blog is None or row.reference is None:
+            lines.append(f"{row.page:<28} {row.note}")
+            continue
+        flag = "" if (row.ratio or 0) >= row.target else "  miss"
+        errors = row.blog.bad_status + sum(row.blog.socket_errors.values())
+        lines.append(
+            f"{row.page:<28} {row.blog.rps:>8.0f} {row.blog.p50_ms:>8.1f} {row.blog.p99_ms:>8.1f} "
+            f"{row.reference.rps:>10.0f} {row.ratio:>6.3f} {row.target:>7.2f}{flag}"
+            + (f"  ({errors} errors)" if errors else "")
+        )
+    servers = result["servers"]
+    lines += [
+        "",
+        f"posts {result['posts']}: import {result['import']['posts_per_second']} posts/s, "
+        f"database {result['database']['bytes_per_10000_posts'] / 1e6:.1f} MB per 10,000 posts",
+        f"blog serve: {servers['threads']} threads, "
+        f"start-up {servers['blog']['startup_seconds']:.2f} s, "
+        f"RSS {servers['blog']['rss_kb'].get('VmRSS', 0) / 1024:.0f} MB "
+        f"(peak {servers['blog']['rss_kb'].get('VmHWM', 0) / 1024:.0f} MB)",
+        f"reference: {servers['reference']['bytes']} bytes, start-up "
+        f"{servers['reference']['startup_seconds']:.2f} s, "
+        f"RSS {servers['reference']['rss_kb'].get('VmRSS', 0) / 1024:.0f} MB",
+        f"wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{result['duration_seconds']}s --latency; "
+        f"ratio = page req/s / reference req/s measured just before it",
+    ]
+    return "\n".join(lines)
+
+
+def run(options: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="blog-bench-") as scratch:
+        work = Path(scratch)
+        instance = work / "instance"
+        env = clean_env(instance)
+        result: dict[str, Any] = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "posts": options.posts,
+            "duration_seconds": options.duration,
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
+            "checkout": checkout_state(),
+        }
+        result.update(import_archive(options, work, env))
+        blog_command(
+            "create-user",
+            EDITOR,
+            "--role",
+            "editor",
+            "--password",
+            EDITOR_PASSWORD,
+            env=env,
+            log=work / "import.log",
+        )
+        threads = blog_threads()
+        blog_port, reference_port = free_port(), free_port()
+        blog = start_server(
+            "blog", [str(BIN / "blog"), "serve", "--port", str(blog_port)], blog_port, env, work
+        )
+        reference = None
+        try:
+            home_size = len(resolve(blog_port, "/")[1].body)
+            reference = start_server(
+                "reference",
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("reference_app.py")),
+                    "--port",
+                    str(reference_port),
+                    "--bytes",
+                    str(home_size),
+                    "--threads",
+                    str(threads),
+                ],
+                reference_port,
+                env,
+                work,
+            )
+            cookie = sign_in(blog_port, EDITOR, EDITOR_PASSWORD)
+            planned = plan_pages(blog_port, cookie)
+            print(
+                f"Measuring {len(planned)} pages, {options.duration:g} s each, "
+                "interleaved with the reference ...",
+                flush=True,
+            )
+            measure(planned, blog, reference, options.duration)
+            rows = [row for row, _ in planned]
+            result["servers"] = {
+                "threads": threads,
+                "blog": {
+                    "startup_seconds": round(blog.startup_seconds, 3),
+                    "rss_kb": blog.rss_kb(),
+                },
+                "reference": {
+                    "startup_seconds": round(reference.startup_seconds, 3),
+                    "rss_kb": reference.rss_kb(),
+                    "bytes": home_size,
+                },
+            }
+        finally:
+            blog.stop()
+            if reference is not None:
+                reference.stop()
+        result["pages"] = [
+            {**asdict(row), "ratio": None if row.ratio is None else round(row.ratio, 4)}
+            for row in rows
+        ]
+        print()
+        print(report(result, rows))
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--posts", type=int, default=10000, help="posts in the archive (10000)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="JSON file (default benchmarks/results/DATE-POSTS.json)",
+    )
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: install it with: sudo apt-get install wrk")
+    try:
+        result = run(options)
+    except BenchError as error:
+        sys.exit(f"benchmark failed: {error}")
+    output = options.output or RESULTS / f"{datetime.now().date()}-{options.posts}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nResults: {output}")
+
+
+if __name__ == "__main__":
+    main()
