@@ -66,4 +66,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from .cli import register_commands
 
     register_commands(app)
+    # Outermost, so a cached page costs no Flask machinery at all.
+    from .page_cache import PageCache
+
+    app.wsgi_app = PageCache(app, app.wsgi_app, app.config["PAGE_CACHE_BYTES"])  # type: ignore[method-assign]
     return app

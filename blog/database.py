@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import TypeDecorator, event
+from sqlalchemy import TypeDecorator, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session
@@ -30,8 +30,37 @@ _WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 # True inside `writing()`, per thread (waitress) and per task.
 _writing: ContextVar[bool] = ContextVar("blog_writing", default=False)
+# Inside `writing()`: a mark for each statement that changed a public table.
+_public_changes: ContextVar[list[bool] | None] = ContextVar("blog_public_changes", default=None)
 # True for a write that would rather not happen than wait for the lock (bookkeeping).
 _without_waiting: ContextVar[bool] = ContextVar("blog_without_waiting", default=False)
+
+
+# Tables whose rows no public page shows: writing them leaves every cached page valid.
+# Any other table (posts, categories, settings, media, users' bylines, a table added later)
+# counts as public, so forgetting to list one costs cache hits, never freshness.
+PRIVATE_TABLES = frozenset({
+    "login_sessions", "login_attempts", "working_copies", "audit_events", "password_resets",
+    "alembic_version", "change_counters",
+})  # fmt: skip
+# The change counter public pages are cached against (see page_cache.py).
+PUBLIC_COUNTER = "public"
+
+
+def written_table(statement: str, context: Any) -> str:
+    """The table a write statement changes ("" when it cannot be told: counted as public)."""
+    compiled = getattr(context, "compiled", None)
+    table = getattr(getattr(compiled, "statement", None), "table", None)
+    if table is not None and getattr(table, "name", None):
+        return str(table.name)
+    words = statement.replace("(", " ").split(None, 8)
+    upper = [word.upper() for word in words]
+    for marker in ("INTO", "UPDATE", "FROM"):
+        if marker in upper[:6]:
+            index = upper.index(marker) + 1
+            if index < len(words):
+                return words[index].strip('"`[]').lower()
+    return ""
 
 
 class WriteOutsideTransaction(RuntimeError):
@@ -49,17 +78,21 @@ def configure_engine(
 
     @event.listens_for(engine, "before_cursor_execute")
     def _refuse_writes_outside_writing(
-        _conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool
+        conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool
     ) -> None:
-        if _writing.get():
-            return
         compiled_write = context is not None and (
             context.isinsert or context.isupdate or context.isdelete
         )
-        if compiled_write or statement.lstrip()[:7].upper().startswith(_WRITE_STATEMENTS):
+        is_write = compiled_write or statement.lstrip()[:7].upper().startswith(_WRITE_STATEMENTS)
+        if not is_write:
+            return
+        if not _writing.get():
             raise WriteOutsideTransaction(
                 f"{statement.split(None, 3)[:3]} outside `with writing():`"
             )
+        changes = _public_changes.get()
+        if changes is not None and written_table(statement, context) not in PRIVATE_TABLES:
+            changes.append(True)  # counted once, at commit (see writing())
 
     if engine.dialect.name != "sqlite":
         return
@@ -137,15 +170,41 @@ def writing(
     if session.in_transaction():
         session.rollback()  # a read transaction: nothing to keep
     token, no_wait_token = _writing.set(True), _without_waiting.set(not wait)
+    changes: list[bool] = []
+    changes_token = _public_changes.set(changes)
     try:
         yield session
+        session.flush()
+        if changes:
+            # In the same transaction: a change is never acknowledged before every
+            # process's cached pages can tell they are stale.
+            bump_change_counter(session.connection(), PUBLIC_COUNTER)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
+        _public_changes.reset(changes_token)
         _writing.reset(token)
         _without_waiting.reset(no_wait_token)
+
+
+def bump_change_counter(connection: Any, name: str) -> None:
+    """Add one to a change counter, inside the caller's write transaction."""
+    result = connection.execute(
+        text("UPDATE change_counters SET value = value + 1 WHERE name = :name"), {"name": name}
+    )
+    if result.rowcount == 0:
+        connection.execute(
+            text("INSERT INTO change_counters (name, value) VALUES (:name, 1)"), {"name": name}
+        )
+
+
+def read_change_counter(connection: Any, name: str) -> int:
+    row = connection.execute(
+        text("SELECT value FROM change_counters WHERE name = :name"), {"name": name}
+    ).first()
+    return int(row[0]) if row else 0
 
 
 def _dialect_insert(session: Session | scoped_session[Session], model: Any) -> Any:

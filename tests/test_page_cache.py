@@ -1,0 +1,290 @@
+"""The page cache: what it keeps, what passes by it, and that no page is ever served stale,
+in one process or across two on the same database."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import brotli
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import event, select
+
+from blog.content.settings import set_setting
+from blog.database import writing
+from blog.extensions import db
+from blog.models import Post, User
+from blog.page_cache import PageCache
+from tests.conftest import Login, MakePost, post_form
+from tests.editor.test_editing import edit_form
+from tests.helpers_http import HttpBrowser, free_port
+
+
+def cache_of(app: Flask) -> PageCache:
+    assert isinstance(app.wsgi_app, PageCache)
+    return app.wsgi_app
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_hit_runs_no_sql_and_no_flask(
+    app: Flask, make_post: MakePost, statements: list[str]
+) -> None:
+    slug = make_post(title="캐시된 글")
+    reader = app.test_client()
+    first = reader.get(f"/posts/{slug}")
+    assert first.status_code == 200 and "캐시된 글" in first.text
+    statements.clear()
+    hits = cache_of(app).hits
+    second = reader.get(f"/posts/{slug}")
+    assert second.data == first.data and cache_of(app).hits == hits + 1
+    assert statements == []  # not even the change counter: nobody wrote since
+    assert second.headers["ETag"] and second.headers["Last-Modified"]
+    # The security headers the app set are kept on every hit.
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+
+
+def test_revalidation_compression_and_head(app: Flask, make_post: MakePost) -> None:
+    slug = make_post(title="압축", source="본문 " * 400)
+    reader = app.test_client()
+    page = reader.get(f"/posts/{slug}")
+    etag = page.headers["ETag"]
+    assert reader.get(f"/posts/{slug}", headers={"If-None-Match": etag}).status_code == 304
+    since = {"If-Modified-Since": page.headers["Last-Modified"]}
+    assert reader.get(f"/posts/{slug}", headers=since).status_code == 304
+    assert reader.get(f"/posts/{slug}", headers={"If-None-Match": '"other"'}).status_code == 200
+    zipped = reader.get(f"/posts/{slug}", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == page.data
+    squeezed = reader.get(f"/posts/{slug}", headers={"Accept-Encoding": "gzip, br"})
+    assert squeezed.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(squeezed.data) == page.data
+    assert "Accept-Encoding" in squeezed.headers["Vary"] and "HX-Request" in page.headers["Vary"]
+    refused = reader.get(f"/posts/{slug}", headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers and refused.data == page.data
+    head = reader.head(f"/posts/{slug}")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == str(len(page.data))
+
+
+def test_htmx_fragments_are_kept_apart_from_pages(app: Flask, make_post: MakePost) -> None:
+    make_post(title="목록의 글")
+    reader = app.test_client()
+    page = reader.get("/")
+    fragment = reader.get("/", headers={"HX-Request": "true"})
+    assert page.data != fragment.data and "<html" not in fragment.text
+    assert reader.get("/").data == page.data
+
+
+def test_signed_in_readers_posts_and_admin_pages_pass_by(
+    app: Flask, client: FlaskClient, login: Login, make_post: MakePost
+) -> None:
+    slug = make_post(title="편집자가 읽는 글")
+    login("editor")
+    misses, hits = cache_of(app).misses, cache_of(app).hits
+    client.get(f"/posts/{slug}")
+    client.get(f"/posts/{slug}")
+    client.get("/admin/")
+    assert (cache_of(app).misses, cache_of(app).hits) == (misses, hits)
+    # The sign-in page sets a session cookie: never kept, never shared.
+    anonymous = app.test_client()
+    anonymous.get("/login")
+    assert "Set-Cookie" in app.test_client().get("/login").headers
+
+
+# Every kind of change that alters a public page, done the way users do it.
+Change = Callable[[Flask, FlaskClient, int], str]
+
+
+def _retitle(app: Flask, editor: FlaskClient, post_id: int) -> str:
+    form = edit_form(editor, post_id)
+    form["title"] = "새 제목"
+    post_form(editor, f"/admin/posts/{post_id}/edit", form)
+    return "새 제목"
+
+
+def _unpublish(app: Flask, editor: FlaskClient, post_id: int) -> str:
+    form = edit_form(editor, post_id)
+    form["status"] = "draft"
+    post_form(editor, f"/admin/posts/{post_id}/edit", form)
+    return "!원래 제목"
+
+
+def _trash(app: Flask, editor: FlaskClient, post_id: int) -> str:
+    post_form(editor, f"/admin/posts/{post_id}/delete", {"confirmed": "yes"})
+    return "!원래 제목"
+
+
+def _rename_category(app: Flask, editor: FlaskClient, post_id: int) -> str:
+    with app.app_context():
+        category_id = db.session.execute(select(Post).where(Post.id == post_id)).scalar_one()
+        category_id = category_id.categories[0].id
+    post_form(editor, f"/admin/taxonomy/category/{category_id}/rename", {"name": "바뀐 분류"})
+    return "바뀐 분류"
+
+
+def _site_title(app: Flask, editor: FlaskClient, post_id: int) -> str:
+    with app.app_context(), writing():
+        set_setting("title", "새 블로그 이름")
+    return "새 블로그 이름"
+
+
+def _byline(app: Flask, editor: FlaskClient, post_id: int) -> str:
+    with app.app_context(), writing():
+        post = db.session.get(Post, post_id)
+        assert post is not None
+        author = db.session.get(User, post.author_id)
+        assert author is not None
+        author.display_name = "바뀐 이름"
+    return "바뀐 이름"
+
+
+def _new_post(app: Flask, editor: FlaskClient, post_id: int) -> str:
+    post_form(editor, "/admin/posts/new", {"title": "새로 발행한 글", "body": "본문",
+              "format": "markdown", "status": "published", "version": ""})  # fmt: skip
+    return "새로 발행한 글"
+
+
+@pytest.mark.parametrize(
+    "change", [_retitle, _unpublish, _trash, _rename_category, _site_title, _byline, _new_post]
+)
+def test_no_page_is_served_stale_after_a_change(
+    app: Flask, client: FlaskClient, login: Login, make_post: MakePost, change: Change
+) -> None:
+    editor_id = login("editor", username="desk")
+    with app.app_context(), writing():
+        db.session.get(User, editor_id).display_name = "데스크"  # type: ignore[union-attr]
+    slug = make_post(title="원래 제목", categories=("원래 분류",), author_id=editor_id)
+    make_post(title="다른 작성자의 글")  # lists show bylines with several authors
+    with app.app_context():
+        post_id = db.session.execute(select(Post.id).where(Post.slug == slug)).scalar_one()
+    reader = app.test_client()
+    pages = ["/", f"/posts/{slug}", "/category/원래-분류"]
+    for page in pages:
+        reader.get(page)
+        reader.get(page)  # cached now
+    expected = change(app, client, post_id)
+    seen = " ".join(reader.get(page, follow_redirects=True).text for page in pages)
+    if expected.startswith("!"):
+        assert expected[1:] not in seen
+    else:
+        assert expected in seen
+
+
+def test_a_scheduled_post_appears_at_its_time_without_any_write(
+    app: Flask, make_post: MakePost
+) -> None:
+    start = datetime(2030, 5, 1, tzinfo=UTC)
+    app.config["CLOCK"] = lambda: start
+    make_post(title="예약된 글", status="scheduled", published_at=start + timedelta(hours=1))
+    reader = app.test_client()
+    assert "예약된 글" not in reader.get("/").text
+    assert "예약된 글" not in reader.get("/").text  # from the cache
+    app.config["CLOCK"] = lambda: start + timedelta(hours=2)
+    assert "예약된 글" in reader.get("/").text
+
+
+def test_the_cache_keeps_to_its_size(app: Flask, make_post: MakePost) -> None:
+    slugs = [make_post(source="가나다 " * 2000) for _ in range(12)]
+    cache = cache_of(app)
+    cache.max_bytes = 200_000  # a page here is about 25 KB with its compressed forms
+    cache.clear()
+    reader = app.test_client()
+    for slug in slugs:
+        reader.get(f"/posts/{slug}")
+    assert 0 < cache._size <= cache.max_bytes
+    assert 0 < len(cache._entries) < len(slugs)  # the least recently used went
+    hits = cache.hits
+    reader.get(f"/posts/{slugs[-1]}")  # the newest stayed
+    assert cache.hits == hits + 1
+    reader.get(f"/posts/{slugs[0]}")  # the oldest was evicted
+    assert cache.hits == hits + 1
+
+
+def test_images_and_media_are_not_compressed_again(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("editor")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(picture, "PNG")
+    stored = post_form(client, "/admin/media", {"file": (io.BytesIO(picture.getvalue()),
+                       "x.png"), "alt": "점"}, content_type="multipart/form-data")  # fmt: skip
+    assert stored.status_code == 303
+    with app.app_context():
+        from blog.content.media import media_url
+        from blog.models import Media
+
+        url = media_url(db.session.execute(select(Media)).scalar_one())
+    reader = app.test_client()
+    answer = reader.get(url, headers={"Accept-Encoding": "gzip, br"})
+    assert answer.status_code == 200 and "Content-Encoding" not in answer.headers
+
+
+def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    blog = Path(sys.executable).parent / "blog"
+    return subprocess.Popen([blog, "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def _wait(port: int) -> None:
+    for _ in range(200):
+        try:
+            HttpBrowser(f"http://127.0.0.1:{port}").request("/", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def test_two_processes_on_one_database_see_each_other_s_changes_at_once(tmp_path: Path) -> None:
+    password = "two process password"
+    env = {**os.environ, "BLOG_INSTANCE_PATH": str(tmp_path / "instance"), "BLOG_LANGUAGE": "en",
+           "BLOG_ADMIN_USER": "admin", "BLOG_ADMIN_PASSWORD": password}  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    blog = Path(sys.executable).parent / "blog"
+    subprocess.run([blog, "init", "--no-sample"], env=env, check=True, capture_output=True)
+    ports = free_port(), free_port()
+    servers = [_serve(env, port) for port in ports]
+    try:
+        for port in ports:
+            _wait(port)
+        writer = HttpBrowser(f"http://127.0.0.1:{ports[0]}")
+        writer.sign_in("admin", password)
+        reader = HttpBrowser(f"http://127.0.0.1:{ports[1]}")
+        for number in range(5):
+            title = f"두 프로세스 {number}"
+            assert reader.request("/").text.count(title) == 0
+            reader.request("/")  # cached in the second process
+            fields = {"title": title, "body": "본문", "format": "markdown",
+                      "status": "published", "version": ""}  # fmt: skip
+            saved = writer.request("/admin/posts/new", fields)
+            assert saved.status == 303
+            # The very next request to the other process shows it.
+            assert title in reader.request("/").text, number
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
