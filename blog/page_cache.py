@@ -29,6 +29,7 @@ from typing import Any
 import brotli
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .database import PUBLIC_COUNTER, read_change_counter
 from .models import Post, PostStatus
@@ -168,7 +169,13 @@ class PageCache:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self.max_bytes <= 0 or self._bypass(environ):
             return self.wsgi_app(environ, start_response)
-        self._fresh_state()
+        try:
+            self._fresh_state()
+        except SQLAlchemyError:
+            # The database cannot say whether pages are fresh (locked, not yet upgraded):
+            # nothing is served from memory; the app answers, with its own error page.
+            self.clear()
+            return self.wsgi_app(environ, start_response)
         key = self._key(environ)
         with self._lock:
             entry = self._entries.get(key)

@@ -288,3 +288,22 @@ def test_two_processes_on_one_database_see_each_other_s_changes_at_once(tmp_path
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
+
+
+def test_when_the_database_cannot_tell_freshness_the_app_answers(
+    app: Flask, make_post: MakePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    slug = make_post(title="늘 새로운 글")
+    reader = app.test_client()
+    reader.get(f"/posts/{slug}")  # cached
+
+    def locked(_now: datetime) -> tuple[int, datetime]:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(cache_of(app).watcher, "state", locked)
+    hits = cache_of(app).hits
+    answer = reader.get(f"/posts/{slug}")
+    assert answer.status_code == 200 and "늘 새로운 글" in answer.text
+    assert cache_of(app).hits == hits  # nothing was served from memory
