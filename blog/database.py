@@ -9,10 +9,11 @@ before `writing()`, so the lock is held only for the statements themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import TypeDecorator, event, text
 from sqlalchemy.engine import Engine
@@ -175,11 +176,16 @@ def writing(
     try:
         yield session
         session.flush()
+        counter = None
         if changes:
             # In the same transaction: a change is never acknowledged before every
             # process's cached pages can tell they are stale.
-            bump_change_counter(session.connection(), PUBLIC_COUNTER)
+            counter = bump_change_counter(session.connection(), PUBLIC_COUNTER)
+        engine = session.get_bind()
         session.commit()
+        if counter is not None:
+            for hook in _public_commit_hooks.get(engine, ()):
+                hook(counter)
     except BaseException:
         session.rollback()
         raise
@@ -189,8 +195,8 @@ def writing(
         _without_waiting.reset(no_wait_token)
 
 
-def bump_change_counter(connection: Any, name: str) -> None:
-    """Add one to a change counter, inside the caller's write transaction."""
+def bump_change_counter(connection: Any, name: str) -> int:
+    """Add one to a change counter, inside the caller's write transaction; its new value."""
     result = connection.execute(
         text("UPDATE change_counters SET value = value + 1 WHERE name = :name"), {"name": name}
     )
@@ -198,6 +204,17 @@ def bump_change_counter(connection: Any, name: str) -> None:
         connection.execute(
             text("INSERT INTO change_counters (name, value) VALUES (:name, 1)"), {"name": name}
         )
+    return read_change_counter(connection, name)
+
+
+# engine -> what to call, with the counter's new value, once a public change has committed
+# (the page cache tells the other processes through shared memory).
+_public_commit_hooks: WeakKeyDictionary[Any, list[Callable[[int], None]]] = WeakKeyDictionary()
+
+
+def after_public_commit(engine: Any, hook: Callable[[int], None]) -> None:
+    """Call `hook(counter)` after each committed write that changed something public."""
+    _public_commit_hooks.setdefault(engine, []).append(hook)
 
 
 def read_change_counter(connection: Any, name: str) -> int:

@@ -50,6 +50,22 @@ def statements(app: Flask) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
+def test_a_change_is_signalled_through_shared_memory(app: Flask, make_post: MakePost) -> None:
+    cache = cache_of(app)
+    assert cache.signal is not None
+    before = cache.signal.read()
+    make_post(title="신호")
+    assert cache.signal.read() != before  # written right after the commit
+    reader = app.test_client()
+    reader.get("/")
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    reader.get("/")
+    assert statements == []  # a hit with no change asks the database nothing
+
+
 def test_a_hit_runs_no_sql_and_no_flask(
     app: Flask, make_post: MakePost, statements: list[str]
 ) -> None:
@@ -303,6 +319,7 @@ def test_when_the_database_cannot_tell_freshness_the_app_answers(
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
     monkeypatch.setattr(cache_of(app).watcher, "state", locked)
+    cache_of(app)._checked_at = 0.0  # time for the once-a-second look at the database
     hits = cache_of(app).hits
     answer = reader.get(f"/posts/{slug}")
     assert answer.status_code == 200 and "늘 새로운 글" in answer.text
