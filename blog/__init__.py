@@ -66,8 +66,14 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from .cli import register_commands
 
     register_commands(app)
+    # What changed on the public site, told cheaply: the page cache and the settings use it.
+    from . import changes
+
+    monitor = changes.install(app)
     # Outermost, so a cached page costs no Flask machinery at all.
     from .page_cache import PageCache
 
-    app.wsgi_app = PageCache(app, app.wsgi_app, app.config["PAGE_CACHE_BYTES"])  # type: ignore[method-assign]
+    app.wsgi_app = PageCache(  # type: ignore[method-assign]
+        app, app.wsgi_app, app.config["PAGE_CACHE_BYTES"], monitor
+    )
     return app

@@ -18,7 +18,10 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import TypeDecorator, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 # WAL lets readers work while one writer commits; the busy timeout makes writers queue
 # instead of failing at once with "database is locked".
@@ -44,7 +47,7 @@ PRIVATE_TABLES = frozenset({
     "login_sessions", "login_attempts", "working_copies", "audit_events", "password_resets",
     "alembic_version", "change_counters",
 })  # fmt: skip
-# The change counter public pages are cached against (see page_cache.py).
+# The change counter public pages are cached against (see changes.py).
 PUBLIC_COUNTER = "public"
 
 
@@ -271,3 +274,33 @@ def render_migration_type(kind: str, obj: Any, autogen_context: Any) -> str | bo
     if kind == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl!r}"
     return False
+
+
+class _Unindexed(ColumnElement[Any]):
+    """A column the query planner must not pick an index by (see `unindexed`)."""
+
+    inherit_cache = True
+    # What SQLAlchemy's statement cache keys on: the wrapped column.
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _compile_unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _compile_unindexed_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    # SQLite's documented way to keep a term from choosing the index ("unary +").
+    return "+" + str(compiler.process(element.column, **kw))
+
+
+def unindexed(column: Any) -> Any:
+    """`column`, which the planner must not choose an index by: without statistics, SQLite
+    prefers an equality on an indexed column (`status IN (...)`) to an index that returns
+    rows already in the query's order, and then sorts every match to return ten."""
+    return _Unindexed(column)

@@ -7,22 +7,17 @@ get 304. Requests with a cookie of ours, anything but GET/HEAD, /admin and respo
 set a cookie or say private/no-store pass straight through.
 
 Never stale: every write to a public table bumps a change counter in the same transaction
-(`database.writing()`); the cache compares it before each hit, so a change through any
-process on the database is seen at the very next request. The comparison is cheap on
-SQLite: PRAGMA data_version tells, without reading a page, whether anyone committed since
-the last look, and only then is the counter read. A scheduled post's time is a change too:
-the cache holds until the next scheduled publication, never past it.
+(`database.writing()`); the cache compares the public state (`changes.ChangeMonitor`:
+that counter and when the next scheduled post is due) before each hit, so a change through
+any process on the database is seen at the very next request, and a scheduled post at its
+time. The comparison is a read of shared memory on SQLite (see changes.py).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import mmap
-import os
-import struct
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,11 +27,9 @@ from typing import Any
 
 import brotli
 from flask import Flask
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .database import PUBLIC_COUNTER, after_public_commit, read_change_counter
-from .models import Post, PostStatus
+from .changes import ChangeMonitor, PublicState
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -47,7 +40,6 @@ _TEXT_TYPES = ("text/", "application/xml", "application/atom+xml", "application/
 _CACHEABLE_STATUS = {200, 301, 308, 404, 410}
 # Headers the cache sets itself on every answer.
 _OWN_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "date"}
-_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -63,106 +55,19 @@ class Entry:
         self.size = sum(len(body) for body in self.bodies.values()) + 512
 
 
-class ChangeWatcher:
-    """Whether anything public changed since the last look, asked once per request.
-
-    One small connection per thread, kept open: on SQLite, PRAGMA data_version changes only
-    when another connection committed, so most requests do not read the counter at all.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-        self._local = threading.local()
-
-    def _connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            with self._app.app_context():
-                from .extensions import db
-
-                connection = db.engine.connect()
-            self._local.connection = connection
-        return connection
-
-    def state(self, now: datetime) -> tuple[int, datetime]:
-        """(change counter, when the next scheduled post is due) as the database says now."""
-        connection = self._connection()
-        sqlite = connection.dialect.name == "sqlite"
-        data_version = None
-        if sqlite:
-            raw = connection.connection.dbapi_connection
-            data_version = raw.execute("PRAGMA data_version").fetchone()[0]
-            known = getattr(self._local, "known", None)
-            if known is not None and known[0] == data_version and now < known[1][1]:
-                return known[1]
-        try:
-            counter = read_change_counter(connection, PUBLIC_COUNTER)
-            due = connection.execute(
-                select(func.min(Post.published_at)).where(
-                    Post.status == PostStatus.SCHEDULED.value,
-                    Post.deleted_at.is_(None),
-                    Post.published_at > now,
-                )
-            ).scalar()
-        finally:
-            connection.rollback()
-        state = (counter, due if due is not None else _NEVER)
-        self._local.known = (data_version, state)
-        return state
-
-
-class ChangeSignal:
-    """The change counter's latest value in 8 bytes of shared memory beside the database
-    file, written by every process right after it commits a public change.
-
-    Reading it is a memory read: no system call, no SQLite call, so the interpreter lock is
-    never given up on the way (on two cores, each such release cost a hit up to 10 ms). Each
-    commit writes its own counter value, so a change always shows as a different number.
-    """
-
-    def __init__(self, path: str) -> None:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(descriptor).st_size < 8:
-                os.ftruncate(descriptor, 8)
-            self._memory = mmap.mmap(descriptor, 8)
-        finally:
-            os.close(descriptor)
-
-    def read(self) -> int:
-        return int(struct.unpack_from("<Q", self._memory)[0])
-
-    def write(self, value: int) -> None:
-        struct.pack_into("<Q", self._memory, 0, value)
-
-    @classmethod
-    def beside(cls, app: Flask) -> ChangeSignal | None:
-        """The signal of the app's SQLite database file; None for other databases (they are
-        asked directly, see ChangeWatcher) or one in memory."""
-        with app.app_context():
-            from .extensions import db
-
-            url = db.engine.url
-            if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-                return None
-            signal = cls(f"{url.database}-changes")
-            after_public_commit(db.engine, signal.write)
-            return signal
-
-
 class PageCache:
     """WSGI middleware: wrap `app.wsgi_app` with it."""
 
-    def __init__(self, app: Flask, wsgi_app: WSGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: Flask, wsgi_app: WSGIApp, max_bytes: int, monitor: ChangeMonitor
+    ) -> None:
         self.app, self.wsgi_app, self.max_bytes = app, wsgi_app, max_bytes
-        self.watcher = ChangeWatcher(app)
-        self.signal = ChangeSignal.beside(app) if max_bytes > 0 else None
-        self._signal_seen: int | None = None
-        self._checked_at = 0.0
+        self.monitor = monitor
         self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._size = 0
-        self._state: tuple[int, datetime] | None = None
+        # The public state every entry was stored against.
+        self._state: PublicState | None = None
         self.hits = self.misses = 0
         self._cookie = str(app.config.get("SESSION_COOKIE_NAME", "session"))
 
@@ -192,28 +97,13 @@ class PageCache:
 
     # The cache --------------------------------------------------------------------------
 
-    def _now(self) -> datetime:
-        clock = self.app.config.get("CLOCK")
-        return clock() if clock is not None else datetime.now(UTC)
-
     def _fresh_state(self) -> None:
         """Drop every entry if the database changed or a scheduled post fell due."""
-        now = self._now()
-        signal = self.signal.read() if self.signal is not None else None
-        if (
-            signal is not None
-            and signal == self._signal_seen
-            and self._state is not None
-            and now < self._state[1]
-            # The database itself is asked now and then too: a change written by a tool
-            # that does not signal (an older version, a hand edit) shows within a second.
-            and time.monotonic() - self._checked_at < 1.0
-        ):
+        state = self.monitor.state()
+        if state is self._state:
             return
-        state = self.watcher.state(now)
-        self._signal_seen, self._checked_at = signal, time.monotonic()
         with self._lock:
-            if self._state is not None and (state[0] != self._state[0] or now >= self._state[1]):
+            if self._state is not None and state != self._state:
                 self._entries.clear()
                 self._size = 0
             self._state = state
@@ -223,6 +113,7 @@ class PageCache:
             self._entries.clear()
             self._size = 0
             self._state = None
+        self.monitor.forget()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self.max_bytes <= 0 or self._bypass(environ):
@@ -258,7 +149,7 @@ class PageCache:
             captured["status"], captured["headers"] = status, headers
             return lambda data: captured.setdefault("written", []).append(data)
 
-        seen = (self._state, self._signal_seen)  # what the page is rendered against
+        seen = self.monitor.seen()  # what the page is rendered against
         plain = {**environ, "REQUEST_METHOD": "GET"}
         plain.pop("HTTP_IF_NONE_MATCH", None)
         plain.pop("HTTP_IF_MODIFIED_SINCE", None)
@@ -273,8 +164,7 @@ class PageCache:
         if entry is None or entry.size > self.max_bytes // 4:
             return None, (status, headers, body)
         with self._lock:
-            now_seen = (self._state, self.signal.read() if self.signal is not None else None)
-            if now_seen != seen:
+            if self.monitor.seen() != seen or self._state != seen[0]:
                 # Something changed while the page was rendered: it may show the old
                 # state, so it is served this once and not kept.
                 return None, (status, headers, body)

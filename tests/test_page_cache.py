@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import event, select
 
+from blog.changes import PublicState
 from blog.content.settings import set_setting
 from blog.database import writing
 from blog.extensions import db
@@ -52,10 +53,10 @@ def statements(app: Flask) -> Iterator[list[str]]:
 
 def test_a_change_is_signalled_through_shared_memory(app: Flask, make_post: MakePost) -> None:
     cache = cache_of(app)
-    assert cache.signal is not None
-    before = cache.signal.read()
+    assert cache.monitor.signal is not None
+    before = cache.monitor.signal.read()
     make_post(title="신호")
-    assert cache.signal.read() != before  # written right after the commit
+    assert cache.monitor.signal.read() != before  # written right after the commit
     reader = app.test_client()
     reader.get("/")
     statements: list[str] = []
@@ -315,11 +316,11 @@ def test_when_the_database_cannot_tell_freshness_the_app_answers(
     reader = app.test_client()
     reader.get(f"/posts/{slug}")  # cached
 
-    def locked(_now: datetime) -> tuple[int, datetime]:
+    def locked(_now: datetime) -> PublicState:
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(cache_of(app).watcher, "state", locked)
-    cache_of(app)._checked_at = 0.0  # time for the once-a-second look at the database
+    monkeypatch.setattr(cache_of(app).monitor.watcher, "state", locked)
+    cache_of(app).monitor.forget()  # time for the once-a-second look at the database
     hits = cache_of(app).hits
     answer = reader.get(f"/posts/{slug}")
     assert answer.status_code == 200 and "늘 새로운 글" in answer.text

@@ -7,8 +7,10 @@ the data; the pages are measured with 4 and with 30 of everything and must cost 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import unescape
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from sqlalchemy import event, select
 
 from blog import audit
 from blog.auth.accounts import create_user
+from blog.content.settings import set_setting
 from blog.database import writing
 from blog.extensions import db
 from blog.models import Media, Post, Revision, Role
@@ -115,3 +118,70 @@ def test_no_page_costs_more_statements_with_more_posts(
     many = _costs(app, reader, pages)
     assert many == few, {page: (few[page], many[page]) for page in pages if few[page] != many[page]}
     assert max(many.values()) <= MOST_STATEMENTS, many
+
+
+def _selects(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+
+
+def _uncached(app: Flask) -> FlaskClient:
+    """A reader whose every request reaches the app: the cost of a page-cache miss."""
+    app.wsgi_app.max_bytes = 0  # type: ignore[attr-defined]
+    return app.test_client()
+
+
+def test_an_article_costs_three_queries_and_never_its_neighbours_bodies(
+    app: Flask, make_post: MakePost
+) -> None:
+    for number in range(5):
+        make_post(title=f"Post {number}", slug=f"p{number}", categories=("News", "국제"),
+                  tags=("a", "b"), author_id=None)  # fmt: skip
+    reader = _uncached(app)
+    reader.get("/posts/p2")
+    with counting_statements(app) as statements:
+        page = reader.get("/posts/p2")
+    assert page.status_code == 200
+    assert 'rel="prev" href="/posts/p1"' in page.text and 'rel="next" href="/posts/p3"' in page.text
+    selects = _selects(statements)
+    assert len(selects) <= 3, selects
+    # The post's own body once; the neighbours give their titles and slugs only.
+    assert sum(sql.count("body_html") for sql in selects) == 1, selects
+    assert not any("posts.source," in sql or "posts.source " in sql for sql in selects)
+
+
+def test_a_deep_list_page_costs_what_the_first_costs(app: Flask, make_post: MakePost) -> None:
+    for number in range(12):
+        make_post(title=f"Post {number}", slug=f"p{number}", categories=("News",))
+    reader = _uncached(app)
+    first = reader.get("/")
+    cursor = re.search(r'class="more-posts" href="([^"]+)"', first.text)
+    assert cursor is not None
+    costs = {}
+    for url in (
+        "/",
+        unescape(cursor.group(1)),
+        "/?page=4",
+        "/category/news",
+        "/category/news?page=3",
+    ):
+        reader.get(url)
+        with counting_statements(app) as statements:
+            assert reader.get(url).status_code == 200, url
+        costs[url] = len(_selects(statements))
+    assert max(costs.values()) <= costs["/"] + 1, costs  # a category page looks up its name
+    assert costs["/"] == 2, costs  # the posts, their categories (settings are kept)
+
+
+def test_settings_are_read_once_per_change_not_per_request(app: Flask, make_post: MakePost) -> None:
+    make_post(title="Post")
+    reader = _uncached(app)
+    reader.get("/")
+    with counting_statements(app) as statements:
+        reader.get("/")
+        reader.get("/posts/post")
+    assert not any("FROM settings" in sql for sql in statements), statements
+    with app.app_context(), writing():
+        set_setting("title", "다른 이름")
+    with counting_statements(app) as statements:
+        assert "다른 이름" in reader.get("/").text
+    assert sum("FROM settings" in sql for sql in statements) == 1

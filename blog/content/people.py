@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import pgettext
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import load_only
 
+from .. import changes
 from ..extensions import db
 from ..models import Post, Role, User
 from .urls import image_url_problem
@@ -53,15 +54,20 @@ def load_authors(posts: Sequence[Post]) -> None:
 def several_authors(now: datetime) -> bool:
     """Whether the listed posts have more than one author (lists show bylines only then).
 
-    Stops at the second author found, so it costs the same however many posts there are.
+    Asked once per public change, not per request (`kept_per_change`): telling that one
+    person wrote all of 100,000 posts means reading every one of them.
     """
-    authors = db.session.execute(
-        select(Post.author_id)
-        .where(Post.listed(now), Post.author_id.is_not(None))
-        .distinct()
-        .limit(2)
-    ).all()
-    return len(authors) > 1
+
+    def count() -> bool:
+        authors = db.session.execute(
+            select(Post.author_id)
+            .where(Post.listed(now), Post.author_id.is_not(None))
+            .distinct()
+            .limit(2)
+        ).all()
+        return len(authors) > 1
+
+    return changes.kept_per_change("several_authors", count)
 
 
 def role_label(role: str | Role) -> str:
@@ -79,8 +85,10 @@ def role_label(role: str | Role) -> str:
 
 
 def post_byline(post: Post) -> Byline | None:
-    """The byline of one post (an article page), its author loaded with byline columns only."""
-    load_authors([post])
+    """The byline of one post (an article page), its author loaded with byline columns only
+    (unless the post came with its author, as `reachable_post` loads it)."""
+    if "author" in inspect(post).unloaded:
+        load_authors([post])
     return byline(post.author)
 
 

@@ -5,18 +5,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import defer, load_only, selectinload
+from sqlalchemy import Select, bindparam, exists, or_, select, tuple_
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from .. import clock
 from ..extensions import db
-from ..models import Category, Media, Post, Revision, Tag, User
+from ..models import (
+    Category,
+    Media,
+    Post,
+    PostStatus,
+    Revision,
+    Tag,
+    User,
+    UTCDateTime,
+    post_categories,
+    post_tags,
+)
 from . import taxonomy
 from .markup import first_paragraph_text, render_body_within_budget
+from .people import BYLINE_COLUMNS
 from .slugs import slugify, unique_slug
 
 POST_URL_PREFIX = "/posts/"
@@ -131,75 +144,211 @@ def _referenced_media(*texts: str) -> list[Media]:
     return list(db.session.execute(select(Media).where(Media.sha256.in_(hashes))).scalars())
 
 
+@dataclass(frozen=True)
+class ListCursor:
+    """A place in a list of posts, newest first: the (published_at, id) of a post shown.
+
+    Lists page by cursor ("keyset pagination"): the next page is the posts after the last
+    one shown, which an index finds directly, so the 10,000th page costs what the first
+    does. In URLs it is `<microseconds since 1970>-<id>`.
+    """
+
+    published_at: datetime
+    post_id: int
+
+    @classmethod
+    def of(cls, post: Post) -> ListCursor:
+        assert post.published_at is not None  # listed posts have one
+        return cls(post.published_at, post.id)
+
+    @classmethod
+    def parse(cls, text: str) -> ListCursor | None:
+        """The cursor in `text`, or None if it is not one (typed by anyone: checked)."""
+        moment, _, post_id = text.partition("-")
+        if not (moment.isascii() and moment.isdigit() and len(moment) <= 17):
+            return None
+        if not (post_id.isascii() and post_id.isdigit() and len(post_id) <= 18):
+            return None
+        try:
+            published_at = _EPOCH + timedelta(microseconds=int(moment))
+        except OverflowError:
+            return None
+        return cls(published_at, int(post_id))
+
+    def __str__(self) -> str:
+        delta = self.published_at - _EPOCH
+        microseconds = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+        return f"{microseconds}-{self.post_id}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @dataclass
 class PostPage:
+    """One page of a list, newest first, and where the pages before and after it start."""
+
     posts: list[Post]
-    page: int
-    has_next: bool
+    # Older posts follow: the next page is `?before=<older>`.
+    older: ListCursor | None
+    # Newer posts precede: the previous page is `?after=<newer>` (None on the first page).
+    newer: ListCursor | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.older is not None
 
     @property
     def has_prev(self) -> bool:
-        return self.page > 1
+        return self.newer is not None
+
+
+def _list_query(now: datetime, category: Category | None, tag: Tag | None) -> Select[Any]:
+    query = select(Post).where(Post.listed(now))
+    # EXISTS on the link tables themselves: cheaper to build than relationship.contains().
+    if category is not None:
+        query = query.where(
+            exists().where(
+                post_categories.c.post_id == Post.id, post_categories.c.category_id == category.id
+            )
+        )
+    if tag is not None:
+        query = query.where(
+            exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag.id)
+        )
+    return query
+
+
+def _order_key() -> Any:
+    return tuple_(Post.published_at, Post.id)
 
 
 def listed_posts(
-    page: int,
     per_page: int,
     now: datetime,
     category: Category | None = None,
     tag: Tag | None = None,
+    before: ListCursor | None = None,
+    after: ListCursor | None = None,
+    page: int = 1,
 ) -> PostPage:
-    """One page of public posts, newest first, optionally of one category or tag."""
-    query = (
-        select(Post)
-        .where(Post.listed(now))
+    """One page of public posts, newest first, optionally of one category or tag: those
+    older than `before`, those just newer than `after`, or (old links) page number `page`.
+
+    One query for the posts and one for their categories, however deep the page: the
+    cursor is found through ix_posts_public_order, never by counting rows (OFFSET); the
+    page number of an old link is counted in that index alone.
+    """
+    # Listed as of the cursor's time when that is earlier, the same posts: SQLite walks
+    # the index from one upper bound only, and must start at the cursor, not at now.
+    listed_at = min(now, before.published_at) if before is not None else now
+    query = _list_query(listed_at, category, tag).options(
         # Lists show neither source nor body: do not load them.
-        .options(selectinload(Post.categories), defer(Post.source), defer(Post.body_html))
-        .order_by(Post.published_at.desc(), Post.id.desc())
-    )
-    if category is not None:
-        query = query.where(Post.categories.contains(category))
-    if tag is not None:
-        query = query.where(Post.tags.contains(tag))
+        selectinload(Post.categories), defer(Post.source), defer(Post.body_html)
+    )  # fmt: skip
+    newest_first = (Post.published_at.desc(), Post.id.desc())
+    if after is not None:
+        # The page above: the posts just newer than `after`, read upwards, then turned.
+        rows = list(
+            db.session.execute(
+                query.where(_order_key() > tuple_(after.published_at, after.post_id))
+                .order_by(Post.published_at.asc(), Post.id.asc())
+                .limit(per_page + 1)
+            ).scalars()
+        )
+        if len(rows) <= per_page:  # it reaches the top: that is the first page
+            return listed_posts(per_page, now, category, tag)
+        posts = rows[:per_page][::-1]
+        return PostPage(posts, older=ListCursor.of(posts[-1]), newer=ListCursor.of(posts[0]))
+    if before is not None:
+        query = query.where(_order_key() < tuple_(before.published_at, before.post_id))
+    elif page > 1:
+        # An old `?page=N` link: the ids are counted off in the index (no row is read),
+        # then only the page's rows are loaded.
+        ids = (
+            _list_query(now, category, tag)
+            .with_only_columns(Post.id)
+            .order_by(*newest_first)
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+            .correlate(None)  # its own `posts`, not the outer query's
+        )
+        query = query.where(Post.id.in_(ids.scalar_subquery()))
     # One row more than a page tells whether there is a next page without a COUNT.
-    rows = db.session.execute(query.offset((page - 1) * per_page).limit(per_page + 1)).scalars()
-    posts = list(rows)
-    return PostPage(posts=posts[:per_page], page=page, has_next=len(posts) > per_page)
+    rows = list(db.session.execute(query.order_by(*newest_first).limit(per_page + 1)).scalars())
+    posts = rows[:per_page]
+    older = ListCursor.of(posts[-1]) if len(rows) > per_page else None
+    newer = ListCursor.of(posts[0]) if posts and (before is not None or page > 1) else None
+    return PostPage(posts, older=older, newer=newer)
 
 
 def reachable_post(slug: str, now: datetime) -> Post | None:
     """The post at `slug` if a reader may see it (listed or unlisted)."""
-    return db.session.execute(
-        select(Post)
-        .where(Post.slug == slug, Post.reachable(now))
-        .options(selectinload(Post.categories), selectinload(Post.tags))
-    ).scalar_one_or_none()
+    article = article_page(slug, now)
+    return article.post if article is not None else None
 
 
-def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
-    """(older, newer) listed posts around `post`, for previous/next links."""
-    if post.published_at is None:
-        return None, None
-    # Only titles and slugs are shown: the neighbours' bodies stay in the database.
-    base = (
-        select(Post)
-        .where(Post.listed(now), Post.id != post.id)
-        .options(load_only(Post.id, Post.title, Post.slug, Post.published_at))
+class Neighbour(NamedTuple):
+    """A post next to another in the list: what a previous/next link shows."""
+
+    title: str
+    slug: str
+
+
+@dataclass
+class ArticlePage:
+    """What an article page shows: the post (with its categories, tags and author) and
+    the listed posts on either side of it."""
+
+    post: Post
+    older: Neighbour | None
+    newer: Neighbour | None
+
+
+@cache
+def _article_query() -> Select[Any]:
+    """The article's statement, built once (aliases are costly to build per request):
+    the post at :slug, reachable at :now, with its author, and the title and slug of the
+    listed posts just older and newer as correlated subqueries, each one step along
+    ix_posts_public_order."""
+    now = bindparam("now", type_=UTCDateTime())
+    neighbours = []
+    for side, before in (("older", True), ("newer", False)):
+        other = aliased(Post, name=f"{side}_post")
+        here = tuple_(Post.published_at, Post.id)
+        there = tuple_(other.published_at, other.id)
+        order = (other.published_at.desc(), other.id.desc()) if before else (
+            other.published_at.asc(), other.id.asc())  # fmt: skip
+        for name in ("title", "slug"):
+            neighbours.append(
+                select(getattr(other, name))
+                .where(other.listed(now), there < here if before else there > here)
+                .order_by(*order)
+                .limit(1)
+                .scalar_subquery()
+                .label(f"{side}_{name}")
+            )
+    return (
+        select(Post, *neighbours)
+        .where(Post.slug == bindparam("slug"), Post.reachable(now))
+        .options(
+            defer(Post.source),  # the page shows the rendering, not the source
+            joinedload(Post.author).load_only(*BYLINE_COLUMNS),
+            selectinload(Post.categories),
+            selectinload(Post.tags),
+        )
     )
-    older = db.session.execute(
-        base.where(
-            (Post.published_at < post.published_at)
-            | ((Post.published_at == post.published_at) & (Post.id < post.id))
-        )
-        .order_by(Post.published_at.desc(), Post.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    newer = db.session.execute(
-        base.where(
-            (Post.published_at > post.published_at)
-            | ((Post.published_at == post.published_at) & (Post.id > post.id))
-        )
-        .order_by(Post.published_at.asc(), Post.id.asc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return older, newer
+
+
+def article_page(slug: str, now: datetime) -> ArticlePage | None:
+    """The article at `slug` if a reader may see it (listed or unlisted), in three queries:
+    the post with its author and neighbours, its categories, its tags."""
+    row = db.session.execute(_article_query(), {"slug": slug, "now": now}).unique().one_or_none()
+    if row is None:
+        return None
+    post = row[0]
+    if post.status == PostStatus.UNLISTED:  # not in any list: no previous or next
+        return ArticlePage(post, None, None)
+    older = Neighbour(row.older_title, row.older_slug) if row.older_slug else None
+    newer = Neighbour(row.newer_title, row.newer_slug) if row.newer_slug else None
+    return ArticlePage(post, older, newer)

@@ -9,6 +9,7 @@ from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from .. import changes
 from ..database import upsert
 from ..extensions import db
 from ..models import Setting
@@ -26,24 +27,35 @@ DEFAULTS = {
 
 
 def site_settings() -> dict[str, Any]:
-    """All settings for this app context (read once per request)."""
+    """All settings, as of the start of this request. Read from the database once per
+    public change, not per request: settings are public, so saving one moves the counter."""
     if "site_settings" not in g:
-        values = {name: current_app.config[key] for name, key in DEFAULTS.items()}
         try:
-            rows = db.session.execute(select(Setting)).scalars().all()
+            g.site_settings = changes.kept_per_change("site_settings", _read_settings)
         except OperationalError:
             # Error pages must render even when the database cannot be read.
             db.session.rollback()
-            return values
-        values.update({row.key: row.value for row in rows})
-        g.site_settings = values
-    return g.site_settings
+            return _defaults()
+    return g.site_settings  # type: ignore[no-any-return]
+
+
+def _defaults() -> dict[str, Any]:
+    return {name: current_app.config[key] for name, key in DEFAULTS.items()}
+
+
+def _read_settings() -> dict[str, Any]:
+    values = _defaults()
+    values.update({row.key: row.value for row in db.session.execute(select(Setting)).scalars()})
+    return values
 
 
 def set_setting(key: str, value: Any) -> None:
     """Store one setting, inside `writing()`."""
     upsert(db.session, Setting, {"key": key, "value": value}, unique=["key"])
+    # Read again, in this request and every other (the commit moves the counter too;
+    # until then, this transaction is the only one that sees the new value).
     g.pop("site_settings", None)
+    changes.forget_kept("site_settings")
 
 
 def site_zone() -> ZoneInfo:

@@ -7,19 +7,19 @@ from sqlalchemy.orm import undefer
 from .. import clock
 from ..content.media import MEDIA_CSP
 from ..content.people import list_bylines, post_byline
-from ..content.posts import PostPage, listed_posts, neighbours, reachable_post
+from ..content.posts import PostPage, article_page, listed_posts
 from ..content.settings import site_settings
 from ..content.taxonomy import redirected_term
 from ..extensions import db
 from ..htmx import render
-from ..models import Category, Media, PostStatus, Tag
-from ..paging import page_number
+from ..models import Category, Media, Tag
+from ..paging import list_position
 from . import bp
 
 
 def _only_the_sample(page: PostPage) -> bool:
     """A new blog: no post yet, or only the sample `blog init` imported."""
-    if page.page > 1 or page.has_next or len(page.posts) > 1:
+    if page.has_prev or page.has_next or len(page.posts) > 1:
         return False
     return not page.posts or bool(
         page.posts[0].import_source and site_settings().get("sample_imported")
@@ -28,11 +28,15 @@ def _only_the_sample(page: PostPage) -> bool:
 
 def _post_list(template_context: dict[str, object], **filters: object) -> Response:
     now = clock.now()
-    page = listed_posts(page_number(), site_settings()["posts_per_page"], now, **filters)
+    position = list_position()
+    page = listed_posts(site_settings()["posts_per_page"], now, **filters, **position)
     # A category or tag page exists only while a public post uses it: one used by drafts
-    # alone must not tell readers what is being written.
-    if not page.posts and (page.page > 1 or filters):
+    # alone must not tell readers what is being written. Past the end is not a page.
+    if not page.posts and ("page" not in position or position["page"] > 1 or filters):
         abort(404)
+    if "after" in position and not page.has_prev:
+        # Back at the top: the first page has one address, the list's own.
+        return redirect(url_for(str(request.endpoint), **(request.view_args or {})))
     # The template shows "how to start" to signed-in admins only (current_user), never
     # in a response an anonymous reader gets.
     new_blog = not filters and _only_the_sample(page)
@@ -87,14 +91,11 @@ def tag(slug: str) -> Response:
 
 @bp.get("/posts/<slug>")
 def article(slug: str) -> Response:
-    now = clock.now()
-    post = reachable_post(slug, now)
-    if post is None:
+    page = article_page(slug, clock.now())
+    if page is None:
         abort(404)
-    listed = post.status != PostStatus.UNLISTED
-    older, newer = neighbours(post, now) if listed else (None, None)
-    return render("public/article.html", post=post, older=older, newer=newer,
-                  author=post_byline(post))  # fmt: skip
+    return render("public/article.html", post=page.post, older=page.older, newer=page.newer,
+                  author=post_byline(page.post))  # fmt: skip
 
 
 @bp.get("/media/<sha256>/<path:filename>")

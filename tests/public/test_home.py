@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from html import escape, unescape
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
@@ -67,18 +70,83 @@ def test_drafts_scheduled_and_unlisted_posts_are_not_listed(
     assert "A draft" not in html and "Later" not in html and "Unlisted" not in html
 
 
+def _pager_links(html: str) -> dict[str, str]:
+    """The list's own links: "more" (older posts) and "newer", by their href."""
+    links = {}
+    more = re.search(r'<a class="more-posts" href="([^"]+)"', html)
+    if more:
+        links["more"] = unescape(more.group(1))
+    newer = re.search(r'<nav class="pager-back">\s*<a href="([^"]+)"', html)
+    if newer:
+        links["newer"] = unescape(newer.group(1))
+    return links
+
+
 def test_pagination_with_plain_links(client: FlaskClient, make_post: MakePost) -> None:
     make_posts(make_post, 7)  # three per page in tests
     first = client.get("/")
     assert "Post 6" in first.text and "Post 3" not in first.text
-    assert 'href="/?page=2"' in first.text and "Newer posts" not in first.text
+    assert "Newer posts" not in first.text
+    # The list pages by cursor: the next page starts after the last post shown.
+    assert _pager_links(first.text)["more"].startswith("/?before=")
+    second = client.get(_pager_links(first.text)["more"])
+    assert "Post 3" in second.text and "Post 1" in second.text
+    assert "Post 4" not in second.text and "Post 0" not in second.text
+    assert "Newer posts" in second.text
+    third = client.get(_pager_links(second.text)["more"])
+    assert "Post 0" in third.text and "more" not in _pager_links(third.text)
+    # Back up: the newer page is the second page again, then the first (the plain URL's).
+    back = client.get(_pager_links(third.text)["newer"])
+    assert (
+        back.text.count('class="post-card"') == 3
+        and "Post 3" in back.text
+        and "Post 1" in back.text
+    )
+    top = client.get(_pager_links(back.text)["newer"])
+    assert top.status_code == 302 and top.headers["Location"] == "/"
+
+
+def test_a_cursor_page_does_not_shift_when_a_post_is_published(
+    client: FlaskClient, make_post: MakePost
+) -> None:
+    make_posts(make_post, 6)
+    more = _pager_links(client.get("/").text)["more"]
+    make_post(title="Breaking")
+    page = client.get(more)
+    assert "Post 2" in page.text and "Post 3" not in page.text  # not pushed down a place
+    assert "Breaking" in client.get("/").text
+
+
+def test_old_page_number_links_keep_working(client: FlaskClient, make_post: MakePost) -> None:
+    make_posts(make_post, 7)
     second = client.get("/?page=2")
-    assert "Post 3" in second.text and "Post 6" not in second.text
-    assert 'href="/?page=3"' in second.text and "Newer posts" in second.text
+    assert "Post 3" in second.text and "Post 1" in second.text
+    assert "Post 4" not in second.text and "Post 0" not in second.text
+    assert "Newer posts" in second.text and "more" in _pager_links(second.text)
     third = client.get("/?page=3")
-    assert "Post 0" in third.text and "page=4" not in third.text
+    assert "Post 0" in third.text and "more" not in _pager_links(third.text)
     assert client.get("/?page=4").status_code == 404
     assert client.get("/?page=0").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["before=", "before=abc", "before=1-", "before=-1", "before=1.5-2", "after=١٢-3",
+     "before=999999999999999999-1", "before=1-9999999999999999999", "before=1-2&after=1-2",
+     "before=1-2&page=2", "after=%00", "before=1-2-3"],
+)  # fmt: skip
+def test_a_malformed_list_position_is_404_not_an_error(
+    client: FlaskClient, make_post: MakePost, query: str
+) -> None:
+    make_posts(make_post, 4)
+    assert client.get(f"/?{query}").status_code == 404
+
+
+def test_past_the_oldest_post_is_404(client: FlaskClient, make_post: MakePost) -> None:
+    make_posts(make_post, 2)
+    assert client.get("/?before=0-0").status_code == 404
+    # Newer than everything is the first page, at its own address.
+    assert client.get("/?after=99999999999999999-1").headers["Location"] == "/"
 
 
 def test_more_posts_button_gets_only_the_next_items_for_htmx(
@@ -86,12 +154,13 @@ def test_more_posts_button_gets_only_the_next_items_for_htmx(
 ) -> None:
     make_posts(make_post, 7)
     page = client.get("/")
-    assert 'hx-get="/?page=2"' in page.text and 'hx-target="closest .pager"' in page.text
-    fragment = client.get("/?page=2", headers={"HX-Request": "true"})
+    more = _pager_links(page.text)["more"]
+    assert f'hx-get="{escape(more)}"' in page.text and 'hx-target="closest .pager"' in page.text
+    fragment = client.get(more, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.text and "site-header" not in fragment.text
     assert fragment.text.count('class="post-card"') == 3
-    assert 'hx-get="/?page=3"' in fragment.text
+    assert 'hx-get="/?before=' in fragment.text
     assert "HX-Request" in fragment.headers["Vary"] and "HX-Request" in page.headers["Vary"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from flask import Flask
@@ -32,9 +33,11 @@ def test_category_pagination_and_more_button(client: FlaskClient, make_post: Mak
     for number in range(5):
         make_post(title=f"News {number}", categories=("News",))
     html = client.get("/category/news").text
-    assert 'hx-get="/category/news?page=2"' in html
-    fragment = client.get("/category/news?page=2", headers={"HX-Request": "true"})
+    more = re.search(r'hx-get="(/category/news\?before=[0-9-]+)"', html)
+    assert more is not None
+    fragment = client.get(more.group(1), headers={"HX-Request": "true"})
     assert fragment.text.count('class="post-card"') == 2 and "<html" not in fragment.text
+    assert client.get("/category/news?page=2").text.count('class="post-card"') == 2
 
 
 def test_unknown_category_and_tag_are_404(client: FlaskClient) -> None:
