@@ -32,7 +32,12 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .database import PUBLIC_COUNTER, after_public_commit, read_change_counter
+from .database import (
+    PUBLIC_COUNTER,
+    SESSIONS_COUNTER,
+    after_counted_commit,
+    read_change_counter,
+)
 from .models import Post, PostStatus
 
 NEVER = datetime.max.replace(tzinfo=UTC)
@@ -46,6 +51,14 @@ class PublicState:
 
     counter: int  # the public change counter
     next_due: datetime  # when the next scheduled post goes out (NEVER if none)
+    # The sign-in sessions counter: a signed-in reader's page also depends on their
+    # session being live (see page_cache.py).
+    sessions: int = 0
+
+    @property
+    def pages(self) -> tuple[int, datetime]:
+        """What anonymous pages depend on."""
+        return self.counter, self.next_due
 
 
 class ChangeWatcher:
@@ -78,6 +91,7 @@ class ChangeWatcher:
                 return known[1]
         try:
             counter = read_change_counter(connection, PUBLIC_COUNTER)
+            sessions = read_change_counter(connection, SESSIONS_COUNTER)
             due = connection.execute(
                 select(func.min(Post.published_at)).where(
                     Post.status == PostStatus.SCHEDULED.value,
@@ -87,30 +101,36 @@ class ChangeWatcher:
             ).scalar()
         finally:
             connection.rollback()
-        state = PublicState(counter, due if due is not None else NEVER)
+        state = PublicState(counter, due if due is not None else NEVER, sessions)
         self._local.known = (data_version, state)
         return state
 
 
 class ChangeSignal:
-    """The change counter's latest value in 8 bytes of shared memory beside the database
-    file, written by every process right after it commits a public change. Each commit
-    writes its own counter value, so a change always shows as a different number."""
+    """The change counters' latest values in shared memory beside the database file
+    (8 bytes each: public, then sessions), written by every process right after it commits
+    a counted change. Each commit writes its own counter value, so a change always shows
+    as a different number."""
+
+    SLOTS = (PUBLIC_COUNTER, SESSIONS_COUNTER)
+    SIZE = 8 * len(SLOTS)
 
     def __init__(self, path: str) -> None:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if os.fstat(descriptor).st_size < 8:
-                os.ftruncate(descriptor, 8)
-            self._memory = mmap.mmap(descriptor, 8)
+            if os.fstat(descriptor).st_size < self.SIZE:
+                os.ftruncate(descriptor, self.SIZE)
+            self._memory = mmap.mmap(descriptor, self.SIZE)
         finally:
             os.close(descriptor)
 
-    def read(self) -> int:
-        return int(struct.unpack_from("<Q", self._memory)[0])
+    def read(self) -> tuple[int, int]:
+        """(public, sessions) as last written."""
+        public, sessions = struct.unpack_from("<QQ", self._memory)
+        return int(public), int(sessions)
 
-    def write(self, value: int) -> None:
-        struct.pack_into("<Q", self._memory, 0, value)
+    def write(self, name: str, value: int) -> None:
+        struct.pack_into("<Q", self._memory, 8 * self.SLOTS.index(name), value)
 
     @classmethod
     def beside(cls, app: Flask) -> ChangeSignal | None:
@@ -123,7 +143,7 @@ class ChangeSignal:
             if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
                 return None
             signal = cls(f"{url.database}-changes")
-            after_public_commit(db.engine, signal.write)
+            after_counted_commit(db.engine, signal.write)
             return signal
 
 
@@ -136,7 +156,7 @@ class ChangeMonitor:
         self.watcher = ChangeWatcher(app)
         self.signal = ChangeSignal.beside(app)
         self._state: PublicState | None = None
-        self._signal_seen: int | None = None
+        self._signal_seen: tuple[int, int] | None = None
         self._checked_at = 0.0
 
     def now(self) -> datetime:
@@ -161,7 +181,7 @@ class ChangeMonitor:
         self._state, self._signal_seen, self._checked_at = state, signal, time.monotonic()
         return state
 
-    def seen(self) -> tuple[PublicState | None, int | None]:
+    def seen(self) -> tuple[PublicState | None, tuple[int, int] | None]:
         """What the last look found, and the shared memory now: compare two of these to
         tell whether a change landed in between (without asking the database)."""
         return self._state, self.signal.read() if self.signal is not None else None
@@ -201,13 +221,13 @@ def kept_per_change(name: str, compute: Callable[[], T]) -> T:
         state = monitor().state()
     except SQLAlchemyError:
         return compute()  # the database cannot say: nothing is kept or trusted
-    kept: dict[str, tuple[PublicState, Any]] = current_app.extensions.setdefault(_KEPT, {})
+    kept: dict[str, tuple[Any, Any]] = current_app.extensions.setdefault(_KEPT, {})
     known = kept.get(name)
-    if known is not None and known[0] == state:
+    if known is not None and known[0] == state.pages:
         return known[1]  # type: ignore[no-any-return]
     value = compute()
     if read_change_counter(db.session.connection(), PUBLIC_COUNTER) == state.counter:
-        kept[name] = (state, value)
+        kept[name] = (state.pages, value)
     return value
 
 

@@ -34,8 +34,8 @@ _WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 # True inside `writing()`, per thread (waitress) and per task.
 _writing: ContextVar[bool] = ContextVar("blog_writing", default=False)
-# Inside `writing()`: a mark for each statement that changed a public table.
-_public_changes: ContextVar[list[bool] | None] = ContextVar("blog_public_changes", default=None)
+# Inside `writing()`: the change counters its statements call for (see COUNTED_TABLES).
+_counted_changes: ContextVar[set[str] | None] = ContextVar("blog_counted_changes", default=None)
 # True for a write that would rather not happen than wait for the lock (bookkeeping).
 _without_waiting: ContextVar[bool] = ContextVar("blog_without_waiting", default=False)
 
@@ -49,6 +49,19 @@ PRIVATE_TABLES = frozenset({
 })  # fmt: skip
 # The change counter public pages are cached against (see changes.py).
 PUBLIC_COUNTER = "public"
+# The one signed-in readers' pages are cached against too: sign-ins, sign-outs, sessions
+# ended elsewhere (see page_cache.py).
+SESSIONS_COUNTER = "sessions"
+SESSION_TABLES = frozenset({"login_sessions"})
+
+
+def counters_for(table: str) -> tuple[str, ...]:
+    """The change counters a write to `table` moves."""
+    if table in SESSION_TABLES:
+        return (SESSIONS_COUNTER,)
+    if table in PRIVATE_TABLES:
+        return ()
+    return (PUBLIC_COUNTER,)
 
 
 def written_table(statement: str, context: Any) -> str:
@@ -94,9 +107,10 @@ def configure_engine(
             raise WriteOutsideTransaction(
                 f"{statement.split(None, 3)[:3]} outside `with writing():`"
             )
-        changes = _public_changes.get()
-        if changes is not None and written_table(statement, context) not in PRIVATE_TABLES:
-            changes.append(True)  # counted once, at commit (see writing())
+        changes = _counted_changes.get()
+        if changes is not None:
+            # Counted once per transaction, at commit (see writing()).
+            changes.update(counters_for(written_table(statement, context)))
 
     if engine.dialect.name != "sqlite":
         return
@@ -174,26 +188,26 @@ def writing(
     if session.in_transaction():
         session.rollback()  # a read transaction: nothing to keep
     token, no_wait_token = _writing.set(True), _without_waiting.set(not wait)
-    changes: list[bool] = []
-    changes_token = _public_changes.set(changes)
+    changes: set[str] = set()
+    changes_token = _counted_changes.set(changes)
     try:
         yield session
         session.flush()
-        counter = None
-        if changes:
-            # In the same transaction: a change is never acknowledged before every
-            # process's cached pages can tell they are stale.
-            counter = bump_change_counter(session.connection(), PUBLIC_COUNTER)
+        # In the same transaction: a change is never acknowledged before every process's
+        # cached pages can tell they are stale.
+        counted = {
+            name: bump_change_counter(session.connection(), name) for name in sorted(changes)
+        }
         engine = session.get_bind()
         session.commit()
-        if counter is not None:
-            for hook in _public_commit_hooks.get(engine, ()):
-                hook(counter)
+        for name, value in counted.items():
+            for hook in _commit_hooks.get(engine, ()):
+                hook(name, value)
     except BaseException:
         session.rollback()
         raise
     finally:
-        _public_changes.reset(changes_token)
+        _counted_changes.reset(changes_token)
         _writing.reset(token)
         _without_waiting.reset(no_wait_token)
 
@@ -210,14 +224,22 @@ def bump_change_counter(connection: Any, name: str) -> int:
     return read_change_counter(connection, name)
 
 
-# engine -> what to call, with the counter's new value, once a public change has committed
-# (the page cache tells the other processes through shared memory).
-_public_commit_hooks: WeakKeyDictionary[Any, list[Callable[[int], None]]] = WeakKeyDictionary()
+# engine -> what to call with (counter name, new value) once a counted change has committed
+# (the change monitor tells the other processes through shared memory).
+_commit_hooks: WeakKeyDictionary[Any, list[Callable[[str, int], None]]] = WeakKeyDictionary()
+
+
+def after_counted_commit(engine: Any, hook: Callable[[str, int], None]) -> None:
+    """Call `hook(counter name, new value)` after each committed write that moved a change
+    counter (PUBLIC_COUNTER, SESSIONS_COUNTER)."""
+    _commit_hooks.setdefault(engine, []).append(hook)
 
 
 def after_public_commit(engine: Any, hook: Callable[[int], None]) -> None:
     """Call `hook(counter)` after each committed write that changed something public."""
-    _public_commit_hooks.setdefault(engine, []).append(hook)
+    after_counted_commit(
+        engine, lambda name, value: hook(value) if name == PUBLIC_COUNTER else None
+    )
 
 
 def read_change_counter(connection: Any, name: str) -> int:

@@ -3,8 +3,13 @@
 A hit is answered from memory: no ORM, no session, no template. Entries are keyed by
 method, host, path, query string and HX-Request, and hold the body with its gzip and
 brotli forms (compressed once, when stored), an ETag and Last-Modified, so revalidations
-get 304. Requests with a cookie of ours, anything but GET/HEAD, /admin and responses that
-set a cookie or say private/no-store pass straight through.
+get 304. Anything but GET/HEAD, /admin and the sign-in pages, a browser that Flask-Login
+may sign in again (remember cookie) and responses that set a cookie or say private or
+no-store pass straight through.
+
+A signed-in reader (any browser with a session cookie) gets entries of their own, keyed by
+the signed cookie itself, so no one else can be served them; they last while no session
+is started or ended anywhere (the sessions counter) and a minute at most.
 
 Never stale: every write to a public table bumps a change counter in the same transaction
 (`database.writing()`); the cache compares the public state (`changes.ChangeMonitor`:
@@ -18,6 +23,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +55,10 @@ class Entry:
     bodies: dict[str, bytes]  # "identity", "gzip", "br"
     etag: str
     last_modified: str
+    # A signed-in reader's entry: valid while the sessions counter stays at this value, and
+    # until this monotonic time. None for anonymous entries.
+    sessions: int | None = None
+    expires: float | None = None
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +80,9 @@ class PageCache:
         self._state: PublicState | None = None
         self.hits = self.misses = 0
         self._cookie = str(app.config.get("SESSION_COOKIE_NAME", "session"))
+        self._remember_cookie = str(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+        # How long a signed-in reader's page is kept (0: their requests pass by).
+        self.signed_in_seconds = float(app.config.get("PAGE_CACHE_SIGNED_IN_SECONDS", 60))
 
     # What passes through ---------------------------------------------------------------
 
@@ -77,13 +90,30 @@ class PageCache:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return True
         path = environ.get("PATH_INFO", "")
-        if path.startswith(("/admin", "/login", "/account", "/reset")):
+        if path.startswith(("/admin", "/login", "/logout", "/account", "/reset")):
             return True
         cookies = environ.get("HTTP_COOKIE", "")
-        return f"{self._cookie}=" in cookies or "remember_token=" in cookies
+        if f"{self._remember_cookie}=" in cookies:
+            return True  # Flask-Login may sign the browser in again: a new session cookie
+        return self.signed_in_seconds <= 0 and f"{self._cookie}=" in cookies
+
+    def _session_cookie(self, environ: dict[str, Any]) -> str:
+        """The session cookie's value, "" without one."""
+        cookies = environ.get("HTTP_COOKIE", "")
+        if f"{self._cookie}=" not in cookies:
+            return ""
+        for part in cookies.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == self._cookie:
+                return value
+        return ""
 
     def _key(self, environ: dict[str, Any]) -> tuple[str, ...]:
         return (
+            # A browser with a session (signed in, or holding a form's CSRF token) has
+            # entries of its own, found only by the same signed cookie; anonymous
+            # readers share theirs.
+            self._session_cookie(environ),
             environ.get("HTTP_HOST", ""),
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
@@ -103,7 +133,7 @@ class PageCache:
         if state is self._state:
             return
         with self._lock:
-            if self._state is not None and state != self._state:
+            if self._state is not None and state.pages != self._state.pages:
                 self._entries.clear()
                 self._size = 0
             self._state = state
@@ -128,6 +158,10 @@ class PageCache:
         key = self._key(environ)
         with self._lock:
             entry = self._entries.get(key)
+            if entry is not None and not self._live(entry):
+                self._size -= entry.size
+                del self._entries[key]
+                entry = None
             if entry is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
@@ -139,6 +173,20 @@ class PageCache:
                 start_response(status, headers)
                 return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
         return self._answer(environ, start_response, entry)
+
+    def _live(self, entry: Entry) -> bool:
+        """A signed-in reader's entry lasts while no session was started or ended anywhere
+        (sign-out, "sign out everywhere", a password change), and a minute at most: the
+        session is checked, and its last use noted, at least that often."""
+        if entry.sessions is None:
+            return True
+        state = self._state
+        return (
+            state is not None
+            and entry.sessions == state.sessions
+            and entry.expires is not None
+            and time.monotonic() < entry.expires
+        )
 
     def _fill(
         self, environ: dict[str, Any], key: tuple[str, ...]
@@ -163,6 +211,10 @@ class PageCache:
         entry = self._entry(status, headers, body)
         if entry is None or entry.size > self.max_bytes // 4:
             return None, (status, headers, body)
+        if key[0]:  # a browser with a session
+            assert seen[0] is not None
+            entry.sessions = seen[0].sessions
+            entry.expires = time.monotonic() + self.signed_in_seconds
         with self._lock:
             if self.monitor.seen() != seen or self._state != seen[0]:
                 # Something changed while the page was rendered: it may show the old

@@ -116,20 +116,110 @@ def test_htmx_fragments_are_kept_apart_from_pages(app: Flask, make_post: MakePos
     assert reader.get("/").data == page.data
 
 
-def test_signed_in_readers_posts_and_admin_pages_pass_by(
-    app: Flask, client: FlaskClient, login: Login, make_post: MakePost
+def test_admin_pages_and_the_sign_in_pages_pass_by(
+    app: Flask, client: FlaskClient, login: Login
 ) -> None:
-    slug = make_post(title="편집자가 읽는 글")
     login("editor")
     misses, hits = cache_of(app).misses, cache_of(app).hits
-    client.get(f"/posts/{slug}")
-    client.get(f"/posts/{slug}")
     client.get("/admin/")
+    client.get("/admin/")
+    client.get("/account")
     assert (cache_of(app).misses, cache_of(app).hits) == (misses, hits)
     # The sign-in page sets a session cookie: never kept, never shared.
     anonymous = app.test_client()
     anonymous.get("/login")
     assert "Set-Cookie" in app.test_client().get("/login").headers
+
+
+# What only a signed-in admin sees on a new blog's home page (never an anonymous reader).
+ADMIN_BOX = "how to start"
+
+
+def test_a_signed_in_reader_has_pages_of_their_own(
+    app: Flask, client: FlaskClient, login: Login, statements: list[str]
+) -> None:
+    anonymous = app.test_client()
+    assert ADMIN_BOX not in anonymous.get("/").text
+    login("admin")
+    mine = client.get("/")
+    assert ADMIN_BOX in mine.text  # not the anonymous page
+    statements.clear()
+    hits = cache_of(app).hits
+    again = client.get("/")
+    assert again.data == mine.data and cache_of(app).hits == hits + 1
+    assert statements == []  # kept for this browser: no session lookup, no query
+    # Nobody else is served it: not an anonymous reader, not another signed-in admin.
+    assert ADMIN_BOX not in anonymous.get("/").text
+    other = app.test_client()
+    login("admin", username="other", browser=other)
+    misses = cache_of(app).misses
+    assert "other" in other.get("/").text and cache_of(app).misses == misses + 1
+
+
+def test_a_signed_in_readers_pages_end_with_their_session(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("admin")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert ADMIN_BOX in client.get("/").text
+    assert ADMIN_BOX in client.get("/").text  # a hit
+    post_form(client, "/logout", {})
+    # Someone who kept the old cookie gets no page of the ended session, from memory or not.
+    replay = app.test_client()
+    replay.set_cookie("session", cookie.value)
+    assert ADMIN_BOX not in replay.get("/").text
+
+
+def test_a_session_ended_by_another_process_is_seen_at_the_next_request(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    from blog.models import LoginSession
+
+    login("admin")
+    assert ADMIN_BOX in client.get("/").text
+    assert ADMIN_BOX in client.get("/").text
+    with app.app_context(), writing():  # as `blog` in another process would, on the database
+        for record in db.session.execute(select(LoginSession)).scalars():
+            record.ended_at = record.created_at
+    assert ADMIN_BOX not in client.get("/").text
+
+
+def test_a_signed_in_readers_page_lasts_a_minute_at_most(
+    app: Flask,
+    client: FlaskClient,
+    login: Login,
+    make_post: MakePost,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slug = make_post(title="일 분")
+    login("editor")
+    client.get(f"/posts/{slug}")
+    hits = cache_of(app).hits
+    client.get(f"/posts/{slug}")
+    assert cache_of(app).hits == hits + 1
+    later = time.monotonic() + 61
+    monkeypatch.setattr("blog.page_cache.time.monotonic", lambda: later)
+    misses = cache_of(app).misses
+    client.get(f"/posts/{slug}")
+    assert cache_of(app).misses == misses + 1
+
+
+def test_signed_in_caching_can_be_turned_off(tmp_path: Path, make_post: MakePost) -> None:
+    from blog import create_app
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "PAGE_CACHE_SIGNED_IN_SECONDS": 0,
+         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'off.sqlite3'}"},
+        instance_path=str(tmp_path / "off"),
+    )  # fmt: skip
+    reader = app.test_client()
+    reader.set_cookie("session", "anything")
+    with app.app_context():
+        db.create_all()
+    reader.get("/")
+    reader.get("/")
+    assert (cache_of(app).hits, cache_of(app).misses) == (0, 0)
 
 
 # Every kind of change that alters a public page, done the way users do it.
