@@ -38,15 +38,12 @@ def site_config(listen_port: int, app_port: int, mirror: Path, access_log: Path)
 
 
 def plain_file_server(listen_port: int, directory: Path) -> str:
-    """A server block answering every request with directory/page.html: the reference."""
+    """A server block serving the files in `directory` as they are: the reference."""
     return f"""
 server {{
     listen 127.0.0.1:{listen_port};
     access_log off;
     root {directory};
-    location / {{
-        try_files /page.html =404;
-    }}
 }}
 """
 
