@@ -38,11 +38,12 @@ def site_config(listen_port: int, app_port: int, mirror: Path, access_log: Path)
 
 
 def plain_file_server(listen_port: int, directory: Path) -> str:
-    """A server block serving the files in `directory` as they are: the reference."""
+    """A server block serving the files in `directory` as they are: the reference. It logs
+    each request as the blog's server does, so the two differ only in what the mirror adds."""
     return f"""
 server {{
     listen 127.0.0.1:{listen_port};
-    access_log off;
+    access_log {directory.parent / "plain-access.log"} blog_mirror;
     root {directory};
 }}
 """
