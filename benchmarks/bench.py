@@ -10,7 +10,11 @@
 3. Drives each page with wrk (-t2 -c16 --latency) for --duration seconds, right after the
    reference for as long, so each ratio compares two measurements taken moments apart on a
    shared, noisy machine. The server's RSS is read from /proc after the last page.
-4. Prints a table and writes benchmarks/results/<date>-<posts>.json.
+4. With nginx installed (or --mirror; --no-mirror skips it): starts another `blog serve` with
+   BLOG_STATIC_MIRROR behind Debian's nginx running the shipped deploy/nginx/blog.conf, warms
+   each anonymous page through nginx (the app writes the mirror's files), and drives each
+   through nginx right after nginx serving a plain file of the same size (the reference).
+5. Prints a table and writes benchmarks/results/<date>-<posts>.json.
 
 The code measured is that of the checkout this file is in (it goes first on PYTHONPATH), so
 a copy made with `git archive` measures a commit while others edit the working tree.
@@ -34,9 +38,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from archive import write_archive
+from nginx_mirror import nginx_binary, plain_file_server, site_config, start_nginx
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -48,6 +53,8 @@ WRK_THREADS = 2
 # Targets from issue 10: anonymous pages at 0.8x the reference, a signed-in reader at 0.15x.
 ANONYMOUS_TARGET = 0.8
 SIGNED_IN_TARGET = 0.15
+# The static mirror behind nginx: 0.5x nginx serving a plain file.
+MIRROR_TARGET = 0.5
 
 
 class BenchError(RuntimeError):
@@ -434,22 +441,71 @@ def measure(
         )
 
 
-def report(result: dict[str, Any], rows: list[PageResult]) -> str:
+def measure_mirror(
+    planned: list[tuple[PageResult, dict[str, str]]],
+    env: dict[str, str],
+    work: Path,
+    seconds: float,
+) -> list[PageResult]:
+    """The anonymous pages through nginx with the static mirror, each against nginx serving
+    a plain file of the page's size, moments before."""
+    mirror, plain = work / "mirror", work / "plain"
+    plain.mkdir()
+    app_port, nginx_port, reference_port = free_port(), free_port(), free_port()
+    mirror_env = {**env, "BLOG_STATIC_MIRROR": str(mirror),
+                  "BLOG_BASE_URL": f"http://127.0.0.1:{nginx_port}"}  # fmt: skip
+    command = [str(BIN / "blog"), "serve", "--port", str(app_port)]
+    blog = start_server("blog-mirror", command, app_port, mirror_env, work)
+    nginx = None
+    rows: list[PageResult] = []
+    try:
+        servers = site_config(nginx_port, app_port, mirror, work / "nginx" / "access.log")
+        nginx = start_nginx(
+            work / "nginx", servers + plain_file_server(reference_port, plain), nginx_port
+        )
+        for row, headers in planned:
+            if headers or row.note:
+                continue  # the 304 and the signed-in reader are the app's, measured above
+            for _ in range(2):  # the first through nginx is a miss: the app writes the file
+                answer = request(nginx_port, url_path(row.url))
+            path = unquote(urlsplit(row.url).path)  # the file has the decoded name
+            in_mirror = "?" not in row.url and (mirror / "current" / f"{path[1:]}.html").exists()
+            served = "mirror" if in_mirror else "nginx to app"
+            result = PageResult(f"{served}: {row.page}", row.url, target=MIRROR_TARGET)
+            result.status, result.bytes = answer.status, len(answer.body)
+            if answer.status != 200:
+                result.note = f"answered {answer.status} through nginx"
+            (plain / f"{len(answer.body)}.html").write_bytes(b"x" * len(answer.body))
+            rows.append(result)
+        print(f"Measuring {len(rows)} pages through nginx and the static mirror ...", flush=True)
+        wrk(reference_port, f"/{rows[0].bytes}.html", min(seconds, 2))
+        for row in rows:
+            if row.note:
+                print(f"  {row.page}: skipped, {row.note}", flush=True)
+                continue
+            row.reference = wrk(reference_port, f"/{row.bytes}.html", seconds)
+            row.blog = wrk(nginx_port, row.url, seconds)
+            print(
+                f"  {row.page}: {row.blog.rps:.0f} req/s, plain file {row.reference.rps:.0f}",
+                flush=True,
+            )
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        blog.stop()
+    return rows
+
+
+def report(result: dict[str, Any], rows: list[PageResult], mirror_rows: list[PageResult]) -> str:
     lines = [
         f"{'page':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ref req/s':>10} "
         f"{'ratio':>6} {'target':>7}"
     ]
-    for row in rows:
-        if row.blog is None or row.reference is None:
-            lines.append(f"{row.page:<28} {row.note}")
-            continue
-        flag = "" if (row.ratio or 0) >= row.target else "  miss"
-        errors = row.blog.bad_status + sum(row.blog.socket_errors.values())
-        lines.append(
-            f"{row.page:<28} {row.blog.rps:>8.0f} {row.blog.p50_ms:>8.1f} {row.blog.p99_ms:>8.1f} "
-            f"{row.reference.rps:>10.0f} {row.ratio:>6.3f} {row.target:>7.2f}{flag}"
-            + (f"  ({errors} errors)" if errors else "")
-        )
+    lines += _rows(rows)
+    if mirror_rows:
+        lines += ["", "static mirror behind nginx (reference: nginx serving a plain file of the "
+                  "same size)"]  # fmt: skip
+        lines += _rows(mirror_rows)
     servers = result["servers"]
     lines += [
         "",
@@ -466,6 +522,22 @@ def report(result: dict[str, Any], rows: list[PageResult]) -> str:
         f"ratio = page req/s / reference req/s measured just before it",
     ]
     return "\n".join(lines)
+
+
+def _rows(rows: list[PageResult]) -> list[str]:
+    lines = []
+    for row in rows:
+        if row.blog is None or row.reference is None:
+            lines.append(f"{row.page:<28} {row.note}")
+            continue
+        flag = "" if (row.ratio or 0) >= row.target else "  miss"
+        errors = row.blog.bad_status + sum(row.blog.socket_errors.values())
+        lines.append(
+            f"{row.page:<28} {row.blog.rps:>8.0f} {row.blog.p50_ms:>8.1f} {row.blog.p99_ms:>8.1f} "
+            f"{row.reference.rps:>10.0f} {row.ratio:>6.3f} {row.target:>7.2f}{flag}"
+            + (f"  ({errors} errors)" if errors else "")
+        )
+    return lines
 
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
@@ -544,12 +616,18 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             blog.stop()
             if reference is not None:
                 reference.stop()
+        mirror_rows = measure_mirror(planned, env, work, options.duration) if options.mirror else []
         result["pages"] = [
             {**asdict(row), "ratio": None if row.ratio is None else round(row.ratio, 4)}
             for row in rows
         ]
+        if mirror_rows:
+            result["static_mirror"] = [
+                {**asdict(row), "ratio": None if row.ratio is None else round(row.ratio, 4)}
+                for row in mirror_rows
+            ]
         print()
-        print(report(result, rows))
+        print(report(result, rows, mirror_rows))
         return result
 
 
@@ -563,9 +641,19 @@ def main() -> None:
         default=None,
         help="JSON file (default benchmarks/results/DATE-POSTS.json)",
     )
+    parser.add_argument(
+        "--mirror",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure the static mirror behind nginx (default: when nginx is installed)",
+    )
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: install it with: sudo apt-get install wrk")
+    if options.mirror is None:
+        options.mirror = nginx_binary() is not None
+    elif options.mirror and nginx_binary() is None:
+        sys.exit("nginx is missing: install it with: sudo apt-get install nginx")
     try:
         result = run(options)
     except BenchError as error:

@@ -33,6 +33,7 @@ from .content.text import TextError, clean_line
 from .database import writing
 from .extensions import db
 from .models import Post, Role, Setting
+from .static_mirror import keep_current
 
 SAMPLE_SITE = Path(__file__).parent / "sample"
 # Bumped when first_paragraph_text changes what it picks: `blog init` then recomputes the
@@ -250,6 +251,7 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     # under load, and the logging alone cost about 18 % of throughput. Real trouble (a
     # thread stuck) still shows as the requests' own errors.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    keep_current(app)  # the static mirror, if any, follows scheduled posts without requests
     waitress_serve(
         app, host=host, port=port, threads=threads, ident="blog",
         # Idle keep-alive connections are closed after 30 s; at most 200 at once, so a

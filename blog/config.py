@@ -63,6 +63,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "POSTS_PER_PAGE": int(env.get("POSTS_PER_PAGE", "10")),
         # Anonymous pages kept in memory, in bytes (with their compressed forms); 0: off.
         "PAGE_CACHE_BYTES": int(env.get("PAGE_CACHE_BYTES", str(32 * 1024 * 1024))),
+        # A directory nginx/Caddy serve anonymous readers from (blog/static_mirror.py); off
+        # when empty.
+        "BLOG_STATIC_MIRROR": env.get("BLOG_STATIC_MIRROR", "").strip(),
         # On by default, so a small team works as before; a newsroom that keeps a fixed list
         # of categories turns it off on the settings page.
         "BLOG_WRITERS_MAY_ADD_TERMS": env.get("BLOG_WRITERS_MAY_ADD_TERMS", "1").lower()

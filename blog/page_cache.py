@@ -36,6 +36,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from .changes import ChangeMonitor, PublicState
+from .static_mirror import mirror_for, page_file
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -73,6 +74,8 @@ class PageCache:
     ) -> None:
         self.app, self.wsgi_app, self.max_bytes = app, wsgi_app, max_bytes
         self.monitor = monitor
+        # Pages kept here are also written out as files for nginx (BLOG_STATIC_MIRROR).
+        self.mirror = mirror_for(app, monitor)
         self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._size = 0
@@ -228,6 +231,10 @@ class PageCache:
             while self._size > self.max_bytes and self._entries:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= evicted.size
+        if self.mirror is not None and seen[0] is not None and _is_html_page(entry):
+            file = page_file(environ)
+            if file is not None:
+                self.mirror.store(seen[0], file, entry.bodies)
         return entry, ("", [], b"")
 
     def _entry(self, status: str, headers: list[tuple[str, str]], body: bytes) -> Entry | None:
@@ -266,6 +273,12 @@ class PageCache:
             headers.append(("Content-Encoding", encoding))
         start_response(entry.status, headers)
         return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+
+def _is_html_page(entry: Entry) -> bool:
+    """A 200 HTML page: what the mirror keeps (its files are served as text/html)."""
+    content_type = next((v for n, v in entry.headers if n.lower() == "content-type"), "")
+    return entry.status.startswith("200") and content_type.startswith("text/html")
 
 
 def _not_modified(environ: dict[str, Any], entry: Entry) -> bool:

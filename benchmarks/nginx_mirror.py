@@ -1,0 +1,136 @@
+"""Debian's nginx with the shipped configuration (deploy/nginx/blog.conf), in the foreground on
+loopback ports, for the static mirror's test and benchmark.
+
+Only what a test machine needs is changed: the ports, the mirror directory and the log; no
+TLS; the pid file, logs and temporary files live in one work directory. The template's lines
+that are replaced must each be there once, so the tests keep testing the file we ship.
+"""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "deploy" / "nginx" / "blog.conf"
+
+
+def site_config(listen_port: int, app_port: int, mirror: Path, access_log: Path) -> str:
+    """deploy/nginx/blog.conf for these ports, this mirror directory and this log."""
+    text = SHIPPED.read_text()
+    replacements = {
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
+        "listen 80;": f"listen 127.0.0.1:{listen_port};",
+        "root /var/cache/blog/mirror/current;": f"root {mirror}/current;",
+        "access_log /var/log/nginx/blog.access.log blog_mirror;": (
+            f"access_log {access_log} blog_mirror;"
+        ),
+    }
+    for old, new in replacements.items():
+        if text.count(old) != 1:
+            raise ValueError(f"{SHIPPED} no longer has {old!r} exactly once")
+        text = text.replace(old, new)
+    return text
+
+
+def plain_file_server(listen_port: int, directory: Path) -> str:
+    """A server block serving the files in `directory` as they are: the reference. It logs
+    each request as the blog's server does, so the two differ only in what the mirror adds."""
+    return f"""
+server {{
+    listen 127.0.0.1:{listen_port};
+    access_log {directory.parent / "plain-access.log"} blog_mirror;
+    root {directory};
+}}
+"""
+
+
+def main_config(work: Path, servers: str) -> str:
+    temporary = "\n".join(
+        f"    {kind}_temp_path {work / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""daemon off;
+user root;
+worker_processes auto;
+pid {work / "nginx.pid"};
+error_log {work / "error.log"} warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+{temporary}
+{servers}
+}}
+"""
+
+
+@dataclass
+class Nginx:
+    process: subprocess.Popen[bytes]
+    work: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def error_log(self) -> str:
+        log = self.work / "error.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+
+
+def start_nginx(work: Path, servers: str, port: int) -> Nginx:
+    """Run nginx with these server blocks until `port` answers."""
+    binary = nginx_binary()
+    if binary is None:
+        raise RuntimeError("nginx is missing: apt-get install nginx")
+    work.mkdir(parents=True, exist_ok=True)
+    config = work / "nginx.conf"
+    config.write_text(main_config(work, servers))
+    checked = subprocess.run(
+        [binary, "-t", "-c", str(config), "-p", str(work), "-e", str(work / "error.log")],
+        capture_output=True,
+        text=True,
+    )
+    if checked.returncode != 0:
+        raise RuntimeError(f"nginx refuses the configuration:\n{checked.stderr}")
+    process = subprocess.Popen(
+        [binary, "-c", str(config), "-p", str(work), "-e", str(work / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    nginx = Nginx(process, work)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited ({process.returncode}):\n{nginx.error_log()}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("HEAD", "/robots.txt")
+            connection.getresponse().read()
+            return nginx
+        except OSError:
+            time.sleep(0.02)
+        finally:
+            connection.close()
+    nginx.stop()
+    raise RuntimeError(f"nginx did not answer on port {port}:\n{nginx.error_log()}")

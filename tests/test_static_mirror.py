@@ -1,0 +1,465 @@
+"""The static mirror (BLOG_STATIC_MIRROR): which pages become files, that they are written
+whole with their compressed forms, that no change ever leaves an old page served, and the
+shipped nginx configuration in front of a real `blog serve`."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import brotli
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
+
+from blog import create_app
+from blog import static_mirror as mirror_module
+from blog.database import writing
+from blog.extensions import db
+from blog.models import Category, Post
+from blog.static_mirror import StaticMirror, page_file
+from tests.conftest import Login, MakePost, post_form
+from tests.editor.test_editing import edit_form
+from tests.helpers_http import HttpBrowser, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from nginx_mirror import nginx_binary, site_config, start_nginx  # noqa: E402
+
+BASE_URL = "http://blog.test"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """The test app with a mirror in tmp_path/mirror."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+            "BLOG_TITLE": "Test Blog",
+            "BLOG_LANGUAGE": "en",
+            "BLOG_TIMEZONE": "Asia/Seoul",
+            "POSTS_PER_PAGE": 3,
+            "BLOG_STATIC_MIRROR": str(tmp_path / "mirror"),
+            "BLOG_BASE_URL": BASE_URL,
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    mirror_of(app).stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def mirror_of(app: Flask) -> StaticMirror:
+    mirror = app.extensions["static_mirror"]
+    assert isinstance(mirror, StaticMirror)
+    return mirror
+
+
+def live(app: Flask) -> Path:
+    """The live generation, as the web server finds it: through the `current` link."""
+    return mirror_of(app).root / "current"
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+
+
+def test_a_page_is_written_whole_with_its_compressed_forms(app: Flask, make_post: MakePost) -> None:
+    slug = make_post(title="거울에 비친 글", slug="거울-글", source="본문 " * 300)
+    reader = app.test_client()
+    page = reader.get(f"/posts/{slug}")
+    home = reader.get("/")
+    # nginx decodes the URI before it looks for the file: the name is the decoded UTF-8.
+    article = live(app) / "posts" / "거울-글.html"
+    assert article.read_bytes() == page.data
+    assert gzip.decompress(Path(f"{article}.gz").read_bytes()) == page.data
+    assert brotli.decompress(Path(f"{article}.br").read_bytes()) == page.data
+    assert (live(app) / ".html").read_bytes() == home.data  # "/" is ".html"
+    assert gzip.decompress((live(app) / ".html.gz").read_bytes()) == home.data
+    # Readable by the web server's user; no temporary file left behind.
+    assert article.stat().st_mode & 0o777 == 0o644
+    assert (live(app) / "posts").stat().st_mode & 0o777 == 0o755
+    assert not [name for name in files_in(live(app)) if name.endswith(".tmp")]
+
+
+def test_a_page_is_replaced_by_rename_never_rewritten_in_place(
+    app: Flask, make_post: MakePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_post(title="원자적")
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def replace(source: Any, target: Any) -> None:
+        renames.append((os.path.dirname(source), os.path.basename(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(mirror_module.os, "replace", replace)
+    app.test_client().get("/")
+    generation = os.readlink(live(app))
+    written = [name for folder, name in renames if folder.endswith(generation)]
+    # Each file came from a temporary file in the same directory; the page itself last,
+    # so once it is there its compressed forms are too.
+    assert written == [".html.gz", ".html.br", ".html"]
+
+
+def test_a_change_makes_old_pages_unreachable_before_the_response(
+    app: Flask, client: FlaskClient, login: Login, make_post: MakePost
+) -> None:
+    slug = make_post(title="옛 제목")
+    with app.app_context():
+        post_id = db.session.execute(select(Post.id)).scalar_one()
+    reader = app.test_client()
+    reader.get(f"/posts/{slug}")
+    reader.get("/")
+    assert (live(app) / "posts" / f"{slug}.html").exists()
+    before = os.readlink(live(app))
+    login("editor")
+    form = edit_form(client, post_id)
+    form["title"] = "새 제목"
+    saved = post_form(client, f"/admin/posts/{post_id}/edit", form)
+    assert saved.status_code == 303
+    # The response has returned: the live generation is a new, empty one.
+    assert os.readlink(live(app)) != before
+    assert files_in(live(app)) == []
+    assert "새 제목" in reader.get(f"/posts/{slug}").text
+    assert "새 제목" in (live(app) / "posts" / f"{slug}.html").read_text()
+
+
+def test_a_change_through_the_cli_retires_the_pages_too(
+    app: Flask, runner: FlaskCliRunner, make_post: MakePost
+) -> None:
+    make_post(title="명령줄")
+    app.test_client().get("/")
+    assert files_in(live(app)) == [".html", ".html.br", ".html.gz"]
+    done = runner.invoke(args=["create-user", "새사람", "--display-name", "새 기자"])
+    assert done.exit_code == 0, done.output
+    assert files_in(live(app)) == []
+
+
+def test_a_page_rendered_against_an_old_state_never_becomes_live(
+    app: Flask, make_post: MakePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_post(title="렌더링 중 변경")
+    mirror = mirror_of(app)
+    old = mirror.advance()
+    # 1. A page rendered before a change and handed over after it: refused.
+    make_post(title="그 사이의 글")
+    assert not mirror.store(old, "late.html", {"identity": b"old page"})
+    assert files_in(live(app)) == []
+    # 2. The change lands after the generation was checked, while the page is written:
+    # the page goes into the generation that was live, which is retired by then.
+    state = mirror.advance()
+    checked_generation = os.readlink(live(app))
+    real_write = mirror_module._atomic_write
+    changed: list[bool] = []
+
+    def write_after_a_change(directory: Path, name: str, data: bytes) -> None:
+        if not changed:
+            changed.append(True)
+            make_post(title="쓰는 중의 변경")
+        real_write(directory, name, data)
+
+    monkeypatch.setattr(mirror_module, "_atomic_write", write_after_a_change)
+    mirror.store(state, "late.html", {"identity": b"old page"})
+    assert os.readlink(live(app)) != checked_generation
+    assert files_in(live(app)) == []
+    assert (mirror.root / checked_generation / "late.html").exists()  # dead, never served
+    # 3. Through the app: a change committed while a page renders; the page cache serves
+    # it once and keeps it nowhere, so the mirror has no file of it either.
+    monkeypatch.setattr(mirror_module, "_atomic_write", real_write)
+
+    def change_while_rendering(response: Any) -> Any:
+        with writing():
+            db.session.add(Category(name="렌더링 중", slug="during-render"))
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(change_while_rendering)
+    app.test_client().get("/")
+    assert files_in(live(app)) == []
+
+
+def test_a_scheduled_post_appears_at_its_time(app: Flask, make_post: MakePost) -> None:
+    start = datetime(2030, 5, 1, tzinfo=UTC)
+    app.config["CLOCK"] = lambda: start
+    make_post(title="예약된 글", status="scheduled", published_at=start + timedelta(hours=1))
+    reader = app.test_client()
+    assert "예약된 글" not in reader.get("/").text
+    assert "예약된 글" not in (live(app) / ".html").read_text()
+    before = os.readlink(live(app))
+    # The watching thread, as `blog serve` starts it: no request, no write.
+    mirror_of(app).start()
+    app.config["CLOCK"] = lambda: start + timedelta(hours=2)
+    deadline = time.monotonic() + 10
+    while os.readlink(live(app)) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.readlink(live(app)) != before
+    assert not (live(app) / ".html").exists()
+    assert "예약된 글" in reader.get("/").text
+    assert "예약된 글" in (live(app) / ".html").read_text()
+
+
+def test_signed_in_admin_htmx_query_and_error_pages_are_not_mirrored(
+    app: Flask, client: FlaskClient, login: Login, make_post: MakePost
+) -> None:
+    slug = make_post(title="읽기만")
+    login("editor")
+    client.get(f"/posts/{slug}")
+    client.get("/admin/")
+    reader = app.test_client()
+    reader.get("/?page=2")
+    reader.get("/", headers={"HX-Request": "true"})
+    reader.get("/posts/없는-글")  # 404
+    reader.get("/login")  # sets a cookie: never shared
+    assert files_in(live(app)) == []
+    app.test_client().get(f"/posts/{slug}")
+    assert files_in(live(app)) == [f"posts/{slug}.html", f"posts/{slug}.html.br",
+                                   f"posts/{slug}.html.gz"]  # fmt: skip
+
+
+def _environ(path: str, **extra: str) -> dict[str, str]:
+    # WSGI carries the decoded path's UTF-8 bytes as latin-1 text.
+    return {"REQUEST_METHOD": "GET", "PATH_INFO": path.encode().decode("latin-1"), **extra}
+
+
+def test_paths_map_to_distinct_files_and_nothing_escapes() -> None:
+    assert page_file(_environ("/")) == ".html"
+    assert page_file(_environ("/posts/한글-제목")) == "posts/한글-제목.html"
+    assert page_file(_environ("/category/a/")) == "category/a/.html"
+    assert page_file(_environ("/posts/a.html")) == "posts/a.html.html"
+    assert page_file(_environ("/", REQUEST_METHOD="HEAD")) == ".html"
+    for path in ["/../etc/passwd", "/posts/..", "/a/./b", "//posts/a", "/a\x00b", "/a\\b",
+                 "/a\nb", "/" + "가" * 100, "/a/" * 400, "relative"]:  # fmt: skip
+        assert page_file(_environ(path)) is None, path
+    assert page_file({"REQUEST_METHOD": "GET", "PATH_INFO": "/\xff\xfe"}) is None  # not UTF-8
+    assert page_file(_environ("/", QUERY_STRING="page=2")) is None
+    assert page_file(_environ("/", HTTP_HX_REQUEST="true")) is None
+    assert page_file(_environ("/", HTTP_HX_BOOSTED="true")) is None
+    assert page_file(_environ("/", REQUEST_METHOD="POST")) is None
+
+
+def test_retired_generations_are_removed_later(app: Flask, make_post: MakePost) -> None:
+    mirror = mirror_of(app)
+    make_post(title="하나")
+    first = os.readlink(live(app))
+    make_post(title="둘")
+    second = os.readlink(live(app))
+    mirror.remove_retired()
+    assert (mirror.root / first).exists()  # just retired: a request may still be in it
+    old = time.time() - mirror_module.RETIRED_GENERATION_SECONDS - 1
+    os.utime(mirror.root / first, (old, old))
+    mirror.remove_retired()
+    assert not (mirror.root / first).exists() and (mirror.root / second).exists()
+
+
+def test_when_the_mirror_cannot_follow_readers_go_to_the_app(
+    app: Flask, make_post: MakePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_post(title="디스크")
+    app.test_client().get("/")
+    mirror = mirror_of(app)
+
+    def disk_full() -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mirror, "advance", disk_full)
+    make_post(title="가득 찬 디스크")
+    assert not live(app).exists()  # nginx finds no file: every reader goes to the app
+    monkeypatch.undo()
+    assert "가득 찬 디스크" in app.test_client().get("/").text
+    assert "가득 찬 디스크" in (live(app) / ".html").read_text()
+
+
+def test_the_mirror_needs_a_base_url(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="BLOG_BASE_URL"):
+        create_app(
+            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite3'}",
+             "SECRET_KEY": "x", "BLOG_STATIC_MIRROR": str(tmp_path / "mirror")},
+            instance_path=str(tmp_path / "instance"),
+        )  # fmt: skip
+
+
+# The web servers' side ---------------------------------------------------------------------
+
+NGINX_CONF = ROOT / "deploy" / "nginx" / "blog.conf"
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
+# Headers the web server makes itself for a file (type, length, validators, encoding).
+SERVER_MADE = {"content-type", "content-length", "etag", "last-modified", "content-encoding",
+               "date", "server", "connection", "accept-ranges", "keep-alive"}  # fmt: skip
+
+
+def app_page_headers(app: Flask) -> dict[str, str]:
+    answer = app.test_client().get("/")
+    assert answer.status_code == 200
+    return {k.lower(): v for k, v in answer.headers.items() if k.lower() not in SERVER_MADE}
+
+
+def test_the_shipped_configurations_send_the_app_s_headers(app: Flask) -> None:
+    expected = app_page_headers(app)
+    nginx = dict(re.findall(r'^\s*add_header ([\w-]+) "([^"]*)";', NGINX_CONF.read_text(), re.M))
+    assert {k.lower(): v for k, v in nginx.items()} == expected
+    block = re.search(r"header \{\n(.*?)\n\s*\}", CADDYFILE.read_text(), re.S)
+    assert block is not None
+    caddy = dict(re.findall(r'^\s*([\w-]+) "([^"]*)"$', block[1], re.M))
+    assert {k.lower(): v for k, v in caddy.items()} == expected
+
+
+@pytest.fixture
+def nginx_available() -> str:
+    binary = nginx_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing: .ci/run installs Debian's nginx package")
+        pytest.skip("nginx is missing (apt-get install nginx)")
+    return binary
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(400):
+        try:
+            HttpBrowser(f"http://127.0.0.1:{port}").request("/robots.txt", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("blog serve did not start")
+
+
+def _fetch(
+    port: int, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers with lower-case names, body as sent: not decompressed)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def _upstreams(log: Path, request_line: str) -> list[str]:
+    """upstream=... of each logged request with this request line ("-": from the mirror)."""
+    return re.findall(rf'"{re.escape(request_line)} HTTP/1\.1" \d+ \d+ upstream=(\S+)',
+                      log.read_text())  # fmt: skip
+
+
+def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
+    tmp_path: Path, nginx_available: str
+) -> None:
+    password = "mirror nginx password"
+    nginx_port, app_port = free_port(), free_port()
+    mirror = tmp_path / "mirror"
+    env = {**os.environ, "BLOG_INSTANCE_PATH": str(tmp_path / "instance"), "BLOG_LANGUAGE": "en",
+           "BLOG_ADMIN_USER": "admin", "BLOG_ADMIN_PASSWORD": password,
+           "BLOG_STATIC_MIRROR": str(mirror),
+           "BLOG_BASE_URL": f"http://127.0.0.1:{nginx_port}"}  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    blog = Path(sys.executable).parent / "blog"
+    subprocess.run([blog, "init", "--no-sample"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen([blog, "serve", "--port", str(app_port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    access_log = tmp_path / "nginx" / "access.log"
+    nginx = None
+    try:
+        _wait_for(app_port)
+        nginx = start_nginx(
+            tmp_path / "nginx", site_config(nginx_port, app_port, mirror, access_log), nginx_port
+        )
+        front = HttpBrowser(f"http://127.0.0.1:{nginx_port}")
+        writer = HttpBrowser(f"http://127.0.0.1:{nginx_port}")
+        writer.sign_in("admin", password)  # POSTs with a body pass through nginx to the app
+        fields = {"title": "거울 속 글", "slug": "거울-속-글", "body": "본문 " * 200,
+                  "format": "markdown", "status": "published", "version": ""}  # fmt: skip
+        created = writer.request("/admin/posts/new", fields)
+        assert created.status == 303
+        article = "/posts/%EA%B1%B0%EC%9A%B8-%EC%86%8D-%EA%B8%80"
+
+        first = front.request(article)  # a miss: the app answers and writes the file
+        second = front.request(article)
+        assert first.status == second.status == 200 and "거울 속 글" in second.text
+        assert second.text == first.text
+        assert _upstreams(access_log, f"GET {article}")[-1] == "-"  # from the mirror
+        for path in ["/", "/"]:
+            front.request(path)
+        assert _upstreams(access_log, "GET /")[-1] == "-"
+
+        # The same headers as the app sends, plus a validator nginx makes for the file.
+        _, by_app, _ = _fetch(app_port, article)
+        status, by_nginx, body = _fetch(nginx_port, article)
+        assert status == 200 and body.decode() == second.text
+        assert {k: v for k, v in by_nginx.items() if k not in SERVER_MADE} == {
+            k: v for k, v in by_app.items() if k not in SERVER_MADE
+        }
+        assert by_nginx["content-type"] == by_app["content-type"] == "text/html; charset=utf-8"
+        assert by_nginx["etag"] and by_nginx["last-modified"]
+        status, zipped, body = _fetch(nginx_port, article, {"Accept-Encoding": "gzip"})
+        assert zipped["content-encoding"] == "gzip"
+        assert gzip.decompress(body).decode() == second.text
+        assert _upstreams(access_log, f"GET {article}")[-1] == "-"
+        status, _, _ = _fetch(nginx_port, article, {"If-None-Match": by_nginx["etag"]})
+        assert status == 304
+
+        # An edit through the app is visible at the very next request through nginx.
+        edit_url = created.location.removeprefix(f"http://127.0.0.1:{nginx_port}")
+        version = re.search(r'name="version"[^>]*value="([^"]*)"', writer.request(edit_url).text)
+        assert version is not None
+        saved = writer.request(edit_url, {**fields, "title": "고친 제목", "version": version[1]})
+        assert saved.status == 303
+        assert "고친 제목" in front.request(article).text
+        assert "고친 제목" in front.request("/").text
+
+        # Signed in, htmx, query string, POST: the app, never the mirror.
+        assert writer.request(article).status == 200
+        assert _upstreams(access_log, f"GET {article}")[-1] != "-"
+        front.request(article, headers={"HX-Request": "true"})
+        assert _upstreams(access_log, f"GET {article}")[-1] != "-"
+        front.request("/?page=1")
+        assert _upstreams(access_log, "GET /?page=1")[-1] != "-"
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_two_readers_never_see_half_a_page(app: Flask, make_post: MakePost) -> None:
+    """A reader opening the file while pages are rewritten gets a whole page every time."""
+    make_post(title="동시에", source="긴 본문 " * 3000)
+    mirror = mirror_of(app)
+    state = mirror.advance()
+    pages = [b"A" * 200_000, b"B" * 300_000]
+    stop = threading.Event()
+    seen: set[int] = set()
+
+    def read() -> None:
+        target = live(app) / "race.html"
+        while not stop.is_set():
+            with suppress(FileNotFoundError):
+                seen.add(len(target.read_bytes()))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for round_ in range(30):
+            (live(app) / "race.html").unlink(missing_ok=True)
+            assert mirror.store(state, "race.html", {"identity": pages[round_ % 2]})
+    finally:
+        stop.set()
+        reader.join()
+    assert seen <= {200_000, 300_000}
