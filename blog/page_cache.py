@@ -231,7 +231,8 @@ class PageCache:
             while self._size > self.max_bytes and self._entries:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= evicted.size
-        if self.mirror is not None and seen[0] is not None and _is_html_page(entry):
+        # Only what every anonymous reader is sent: never a page kept for one browser.
+        if self.mirror is not None and not key[0] and seen[0] is not None and _is_html_page(entry):
             file = page_file(environ)
             if file is not None:
                 self.mirror.store(seen[0], file, entry.bodies)
