@@ -383,6 +383,10 @@ def plan_pages(port: int, cookie: str) -> list[tuple[PageResult, dict[str, str]]
     page50_path, page50 = resolve(port, "/?page=50")
     last = last_list_page(port)
     last_path, _ = resolve(port, f"/?page={last}")
+    # The same last page as readers reach it: the "More posts" link of the page before.
+    before_last = request(port, f"/?page={max(last - 1, 1)}").body
+    cursor = re.search(rb'class="more-posts" href="([^"]+)"', before_last)
+    cursor_path = cursor[1].decode().replace("&amp;", "&") if cursor else None
     article = first_link(page50.body, "/posts/") or first_link(home.body, "/posts/")
     if article is None:
         raise BenchError("no /posts/ link on the home page or list page 50")
@@ -393,6 +397,14 @@ def plan_pages(port: int, cookie: str) -> list[tuple[PageResult, dict[str, str]]
         (PageResult("home", home_path), {}),
         (PageResult("list page 50", page50_path), {}),
         (PageResult(f"last list page ({last})", last_path), {}),
+        (
+            PageResult(
+                "last list page (cursor)",
+                cursor_path or "",
+                note="" if cursor_path else "no More posts link on the page before the last",
+            ),
+            {},
+        ),
         (PageResult("article", article), {}),
     ]
     for name, path in (("category", category), ("tag", tag)):
@@ -600,6 +612,23 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             )
             measure(planned, blog, reference, options.duration)
             rows = [row for row, _ in planned]
+            # The same signed-in editor on a server that keeps no page for them: what the
+            # app itself costs per request (issue 10's "cache bypassed" target).
+            bypass_port = free_port()
+            bypass = start_server(
+                "blog-signed-in-uncached",
+                [str(BIN / "blog"), "serve", "--port", str(bypass_port)],
+                bypass_port,
+                {**env, "PAGE_CACHE_SIGNED_IN_SECONDS": "0"},
+                work,
+            )
+            try:
+                uncached = PageResult("signed-in editor, cache bypassed (home)", "/",
+                                      target=SIGNED_IN_TARGET)  # fmt: skip
+                measure([(uncached, {"Cookie": cookie})], bypass, reference, options.duration)
+                rows.append(uncached)
+            finally:
+                bypass.stop()
             result["servers"] = {
                 "threads": threads,
                 "blog": {
