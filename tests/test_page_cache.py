@@ -301,6 +301,97 @@ def test_no_page_is_served_stale_after_a_change(
         assert expected in seen
 
 
+def _cached(reader: FlaskClient, *pages: str) -> None:
+    for page in pages:
+        reader.get(page)
+        reader.get(page)
+
+
+def test_no_page_is_stale_after_scheduling_trashing_and_restoring(
+    app: Flask, client: FlaskClient, login: Login, make_post: MakePost
+) -> None:
+    login("editor")
+    slug = make_post(title="오락가락")
+    with app.app_context():
+        post_id = db.session.execute(select(Post.id).where(Post.slug == slug)).scalar_one()
+    reader = app.test_client()
+    _cached(reader, "/", f"/posts/{slug}")
+    # Scheduled for later: out of the list and its page gone, at once.
+    form = edit_form(client, post_id)
+    form.update(status="scheduled", published_at="2099-01-01T09:00")
+    assert post_form(client, f"/admin/posts/{post_id}/edit", form).status_code == 303
+    assert "오락가락" not in reader.get("/").text
+    assert reader.get(f"/posts/{slug}").status_code == 404
+    # Published again, trashed, restored from the trash.
+    form = edit_form(client, post_id)
+    form.update(status="published", published_at="2024-01-01T09:00")
+    post_form(client, f"/admin/posts/{post_id}/edit", form)
+    _cached(reader, "/", f"/posts/{slug}")
+    post_form(client, f"/admin/posts/{post_id}/delete", {"confirmed": "yes"})
+    assert reader.get(f"/posts/{slug}").status_code == 404
+    _cached(reader, "/", f"/posts/{slug}")
+    assert post_form(client, f"/admin/trash/{post_id}/restore").status_code == 303
+    assert reader.get(f"/posts/{slug}").status_code == 200
+    assert "오락가락" in reader.get("/").text
+
+
+def test_no_page_is_stale_after_a_tag_merge(
+    app: Flask, client: FlaskClient, login: Login, make_post: MakePost
+) -> None:
+    login("editor")
+    slug = make_post(title="태그", tags=("옛 태그",))
+    make_post(title="다른 태그", tags=("새 태그",))
+    reader = app.test_client()
+    _cached(reader, f"/posts/{slug}", "/tag/옛-태그")
+    with app.app_context():
+        from blog.content import taxonomy
+
+        old = taxonomy.find_by_name("tag", "옛 태그")
+        target = taxonomy.find_by_name("tag", "새 태그")
+        assert old is not None and target is not None
+        ids = {"source": str(old.id), "target": str(target.id)}
+    assert post_form(client, "/admin/taxonomy/tag/merge", ids).status_code == 303
+    assert "새 태그" in reader.get(f"/posts/{slug}").text
+    assert reader.get("/tag/옛-태그").status_code == 301
+
+
+def test_no_page_is_stale_after_an_import_from_the_command_line(
+    app: Flask, tmp_path: Path, make_post: MakePost
+) -> None:
+    make_post(title="있던 글")
+    reader = app.test_client()
+    _cached(reader, "/")
+    posts = tmp_path / "site/_posts"
+    posts.mkdir(parents=True)
+    (posts / "2024-05-01-imported.md").write_text(
+        "---\ntitle: 가져온 글\n---\n본문\n", encoding="utf-8"
+    )
+    result = app.test_cli_runner().invoke(args=["import-jekyll", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    assert "가져온 글" in reader.get("/").text
+
+
+def test_no_media_file_is_served_after_it_is_deleted(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("editor")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), (9, 8, 7)).save(picture, "PNG")
+    post_form(client, "/admin/media", {"file": (io.BytesIO(picture.getvalue()), "y.png"),
+              "alt": "점"}, content_type="multipart/form-data")  # fmt: skip
+    with app.app_context():
+        from blog.content.media import media_url
+        from blog.models import Media
+
+        item = db.session.execute(select(Media)).scalar_one()
+        url, media_id = media_url(item), item.id
+    reader = app.test_client()
+    _cached(reader, url)
+    deleted = post_form(client, f"/admin/media/{media_id}/delete", {"confirmed": "yes"})
+    assert deleted.status_code == 303
+    assert reader.get(url).status_code == 404
+
+
 def test_a_scheduled_post_appears_at_its_time_without_any_write(
     app: Flask, make_post: MakePost
 ) -> None:
