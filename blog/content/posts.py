@@ -81,6 +81,11 @@ class RenderedPost:
     body_html: str
     summary: str
 
+    @classmethod
+    def from_body(cls, body_html: str, excerpt: str = "", feature_text: str = "") -> RenderedPost:
+        """The rendering of a body rendered and sanitised already (render_body_within_budget)."""
+        return cls(body_html, excerpt or feature_text or first_paragraph_text(body_html))
+
 
 def render_post(
     source: str, source_format: str, excerpt: str = "", feature_text: str = ""
@@ -91,7 +96,7 @@ def render_post(
     when Markdown takes longer than its budget.
     """
     body_html = render_body_within_budget(source, source_format)
-    return RenderedPost(body_html, excerpt or feature_text or first_paragraph_text(body_html))
+    return RenderedPost.from_body(body_html, excerpt, feature_text)
 
 
 def save_post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -618,7 +619,7 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
     transactions, inside = 0, False
     real_writing, real_render, real_redirect = (
         importer.writing,
-        importer.render_post,
+        importer.render_body_within_budget,
         importer.add_redirect,
     )
 
@@ -634,7 +635,9 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
                 inside = False
 
     def render_outside(*args: Any, **kwargs: Any) -> Any:
-        assert not inside, "rendering inside the write transaction"
+        # Workers may render the next batch meanwhile; the writer itself never renders.
+        writer = threading.current_thread() is threading.main_thread()
+        assert not (inside and writer), "rendering inside the write transaction"
         return real_render(*args, **kwargs)
 
     def redirect_or_fail(post: Post, old_path: str) -> str | None:
@@ -643,7 +646,7 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
         return real_redirect(post, old_path)
 
     monkeypatch.setattr(importer, "writing", counting_writing)
-    monkeypatch.setattr(importer, "render_post", render_outside)
+    monkeypatch.setattr(importer, "render_body_within_budget", render_outside)
     monkeypatch.setattr(importer, "add_redirect", redirect_or_fail)
     progress: list[int] = []
     report = JekyllImporter(
@@ -668,3 +671,34 @@ def test_a_dry_run_with_assets_saves_no_post_and_no_image(site: Path) -> None:
     assert report.count("imported") == 1 and not report.failed
     for model in (Post, Media, Redirect):
         assert db.session.execute(select(func.count(model.id))).scalar_one() == 0
+
+
+def test_each_markdown_body_is_rendered_once(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blog.content import markup
+
+    rendered: list[str] = []
+    real_render = markup.render_in_worker
+
+    def counting_render(source: str, source_format: str, *args: Any) -> str:
+        rendered.append(source)
+        return real_render(source, source_format, *args)
+
+    monkeypatch.setattr(markup, "render_in_worker", counting_render)
+    shutil.copy(SEED / "assets/img/newsdao_breakingnews.jpg", write(site, "assets/a.jpg", b""))
+    for number in range(1, 4):
+        write(site, f"_posts/2024-01-0{number}-m{number}.md", f"---\n---\nBody *{number}*\n")
+    write(site, "_posts/2024-01-04-pic.md", "---\n---\nSee ![a](/assets/a.jpg)\n")
+    write(site, "_posts/2024-01-05-h.html", "---\n---\n<p>Plain HTML</p>\n")
+    run(site, assets_dir=site)
+    # Each Markdown body once (the HTML post is only sanitised); the post whose image
+    # moved to the media store once more, with the image's new URL.
+    moved = [source for source in rendered if "/media/" in source]
+    assert sorted(set(rendered) - set(moved)) == [
+        "Body *1*\n",
+        "Body *2*\n",
+        "Body *3*\n",
+        "See ![a](/assets/a.jpg)\n",
+    ]
+    assert len(moved) == 1 and len(rendered) == 5
+    assert post("m2").body_html == markup.render_body("Body *2*\n", "markdown")
+    assert post("pic").body_html == markup.render_body(moved[0], "markdown")
