@@ -56,18 +56,22 @@ def unique_post_slug(
     )
 
 
-def set_categories(post: Post, names: list[str], editor: User | None = None) -> None:
+def set_categories(
+    post: Post, names: list[str], editor: User | None = None, known: dict[str, Any] | None = None
+) -> None:
     """Give `post` the categories of these names, created when missing (inside `writing()`).
 
     The editor's names were checked by validate(); an import's are taken as they come,
-    cut to length (imports always may add categories).
+    cut to length (imports always may add categories). `known`: see resolve_names.
     """
-    post.categories = taxonomy.resolve_names("category", _names(names, editor), editor)
+    post.categories = taxonomy.resolve_names("category", _names(names, editor), editor, known)
 
 
-def set_tags(post: Post, names: list[str], editor: User | None = None) -> None:
+def set_tags(
+    post: Post, names: list[str], editor: User | None = None, known: dict[str, Any] | None = None
+) -> None:
     """Give `post` the tags of these names, created when missing (inside `writing()`)."""
-    post.tags = taxonomy.resolve_names("tag", _names(names, editor), editor)
+    post.tags = taxonomy.resolve_names("tag", _names(names, editor), editor, known)
 
 
 def _names(names: list[str], editor: User | None) -> list[str]:

@@ -159,6 +159,22 @@ class _Prepared:
     images: list[tuple[str, str]]  # (sha256, file name) of the images the post uses
 
 
+class _Known:
+    """What one write transaction of an import has found or written so far: posts by
+    import key, categories and tags by name key. Only posts whose savepoint was kept are
+    remembered, with their terms, so a post rolled back leaves nothing behind here."""
+
+    def __init__(self, posts: dict[str, Post]) -> None:
+        self.posts = posts
+        self.categories: dict[str, Any] = {}
+        self.tags: dict[str, Any] = {}
+
+    def remember(self, key: str, post: Post) -> None:
+        self.posts[key] = post
+        self.categories.update((term.name_key, term) for term in post.categories)
+        self.tags.update((term.name_key, term) for term in post.tags)
+
+
 class _DryRun(Exception):
     """Raised inside `writing()` so that a dry run's batch rolls back."""
 
@@ -458,15 +474,17 @@ class JekyllImporter:
         stored: list[_Prepared] = []
         try:
             with writing():
+                known = _Known(self._posts_by_key([entry.item for entry in batch]))
                 for entry in batch:
                     try:
                         with db.session.begin_nested():
-                            self._store(entry)
+                            post = self._store(entry, known)
                     except Exception as error:  # noqa: BLE001 - report the file, import the rest
                         entry.result.outcome = "failed"
                         entry.result.reason = f"{type(error).__name__}: {error}"
                     else:
                         stored.append(entry)
+                        known.remember(self._import_key(entry.item.file), post)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -480,7 +498,13 @@ class JekyllImporter:
             for sha256, _filename in entry.images:
                 self._pending_images.pop(sha256, None)
 
-    def _store(self, entry: _Prepared) -> None:
+    def _posts_by_key(self, items: list[_Parsed]) -> dict[str, Post]:
+        """The posts earlier imports made of these files, by import key, in one query."""
+        keys = [self._import_key(item.file) for item in items]
+        rows = db.session.execute(select(Post).where(Post.import_source.in_(keys))).scalars()
+        return {str(post.import_source): post for post in rows}
+
+    def _store(self, entry: _Prepared, known: _Known) -> Post:
         """Write one prepared post, inside `writing()`: statements only, nothing slow."""
         item, result = entry.item, entry.result
         key = self._import_key(item.file)
@@ -489,32 +513,42 @@ class JekyllImporter:
             image = self._pending_images.get(sha256)
             if image is not None:  # else stored already, by an earlier batch or import
                 store_media(image, filename, author_id)
-        existing = db.session.execute(
-            select(Post).where(Post.import_source == key)
-        ).scalar_one_or_none()
-        post = existing or Post(author=self.author, import_source=key)
-        db.session.add(post)
-        result.outcome = "updated" if existing is not None else "imported"
-        post.title = entry.title
-        post.slug = item.slug
-        post.source = entry.source
-        post.source_format = item.source_format
-        post.status = item.status
-        post.published_at = item.published_at
-        post.feature_text = entry.feature_text
-        post.feature_image = entry.feature_image
-        post.extra = entry.extra
-        post.excerpt = entry.excerpt
-        set_categories(post, entry.categories)
-        set_tags(post, entry.tags)
-        save_post(post, self.author, entry.rendered, note="imported from Jekyll",
-                  updated_at=entry.updated_at)  # fmt: skip
-        for old_path in entry.old_paths:
-            warning = add_redirect(post, old_path)
-            if warning:
-                result.warnings.append(warning)
+        # One INSERT or UPDATE per post, as the editor saves (each save bumps the version
+        # once): nothing is flushed before save_post. A new post's collections start
+        # empty, so that setting them never loads them from the database.
+        with db.session.no_autoflush:
+            existing = known.posts.get(key)
+            post = existing or Post(
+                author=self.author,
+                import_source=key,
+                categories=[],
+                tags=[],
+                media=[],
+                redirects=[],
+            )
+            db.session.add(post)
+            result.outcome = "updated" if existing is not None else "imported"
+            post.title = entry.title
+            post.slug = item.slug
+            post.source = entry.source
+            post.source_format = item.source_format
+            post.status = item.status
+            post.published_at = item.published_at
+            post.feature_text = entry.feature_text
+            post.feature_image = entry.feature_image
+            post.extra = entry.extra
+            post.excerpt = entry.excerpt
+            set_categories(post, entry.categories, known=known.categories)
+            set_tags(post, entry.tags, known=known.tags)
+            save_post(post, self.author, entry.rendered, note="imported from Jekyll",
+                      updated_at=entry.updated_at)  # fmt: skip
+            for old_path in entry.old_paths:
+                warning = add_redirect(post, old_path)
+                if warning:
+                    result.warnings.append(warning)
         result.post_slug = post.slug
         result.draft = item.status == PostStatus.DRAFT.value
+        return post
 
     def _updated_at(self, front: dict[str, Any], warnings: list[str]) -> datetime | None:
         for key in ("last_modified_at", "modified", "updated", "lastmod"):

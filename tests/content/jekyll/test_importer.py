@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select
 from blog.content.jekyll.importer import ImportReport, JekyllImporter
 from blog.content.redirects import find_redirect
 from blog.extensions import db
-from blog.models import Media, Post, Redirect
+from blog.models import Category, Media, Post, Redirect, Revision, Tag
 
 SEED = Path(__file__).parents[3] / "blog" / "sample"
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -702,3 +702,38 @@ def test_each_markdown_body_is_rendered_once(site: Path, monkeypatch: pytest.Mon
     assert len(moved) == 1 and len(rendered) == 5
     assert post("m2").body_html == markup.render_body("Body *2*\n", "markdown")
     assert post("pic").body_html == markup.render_body(moved[0], "markdown")
+
+
+def test_a_post_rolled_back_leaves_its_new_tag_to_the_next_post_of_the_batch(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blog.content.jekyll import importer
+
+    real_redirect = importer.add_redirect
+
+    def redirect_or_fail(post: Post, old_path: str) -> str | None:
+        if post.slug == "first":
+            raise RuntimeError("one post breaks")
+        return real_redirect(post, old_path)
+
+    monkeypatch.setattr(importer, "add_redirect", redirect_or_fail)
+    write(site, "_posts/2024-01-01-first.md", "---\ntags: [새 태그]\ncategories: [New]\n---\nx")
+    write(site, "_posts/2024-01-02-second.md", "---\ntags: [새 태그]\ncategories: [New]\n---\ny")
+    report = run(site)
+    assert [r.path for r in report.failed] == ["_posts/2024-01-01-first.md"]
+    second = post("second")
+    assert [t.name for t in second.tags] == ["새 태그"]
+    assert [c.name for c in second.categories] == ["New"]
+    assert db.session.execute(select(func.count(Tag.id))).scalar_one() == 1
+    assert db.session.execute(select(func.count(Category.id))).scalar_one() == 1
+
+
+def test_each_import_of_a_post_is_one_save_of_one_version(site: Path) -> None:
+    path = write(site, "_posts/2024-01-01-a.md", "---\ntags: [x]\ncategories: [c]\n---\nv1")
+    run(site)
+    assert post("a").version == 1
+    path.write_text("---\ntags: [y]\ncategories: [c]\n---\nv2", encoding="utf-8")
+    run(site)
+    assert post("a").version == 2
+    versions = db.session.execute(select(Revision.post_version).order_by(Revision.id)).scalars()
+    assert list(versions) == [1, 2]
