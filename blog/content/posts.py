@@ -69,18 +69,22 @@ def unique_post_slug(
     )
 
 
-def set_categories(post: Post, names: list[str], editor: User | None = None) -> None:
+def set_categories(
+    post: Post, names: list[str], editor: User | None = None, known: dict[str, Any] | None = None
+) -> None:
     """Give `post` the categories of these names, created when missing (inside `writing()`).
 
     The editor's names were checked by validate(); an import's are taken as they come,
-    cut to length (imports always may add categories).
+    cut to length (imports always may add categories). `known`: see resolve_names.
     """
-    post.categories = taxonomy.resolve_names("category", _names(names, editor), editor)
+    post.categories = taxonomy.resolve_names("category", _names(names, editor), editor, known)
 
 
-def set_tags(post: Post, names: list[str], editor: User | None = None) -> None:
+def set_tags(
+    post: Post, names: list[str], editor: User | None = None, known: dict[str, Any] | None = None
+) -> None:
     """Give `post` the tags of these names, created when missing (inside `writing()`)."""
-    post.tags = taxonomy.resolve_names("tag", _names(names, editor), editor)
+    post.tags = taxonomy.resolve_names("tag", _names(names, editor), editor, known)
 
 
 def _names(names: list[str], editor: User | None) -> list[str]:
@@ -94,6 +98,11 @@ class RenderedPost:
     body_html: str
     summary: str
 
+    @classmethod
+    def from_body(cls, body_html: str, excerpt: str = "", feature_text: str = "") -> RenderedPost:
+        """The rendering of a body rendered and sanitised already (render_body_within_budget)."""
+        return cls(body_html, excerpt or feature_text or first_paragraph_text(body_html))
+
 
 def render_post(
     source: str, source_format: str, excerpt: str = "", feature_text: str = ""
@@ -104,7 +113,7 @@ def render_post(
     when Markdown takes longer than its budget.
     """
     body_html = render_body_within_budget(source, source_format)
-    return RenderedPost(body_html, excerpt or feature_text or first_paragraph_text(body_html))
+    return RenderedPost.from_body(body_html, excerpt, feature_text)
 
 
 def save_post(

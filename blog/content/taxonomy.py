@@ -453,23 +453,29 @@ def import_name(raw: str) -> str:
     return unicodedata.normalize("NFC", raw).strip()[:MAX_NAME_LENGTH].strip()
 
 
-def resolve_names(kind: str, names: Iterable[str], actor: User | None) -> list[Term]:
+def resolve_names(
+    kind: str, names: Iterable[str], actor: User | None, known: dict[str, Term] | None = None
+) -> list[Term]:
     """The terms of these names, created when missing, inside `writing()`.
 
     Names match however they are typed ("news" is "News"); a new name gets a free slug.
     Two writers adding the same new name at once end with one row (INSERT ... ON CONFLICT).
     Callers check names (validate(), clean_name) and the right to add (may_add_terms) first.
+    `known` (name key -> term) holds terms of `kind` found earlier in the same write
+    transaction: they are not looked up again (an import's batch of posts).
     """
     wanted = _distinct_by_key(name for name in names if name.strip())
     if not wanted:
         return []
     model = model_for(kind)
 
-    def existing() -> dict[str, Term]:
-        rows = db.session.execute(select(model).where(model.name_key.in_(wanted))).scalars()
+    def existing(keys: Iterable[str]) -> dict[str, Term]:
+        rows = db.session.execute(select(model).where(model.name_key.in_(keys))).scalars()
         return {term.name_key: term for term in rows}
 
-    found = existing()
+    found = {key: known[key] for key in wanted if known and key in known}
+    if len(found) < len(wanted):
+        found.update(existing([key for key in wanted if key not in found]))
     missing = [key for key in wanted if key not in found]
     for key in missing:
         name, slug = wanted[key], _free_slug(kind, wanted[key])
@@ -478,7 +484,7 @@ def resolve_names(kind: str, names: Iterable[str], actor: User | None) -> list[T
             db.session, model, {"name": name, "name_key": key, "slug": slug}, unique=["name_key"]
         )
     if missing:
-        found = existing()
+        found.update(existing(missing))
         for key in missing:
             audit.record(actor, f"{kind}.create", found[key].name, slug=found[key].slug, via="post")
     return [found[key] for key in wanted]

@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -34,7 +35,6 @@ from ..media import (
 from ..posts import (
     RenderedPost,
     post_path,
-    render_post,
     save_post,
     set_categories,
     set_tags,
@@ -75,6 +75,9 @@ MAX_POST_FILE_BYTES = 16 * 1024 * 1024
 MAX_EXTRA_BYTES = 64 * 1024
 # Posts saved per write transaction: the write lock is taken and released per batch.
 _BATCH = 100
+# Markdown bodies render in worker processes (markdown_worker, each with its time budget)
+# while this process stores the batch before: this many at a time.
+_RENDER_THREADS = 2
 
 
 @dataclass
@@ -126,6 +129,17 @@ class _Parsed:
 
 
 @dataclass
+class _Started:
+    """A post with its Liquid resolved and its Markdown body rendering in a worker."""
+
+    item: _Parsed
+    result: FileResult
+    title: str
+    source: str
+    rendering: Future[str] | None  # render_body_within_budget(source), for Markdown
+
+
+@dataclass
 class _Prepared:
     """What saving one post writes, computed before the write transaction."""
 
@@ -143,6 +157,22 @@ class _Prepared:
     rendered: RenderedPost
     old_paths: list[str]
     images: list[tuple[str, str]]  # (sha256, file name) of the images the post uses
+
+
+class _Known:
+    """What one write transaction of an import has found or written so far: posts by
+    import key, categories and tags by name key. Only posts whose savepoint was kept are
+    remembered, with their terms, so a post rolled back leaves nothing behind here."""
+
+    def __init__(self, posts: dict[str, Post]) -> None:
+        self.posts = posts
+        self.categories: dict[str, Any] = {}
+        self.tags: dict[str, Any] = {}
+
+    def remember(self, key: str, post: Post) -> None:
+        self.posts[key] = post
+        self.categories.update((term.name_key, term) for term in post.categories)
+        self.tags.update((term.name_key, term) for term in post.tags)
 
 
 class _DryRun(Exception):
@@ -211,14 +241,23 @@ class JekyllImporter:
         self._assign_slugs(parsed)
         by_post_url = {self._post_url_key(p.file): p for p in parsed}
         total = len(parsed)
-        for start in range(0, total, _BATCH):
-            batch = parsed[start : start + _BATCH]
-            # Liquid, rendering and images first, with nothing held; then one short write.
-            prepared = [self._prepare_or_report(item, results, by_post_url) for item in batch]
-            self._store_batch([entry for entry in prepared if entry is not None], dry_run)
-            if self.progress:
-                for index, item in enumerate(batch, start=start + 1):
-                    self.progress(index, total, results[item.file.relative_path])
+        batches = [parsed[start : start + _BATCH] for start in range(0, total, _BATCH)]
+        with ThreadPoolExecutor(_RENDER_THREADS, thread_name_prefix="import-render") as pool:
+
+            def start(batch: list[_Parsed]) -> list[_Started | None]:
+                return [self._start_or_report(item, results, by_post_url, pool) for item in batch]
+
+            ahead = start(batches[0]) if batches else []
+            for number, batch in enumerate(batches):
+                started = ahead
+                # The next batch renders in the workers while this one is stored.
+                ahead = start(batches[number + 1]) if number + 1 < len(batches) else []
+                # Images and the rest first, with nothing held; then one short write.
+                prepared = [self._finish_or_report(entry) for entry in started if entry]
+                self._store_batch([entry for entry in prepared if entry is not None], dry_run)
+                if self.progress:
+                    for index, item in enumerate(batch, start=number * _BATCH + 1):
+                        self.progress(index, total, results[item.file.relative_path])
         self._pending_images.clear()
         return report
 
@@ -331,20 +370,36 @@ class JekyllImporter:
 
     # -- storing -----------------------------------------------------------------------
 
-    def _prepare_or_report(
-        self, item: _Parsed, results: dict[str, FileResult], by_post_url: dict[str, _Parsed]
-    ) -> _Prepared | None:
+    def _start_or_report(
+        self,
+        item: _Parsed,
+        results: dict[str, FileResult],
+        by_post_url: dict[str, _Parsed],
+        pool: ThreadPoolExecutor,
+    ) -> _Started | None:
         result = results[item.file.relative_path]
         try:
-            return self._prepare(item, result, by_post_url)
+            return self._start(item, result, by_post_url, pool)
         except Exception as error:  # noqa: BLE001 - report the file, import the rest
             result.outcome, result.reason = "failed", f"{type(error).__name__}: {error}"
             return None
 
-    def _prepare(
-        self, item: _Parsed, result: FileResult, by_post_url: dict[str, _Parsed]
-    ) -> _Prepared:
-        """Everything the post's save writes, worked out without writing anything."""
+    def _finish_or_report(self, started: _Started) -> _Prepared | None:
+        try:
+            return self._finish(started)
+        except Exception as error:  # noqa: BLE001 - report the file, import the rest
+            started.result.outcome = "failed"
+            started.result.reason = f"{type(error).__name__}: {error}"
+            return None
+
+    def _start(
+        self,
+        item: _Parsed,
+        result: FileResult,
+        by_post_url: dict[str, _Parsed],
+        pool: ThreadPoolExecutor,
+    ) -> _Started:
+        """The post's source with Liquid resolved; a Markdown body starts rendering."""
         front = item.front
         warnings = result.warnings
         warnings.extend(item.warnings)
@@ -363,11 +418,23 @@ class JekyllImporter:
             source = _kramdown_toc(source)
             if self._parse_block_html:
                 source = _markdown_inside_html(source)
+        rendering = None
+        if item.source_format == SourceFormat.MARKDOWN:
+            rendering = pool.submit(render_body_within_budget, source, item.source_format)
+        return _Started(item, result, title, source, rendering)
+
+    def _finish(self, started: _Started) -> _Prepared:
+        """Everything the post's save writes, worked out without writing anything."""
+        item, result, title, source = started.item, started.result, started.title, started.source
+        front = item.front
+        warnings = result.warnings
         feature_image = self._feature_image(front)
         images: list[tuple[str, str]] = []
         if self.assets_dir is not None:
+            # The images a Markdown body shows are found in what it renders to.
+            body = source if started.rendering is None else started.rendering.result()
             source, feature_image = self._import_assets(
-                source, item.source_format, feature_image, warnings, images
+                source, body, feature_image, warnings, images
             )
         feature_image = _acceptable_feature_image(feature_image, warnings)
         feature_text = plain_text(front.get("feature_text") or "")
@@ -375,6 +442,12 @@ class JekyllImporter:
         extra = _kept_extra({k: v for k, v in front.items() if k not in _COLUMN_KEYS}, warnings)
         updated_at = self._updated_at(front, warnings) or item.published_at
         is_draft = item.status == PostStatus.DRAFT.value
+        categories = _categories(front, item.file.path_categories)
+        tags = _pluralized(front, "tag", "tags")
+        if started.rendering is not None and source == started.source:
+            body_html = started.rendering.result()
+        else:  # HTML, or Markdown whose image URLs now lead to the media store
+            body_html = render_body_within_budget(source, item.source_format)
         return _Prepared(
             item=item,
             result=result,
@@ -384,10 +457,10 @@ class JekyllImporter:
             feature_image=feature_image,
             excerpt=excerpt,
             extra=extra,
-            categories=_categories(front, item.file.path_categories),
-            tags=_pluralized(front, "tag", "tags"),
+            categories=categories,
+            tags=tags,
             updated_at=updated_at,
-            rendered=render_post(source, item.source_format, excerpt, feature_text),
+            rendered=RenderedPost.from_body(body_html, excerpt, feature_text),
             old_paths=[] if is_draft else self._old_paths(item),
             images=images,
         )
@@ -401,15 +474,17 @@ class JekyllImporter:
         stored: list[_Prepared] = []
         try:
             with writing():
+                known = _Known(self._posts_by_key([entry.item for entry in batch]))
                 for entry in batch:
                     try:
                         with db.session.begin_nested():
-                            self._store(entry)
+                            post = self._store(entry, known)
                     except Exception as error:  # noqa: BLE001 - report the file, import the rest
                         entry.result.outcome = "failed"
                         entry.result.reason = f"{type(error).__name__}: {error}"
                     else:
                         stored.append(entry)
+                        known.remember(self._import_key(entry.item.file), post)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -423,7 +498,13 @@ class JekyllImporter:
             for sha256, _filename in entry.images:
                 self._pending_images.pop(sha256, None)
 
-    def _store(self, entry: _Prepared) -> None:
+    def _posts_by_key(self, items: list[_Parsed]) -> dict[str, Post]:
+        """The posts earlier imports made of these files, by import key, in one query."""
+        keys = [self._import_key(item.file) for item in items]
+        rows = db.session.execute(select(Post).where(Post.import_source.in_(keys))).scalars()
+        return {str(post.import_source): post for post in rows}
+
+    def _store(self, entry: _Prepared, known: _Known) -> Post:
         """Write one prepared post, inside `writing()`: statements only, nothing slow."""
         item, result = entry.item, entry.result
         key = self._import_key(item.file)
@@ -432,32 +513,42 @@ class JekyllImporter:
             image = self._pending_images.get(sha256)
             if image is not None:  # else stored already, by an earlier batch or import
                 store_media(image, filename, author_id)
-        existing = db.session.execute(
-            select(Post).where(Post.import_source == key)
-        ).scalar_one_or_none()
-        post = existing or Post(author=self.author, import_source=key)
-        db.session.add(post)
-        result.outcome = "updated" if existing is not None else "imported"
-        post.title = entry.title
-        post.slug = item.slug
-        post.source = entry.source
-        post.source_format = item.source_format
-        post.status = item.status
-        post.published_at = item.published_at
-        post.feature_text = entry.feature_text
-        post.feature_image = entry.feature_image
-        post.extra = entry.extra
-        post.excerpt = entry.excerpt
-        set_categories(post, entry.categories)
-        set_tags(post, entry.tags)
-        save_post(post, self.author, entry.rendered, note="imported from Jekyll",
-                  updated_at=entry.updated_at)  # fmt: skip
-        for old_path in entry.old_paths:
-            warning = add_redirect(post, old_path)
-            if warning:
-                result.warnings.append(warning)
+        # One INSERT or UPDATE per post, as the editor saves (each save bumps the version
+        # once): nothing is flushed before save_post. A new post's collections start
+        # empty, so that setting them never loads them from the database.
+        with db.session.no_autoflush:
+            existing = known.posts.get(key)
+            post = existing or Post(
+                author=self.author,
+                import_source=key,
+                categories=[],
+                tags=[],
+                media=[],
+                redirects=[],
+            )
+            db.session.add(post)
+            result.outcome = "updated" if existing is not None else "imported"
+            post.title = entry.title
+            post.slug = item.slug
+            post.source = entry.source
+            post.source_format = item.source_format
+            post.status = item.status
+            post.published_at = item.published_at
+            post.feature_text = entry.feature_text
+            post.feature_image = entry.feature_image
+            post.extra = entry.extra
+            post.excerpt = entry.excerpt
+            set_categories(post, entry.categories, known=known.categories)
+            set_tags(post, entry.tags, known=known.tags)
+            save_post(post, self.author, entry.rendered, note="imported from Jekyll",
+                      updated_at=entry.updated_at)  # fmt: skip
+            for old_path in entry.old_paths:
+                warning = add_redirect(post, old_path)
+                if warning:
+                    result.warnings.append(warning)
         result.post_slug = post.slug
         result.draft = item.status == PostStatus.DRAFT.value
+        return post
 
     def _updated_at(self, front: dict[str, Any], warnings: list[str]) -> datetime | None:
         for key in ("last_modified_at", "modified", "updated", "lastmod"):
@@ -521,17 +612,15 @@ class JekyllImporter:
     def _import_assets(
         self,
         source: str,
-        source_format: str,
+        rendered: str,
         feature_image: str,
         warnings: list[str],
         images: list[tuple[str, str]],
     ) -> tuple[str, str]:
-        """Point local image URLs at the media store; `images` gets (sha256, name) of each."""
-        rendered = (
-            source
-            if source_format == SourceFormat.HTML
-            else render_body_within_budget(source, source_format)
-        )
+        """Point local image URLs at the media store; `images` gets (sha256, name) of each.
+
+        `rendered` is the body as HTML (the source itself, or its Markdown rendered).
+        """
         urls = {
             html.unescape(u) for u in _IMG_SRC.findall(rendered) + _IMAGE_HREF.findall(rendered)
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from sqlalchemy import event, func, select
 from blog.content.jekyll.importer import ImportReport, JekyllImporter
 from blog.content.redirects import find_redirect
 from blog.extensions import db
-from blog.models import Media, Post, Redirect
+from blog.models import Category, Media, Post, Redirect, Revision, Tag
 
 SEED = Path(__file__).parents[3] / "blog" / "sample"
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -618,7 +619,7 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
     transactions, inside = 0, False
     real_writing, real_render, real_redirect = (
         importer.writing,
-        importer.render_post,
+        importer.render_body_within_budget,
         importer.add_redirect,
     )
 
@@ -634,7 +635,9 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
                 inside = False
 
     def render_outside(*args: Any, **kwargs: Any) -> Any:
-        assert not inside, "rendering inside the write transaction"
+        # Workers may render the next batch meanwhile; the writer itself never renders.
+        writer = threading.current_thread() is threading.main_thread()
+        assert not (inside and writer), "rendering inside the write transaction"
         return real_render(*args, **kwargs)
 
     def redirect_or_fail(post: Post, old_path: str) -> str | None:
@@ -643,7 +646,7 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
         return real_redirect(post, old_path)
 
     monkeypatch.setattr(importer, "writing", counting_writing)
-    monkeypatch.setattr(importer, "render_post", render_outside)
+    monkeypatch.setattr(importer, "render_body_within_budget", render_outside)
     monkeypatch.setattr(importer, "add_redirect", redirect_or_fail)
     progress: list[int] = []
     report = JekyllImporter(
@@ -668,3 +671,69 @@ def test_a_dry_run_with_assets_saves_no_post_and_no_image(site: Path) -> None:
     assert report.count("imported") == 1 and not report.failed
     for model in (Post, Media, Redirect):
         assert db.session.execute(select(func.count(model.id))).scalar_one() == 0
+
+
+def test_each_markdown_body_is_rendered_once(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blog.content import markup
+
+    rendered: list[str] = []
+    real_render = markup.render_in_worker
+
+    def counting_render(source: str, source_format: str, *args: Any) -> str:
+        rendered.append(source)
+        return real_render(source, source_format, *args)
+
+    monkeypatch.setattr(markup, "render_in_worker", counting_render)
+    shutil.copy(SEED / "assets/img/newsdao_breakingnews.jpg", write(site, "assets/a.jpg", b""))
+    for number in range(1, 4):
+        write(site, f"_posts/2024-01-0{number}-m{number}.md", f"---\n---\nBody *{number}*\n")
+    write(site, "_posts/2024-01-04-pic.md", "---\n---\nSee ![a](/assets/a.jpg)\n")
+    write(site, "_posts/2024-01-05-h.html", "---\n---\n<p>Plain HTML</p>\n")
+    run(site, assets_dir=site)
+    # Each Markdown body once (the HTML post is only sanitised); the post whose image
+    # moved to the media store once more, with the image's new URL.
+    moved = [source for source in rendered if "/media/" in source]
+    assert sorted(set(rendered) - set(moved)) == [
+        "Body *1*\n",
+        "Body *2*\n",
+        "Body *3*\n",
+        "See ![a](/assets/a.jpg)\n",
+    ]
+    assert len(moved) == 1 and len(rendered) == 5
+    assert post("m2").body_html == markup.render_body("Body *2*\n", "markdown")
+    assert post("pic").body_html == markup.render_body(moved[0], "markdown")
+
+
+def test_a_post_rolled_back_leaves_its_new_tag_to_the_next_post_of_the_batch(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blog.content.jekyll import importer
+
+    real_redirect = importer.add_redirect
+
+    def redirect_or_fail(post: Post, old_path: str) -> str | None:
+        if post.slug == "first":
+            raise RuntimeError("one post breaks")
+        return real_redirect(post, old_path)
+
+    monkeypatch.setattr(importer, "add_redirect", redirect_or_fail)
+    write(site, "_posts/2024-01-01-first.md", "---\ntags: [새 태그]\ncategories: [New]\n---\nx")
+    write(site, "_posts/2024-01-02-second.md", "---\ntags: [새 태그]\ncategories: [New]\n---\ny")
+    report = run(site)
+    assert [r.path for r in report.failed] == ["_posts/2024-01-01-first.md"]
+    second = post("second")
+    assert [t.name for t in second.tags] == ["새 태그"]
+    assert [c.name for c in second.categories] == ["New"]
+    assert db.session.execute(select(func.count(Tag.id))).scalar_one() == 1
+    assert db.session.execute(select(func.count(Category.id))).scalar_one() == 1
+
+
+def test_each_import_of_a_post_is_one_save_of_one_version(site: Path) -> None:
+    path = write(site, "_posts/2024-01-01-a.md", "---\ntags: [x]\ncategories: [c]\n---\nv1")
+    run(site)
+    assert post("a").version == 1
+    path.write_text("---\ntags: [y]\ncategories: [c]\n---\nv2", encoding="utf-8")
+    run(site)
+    assert post("a").version == 2
+    versions = db.session.execute(select(Revision.post_version).order_by(Revision.id)).scalars()
+    assert list(versions) == [1, 2]
