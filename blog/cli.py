@@ -236,7 +236,7 @@ def init(sample: bool) -> None:
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
 def serve(host: str | None, port: int | None, threads: int) -> None:
     """Serve the blog with waitress."""
-    from waitress import serve as waitress_serve
+    from .serving import create
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     host = host or app.config["HOST"]
@@ -250,14 +250,16 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     # waitress warns "Task queue depth is N" whenever a request waits for a thread: normal
     # under load, and the logging alone cost about 18 % of throughput. Real trouble (a
     # thread stuck) still shows as the requests' own errors.
+    logging.basicConfig()  # as waitress.serve does: its errors go to standard error
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     keep_current(app)  # the static mirror, if any, follows scheduled posts without requests
-    waitress_serve(
+    server = create(
         app, host=host, port=port, threads=threads, ident="blog",
         # Idle keep-alive connections are closed after 30 s; at most 200 at once, so a
         # flood of slow clients cannot hold every socket of a small machine.
         channel_timeout=30, connection_limit=200,
     )  # fmt: skip
+    server.run()
 
 
 @click.command("create-user")
