@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -29,8 +30,13 @@ MIN_DISTINCT_CHARACTERS = 5
 MAX_USERNAME_LENGTH = 80
 MAX_DISPLAY_NAME_LENGTH = 120
 RESET_LINK_LIFETIME = timedelta(hours=24)
-# Checked against when the account does not exist, so a wrong name costs the same time.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the account does not exist, so a wrong name costs the same
+    time. Made at the first sign-in, not at import: scrypt is a tenth of start-up."""
+    return generate_password_hash("not a real password")
 
 
 class AccountError(ValueError):
@@ -251,7 +257,7 @@ def authenticate(login: str, password: str) -> User | None:
     """The active user with this name or e-mail and password, else None (same cost either way)."""
     user = find_user(login)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password(user, password) or not user.active:
         return None
