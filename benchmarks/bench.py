@@ -43,6 +43,8 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from archive import write_archive
 from nginx_mirror import nginx_binary, plain_file_server, site_config, start_nginx
 
+from blog.static_mirror import page_file
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 BIN = Path(sys.executable).parent
@@ -480,8 +482,7 @@ def measure_mirror(
                 continue  # the 304 and the signed-in reader are the app's, measured above
             for _ in range(2):  # the first through nginx is a miss: the app writes the file
                 answer = request(nginx_port, url_path(row.url))
-            path = unquote(urlsplit(row.url).path)  # the file has the decoded name
-            in_mirror = "?" not in row.url and (mirror / "current" / f"{path[1:]}.html").exists()
+            in_mirror = mirror_file_exists(mirror, row.url)
             served = "mirror" if in_mirror else "nginx to app"
             result = PageResult(f"{served}: {row.page}", row.url, target=MIRROR_TARGET)
             result.status, result.bytes = answer.status, len(answer.body)
@@ -506,6 +507,16 @@ def measure_mirror(
             nginx.stop()
         blog.stop()
     return rows
+
+
+def mirror_file_exists(mirror: Path, url: str) -> bool:
+    """Whether the mirror holds the page at `url` (a list at a place too), as the app names
+    the file (blog/static_mirror.py: page_file) for nginx to find."""
+    parts = urlsplit(url)
+    # WSGI's PATH_INFO: the decoded path's UTF-8 bytes as latin-1; the query as sent.
+    path = unquote(parts.path).encode().decode("latin-1")
+    file = page_file({"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": parts.query})
+    return file is not None and (mirror / "current" / file).exists()
 
 
 def fill_page_cache(port: int, pages: int) -> dict[str, Any]:

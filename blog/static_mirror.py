@@ -1,9 +1,10 @@
 """The static mirror: public pages as files that nginx or Caddy serve without asking the app.
 
 With BLOG_STATIC_MIRROR=DIR, every page the page cache keeps for a plain anonymous GET (200,
-text/html, no query string, not an htmx fragment) is also written under DIR with its gzip
-and brotli forms, `<path>.html`, `.html.gz` and `.html.br`, each to a temporary file beside
-it and renamed over, so a reader never sees half a page. deploy/ has the web servers' side.
+text/html, not an htmx fragment; no query string, or a list's place as its own links give
+it) is also written under DIR with its gzip and brotli forms, `<path>.html`, `.html.gz` and
+`.html.br` (`<path>@<query>.html` for a list's place), each to a temporary file beside it
+and renamed over, so a reader never sees half a page. deploy/ has the web servers' side.
 
 Never stale. Pages live in generation directories, one per database state they were
 rendered against: DIR/g<counter>-<due>-<nonce>/, where <counter> is the public change
@@ -30,6 +31,7 @@ import fcntl
 import gzip
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -63,21 +65,34 @@ LOCK = ".lock"
 # lives this long, for requests that resolved `current` just before it moved.
 CHECK_INTERVAL = 1.0
 RETIRED_GENERATION_SECONDS = 60.0
-# Longer paths or names are not mirrored (file systems allow 255 bytes per name).
+# Longer paths or names are not mirrored (file systems allow 255 bytes per name: a name,
+# a list's place and `.html.br` stay below that).
 MAX_PATH_BYTES = 1024
 MAX_NAME_BYTES = 200
 _HTMX_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_BOOSTED", "HTTP_HX_HISTORY_RESTORE_REQUEST")
+# A list's place, exactly as the list's own links and old links write it: one `page=N`,
+# `before=N-N` or `after=N-N`, digits only, no longer than blog/paging.py (MAX_PAGE) and
+# ListCursor.parse accept. deploy/nginx/blog.conf and deploy/Caddyfile match the same text.
+LIST_PLACE = re.compile(r"page=[0-9]{1,7}|(?:before|after)=[0-9]{1,17}-[0-9]{1,18}")
+# The lists: the home page, a category, a tag.
+LIST_PATH = re.compile(r"/(?:(?:category|tag)/[^/]+)?")
+# Between a list's path and its place in the file name. No path with it is mirrored, so
+# a file name with it is always a list's place and one without it never is.
+PLACE_MARK = "@"
 
 
 def page_file(environ: dict[str, Any]) -> str | None:
     """The file, relative to a generation, that holds the answer to this request, or None when
-    it is not mirrored: anything but a plain GET/HEAD of a path without a query string.
+    it is not mirrored: anything but a plain GET/HEAD of a path without a query string, or of
+    a list with its place (LIST_PLACE) as the only query string.
 
     A path maps to itself plus `.html` (`/` to `.html`, `/posts/a` to `posts/a.html`): a
     constant suffix keeps distinct paths in distinct files, and the web server finds the file
     as `$uri.html`. The path is the decoded one (UTF-8), as nginx decodes it before looking.
+    A list's place goes between them after PLACE_MARK (`/tag/a?page=2` to `tag/a@page=2.html`,
+    `$uri@$args.html`); paths with that mark are not mirrored, so no two pages share a file.
     """
-    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         return None
     if any(environ.get(header) for header in _HTMX_HEADERS):
         return None
@@ -85,7 +100,11 @@ def page_file(environ: dict[str, Any]) -> str | None:
         path = str(environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8")
     except UnicodeError:
         return None
-    if not path.startswith("/") or len(path.encode()) > MAX_PATH_BYTES:
+    if not path.startswith("/") or len(path.encode()) > MAX_PATH_BYTES or PLACE_MARK in path:
+        return None
+    # Raw, as sent: `page=%35` is not a list's place here, nor in the web servers' match.
+    query = str(environ.get("QUERY_STRING", ""))
+    if query and not (LIST_PLACE.fullmatch(query) and LIST_PATH.fullmatch(path)):
         return None
     names = path[1:].split("/")
     for index, name in enumerate(names):
@@ -96,7 +115,7 @@ def page_file(environ: dict[str, Any]) -> str | None:
             return None
         if any(ord(char) < 0x20 or char in "\x7f\\" for char in name):
             return None
-    return path[1:] + ".html"
+    return path[1:] + (PLACE_MARK + query if query else "") + ".html"
 
 
 def generation_state(name: str) -> State | None:

@@ -32,7 +32,7 @@ from blog.models import Category, Post
 from blog.static_mirror import StaticMirror, page_file
 from tests.conftest import Login, MakePost, post_form
 from tests.editor.test_editing import edit_form
-from tests.helpers_http import HttpBrowser, free_port
+from tests.helpers_http import Answer, HttpBrowser, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -249,10 +249,115 @@ def test_paths_map_to_distinct_files_and_nothing_escapes() -> None:
                  "/a\nb", "/" + "가" * 100, "/a/" * 400, "relative"]:  # fmt: skip
         assert page_file(_environ(path)) is None, path
     assert page_file({"REQUEST_METHOD": "GET", "PATH_INFO": "/\xff\xfe"}) is None  # not UTF-8
-    assert page_file(_environ("/", QUERY_STRING="page=2")) is None
+    assert page_file(_environ("/posts/a", QUERY_STRING="page=2")) is None
     assert page_file(_environ("/", HTTP_HX_REQUEST="true")) is None
     assert page_file(_environ("/", HTTP_HX_BOOSTED="true")) is None
     assert page_file(_environ("/", REQUEST_METHOD="POST")) is None
+
+
+# A list's place, as the lists' own links ("More posts", "Newer posts") and old links give it.
+PLACES = ["page=2", "page=1000000", "page=0002", "before=1714000000000000-12", "after=0-0",
+          "after=1714000000000000-12", "before=99999999999999999-999999999999999999"]  # fmt: skip
+NOT_PLACES = ["page=%35", "page=5&page=6", "page=5&x=1", "x=1&page=5", "page=5&", "&page=5",
+              "page=", "page", "page=-1", "page=+5", "page=12345678", "page=五", "page=５",
+              "Page=5", "PAGE=5", "page=5 ", " page=5", "page=5\n", "page=5;x=1", "page==5",
+              "before=1-", "before=-1", "before=1", "before=1-2-3", "before=1_2", "before=1%2D2",
+              "before=123456789012345678-1", "before=1-1234567890123456789", "after=1-2&page=3",
+              "before=1-2&after=1-2", "q=word", "page%3D5", "place=5", "hpage=5"]  # fmt: skip
+
+
+def test_a_list_s_place_has_a_file_of_its_own() -> None:
+    assert page_file(_environ("/", QUERY_STRING="page=2")) == "@page=2.html"
+    assert page_file(_environ("/category/a", QUERY_STRING="before=1714000000000000-12")) == (
+        "category/a@before=1714000000000000-12.html"
+    )
+    assert page_file(_environ("/tag/한글", QUERY_STRING="after=5-6")) == "tag/한글@after=5-6.html"
+    for place in PLACES:
+        for path in ["/", "/category/a", "/tag/b"]:
+            assert page_file(_environ(path, QUERY_STRING=place)) == f"{path[1:]}@{place}.html"
+    # Anything else goes to the app: another shape, an encoding, a second parameter.
+    for query in NOT_PLACES:
+        assert page_file(_environ("/", QUERY_STRING=query)) is None, query
+    # Only on the lists; never with an htmx header or for anything but GET and HEAD.
+    for path in ["/posts/a", "/category", "/category/", "/category/a/", "/category/a/b",
+                 "/tag/../a", "/tag/..", "/tags/a", "/media/x/y", "/feed.xml"]:  # fmt: skip
+        assert page_file(_environ(path, QUERY_STRING="page=2")) is None, path
+    assert page_file(_environ("/", QUERY_STRING="page=2", HTTP_HX_REQUEST="true")) is None
+    assert page_file(_environ("/", QUERY_STRING="page=2", REQUEST_METHOD="POST")) is None
+    assert page_file(_environ("/", QUERY_STRING="page=2", REQUEST_METHOD="HEAD")) == "@page=2.html"
+
+
+def test_no_two_pages_share_a_file() -> None:
+    """The mapping is one to one: a path with the mark is never mirrored, so a file name with
+    the mark is a list's place (its path before the mark, its query after) and one without is
+    a plain path; and a plain path's file is itself plus `.html`."""
+    paths = ["/", "/.html", "/a", "/a.html", "/a/", "/a/.html", "/category/a", "/category/a/",
+             "/category/a.html", "/category/a@page=2", "/category/a@page=2.html", "/@page=2",
+             "/@page=2.html", "/%40page=2", "/tag/a", "/tag/a@", "/tag/@", "/x@y", "/posts/a",
+             "/category", "/category/page=2", "/category/a=page=2", "/tag/a?page=2"]  # fmt: skip
+    files: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        for query in ["", *PLACES, *NOT_PLACES[:5]]:
+            file = page_file(_environ(path, QUERY_STRING=query))
+            if file is None:
+                continue
+            assert file not in files, (path, query, files.get(file))
+            files[file] = (path, query)
+            # Read back: the path and the query are the file name's parts.
+            stem = file.removesuffix(".html")
+            if "@" in stem:
+                assert ("/" + stem.split("@")[0], stem.split("@")[1]) == (path, query)
+            else:
+                assert ("/" + stem, "") == (path, query)
+    assert page_file(_environ("/@page=2")) is None  # would be "/?page=2"'s file
+    assert page_file(_environ("/category/a@before=1-2")) is None
+    assert len(files) > 40
+
+
+def test_the_mirror_s_places_are_those_the_app_reads(app: Flask) -> None:
+    """The lengths match blog/paging.py's: the longest place accepted is one the app parses;
+    one digit more, the app answers 404 and the mirror never takes it."""
+    from werkzeug.exceptions import NotFound
+
+    from blog.paging import list_position
+
+    for place in PLACES:
+        with app.test_request_context(f"/?{place}"):
+            assert list_position()
+    for too_long in ["page=10000000", "before=123456789012345678-1", "after=1-1234567890123456789"]:
+        assert page_file(_environ("/", QUERY_STRING=too_long)) is None
+        with app.test_request_context(f"/?{too_long}"), pytest.raises(NotFound):
+            list_position()
+
+
+def test_list_pages_by_place_are_mirrored_and_retired_by_a_change(
+    app: Flask, make_post: MakePost
+) -> None:
+    for number in range(4):
+        make_post(title=f"목록 글 {number}")
+    reader = app.test_client()
+    home = reader.get("/")
+    more = re.search(r'class="more-posts" href="/\?(before=[0-9]+-[0-9]+)"', home.text)
+    assert more is not None
+    older = reader.get(f"/?{more[1]}")
+    page_two = reader.get("/?page=2")
+    assert older.status_code == page_two.status_code == 200
+    assert (live(app) / f"@{more[1]}.html").read_bytes() == older.data
+    assert (live(app) / "@page=2.html").read_bytes() == page_two.data
+    assert Path(f"{live(app)}/@page=2.html.gz").exists()
+    reader.get("/?page=9")  # 404: the app's, never a file
+    reader.get(f"/?{more[1]}&x=1")
+    reader.get(f"/?{more[1]}", headers={"HX-Request": "true"})  # a fragment
+    assert sorted(name for name in files_in(live(app)) if name.endswith(".html")) == [
+        ".html",
+        f"@{more[1]}.html",
+        "@page=2.html",
+    ]
+    make_post(title="새로 온 글")
+    assert files_in(live(app)) == []
+    assert "목록 글 1" not in page_two.text
+    assert "목록 글 1" in reader.get("/?page=2").text  # one more post pushed it on
+    assert "목록 글 1" in (live(app) / "@page=2.html").read_text()
 
 
 def test_retired_generations_are_removed_later(app: Flask, make_post: MakePost) -> None:
@@ -360,6 +465,21 @@ def _upstreams(log: Path, request_line: str) -> list[str]:
                       log.read_text())  # fmt: skip
 
 
+def _served(
+    log: Path, browser: HttpBrowser, path: str, headers: dict[str, str] | None = None
+) -> tuple[Answer, str]:
+    """GET `path` through nginx: the answer and where it came from ("-": the mirror). nginx
+    logs a request just after answering it, so its line is awaited."""
+    line = f"GET {path}"
+    before = len(_upstreams(log, line))
+    answer = browser.request(path, headers=headers)
+    deadline = time.monotonic() + 10
+    while len(logged := _upstreams(log, line)) <= before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(logged) > before, f"nginx logged no {line}"
+    return answer, logged[-1]
+
+
 def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
     tmp_path: Path, nginx_available: str
 ) -> None:
@@ -368,7 +488,7 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
     mirror = tmp_path / "mirror"
     env = {**os.environ, "BLOG_INSTANCE_PATH": str(tmp_path / "instance"), "BLOG_LANGUAGE": "en",
            "BLOG_ADMIN_USER": "admin", "BLOG_ADMIN_PASSWORD": password,
-           "BLOG_STATIC_MIRROR": str(mirror),
+           "BLOG_STATIC_MIRROR": str(mirror), "POSTS_PER_PAGE": "1",
            "BLOG_BASE_URL": f"http://127.0.0.1:{nginx_port}"}  # fmt: skip
     env.pop("DATABASE_URL", None)
     blog = Path(sys.executable).parent / "blog"
@@ -389,16 +509,43 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
                   "format": "markdown", "status": "published", "version": ""}  # fmt: skip
         created = writer.request("/admin/posts/new", fields)
         assert created.status == 303
+        # A newer post: the first one is on the list's second page, one post a page.
+        newer = {**fields, "title": "나중 글", "slug": "나중-글"}
+        assert writer.request("/admin/posts/new", newer).status == 303
         article = "/posts/%EA%B1%B0%EC%9A%B8-%EC%86%8D-%EA%B8%80"
 
         first = front.request(article)  # a miss: the app answers and writes the file
-        second = front.request(article)
+        second, source = _served(access_log, front, article)
         assert first.status == second.status == 200 and "거울 속 글" in second.text
         assert second.text == first.text
-        assert _upstreams(access_log, f"GET {article}")[-1] == "-"  # from the mirror
-        for path in ["/", "/"]:
-            front.request(path)
-        assert _upstreams(access_log, "GET /")[-1] == "-"
+        assert source == "-"  # from the mirror
+        front.request("/")
+        assert _served(access_log, front, "/")[1] == "-"
+
+        # The list's own "More posts" link, and an old ?page= link: from the mirror too.
+        more = re.search(
+            r'class="more-posts" href="(/\?before=[0-9]+-[0-9]+)"', front.request("/").text
+        )
+        assert more is not None
+        older = more[1]
+        listed: dict[str, str] = {}
+        for path in [older, "/?page=2"]:
+            shown = front.request(path)
+            again, source = _served(access_log, front, path)
+            listed[path] = again.text
+            assert shown.status == again.status == 200 and "거울 속 글" in again.text
+            assert again.text == shown.text
+            assert source == "-", path
+        assert (mirror / "current" / f"@{older[2:]}.html").exists()
+        code, zipped_list, body = _fetch(nginx_port, older, {"Accept-Encoding": "gzip"})
+        assert code == 200 and zipped_list["content-encoding"] == "gzip"
+        assert gzip.decompress(body).decode() == again.text
+        # "Newer posts" from there reaches the top: a redirect, the app's every time.
+        back = re.search(r'href="(/\?after=[0-9]+-[0-9]+)"', again.text)
+        assert back is not None
+        for _ in range(2):
+            answer, source = _served(access_log, front, back[1])
+            assert answer.status == 302 and source != "-"
 
         # The same headers as the app sends, plus a validator nginx makes for the file.
         _, by_app, _ = _fetch(app_port, article)
@@ -412,7 +559,6 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
         status, zipped, body = _fetch(nginx_port, article, {"Accept-Encoding": "gzip"})
         assert zipped["content-encoding"] == "gzip"
         assert gzip.decompress(body).decode() == second.text
-        assert _upstreams(access_log, f"GET {article}")[-1] == "-"
         status, _, _ = _fetch(nginx_port, article, {"If-None-Match": by_nginx["etag"]})
         assert status == 304
 
@@ -423,15 +569,33 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
         saved = writer.request(edit_url, {**fields, "title": "고친 제목", "version": version[1]})
         assert saved.status == 303
         assert "고친 제목" in front.request(article).text
-        assert "고친 제목" in front.request("/").text
+        # The list pages too: their files were in the retired generation, so the next
+        # request gets the app's new answer, and the one after gets it from the mirror.
+        for path in [older, "/?page=2"]:
+            fresh, source = _served(access_log, front, path)
+            assert source != "-"
+            _, _, direct = _fetch(app_port, path)
+            assert fresh.text == direct.decode() != listed[path]
+            if fresh.status == 200:
+                assert _served(access_log, front, path) == (fresh, "-")
+        assert "고친 제목" in front.request("/").text + front.request("/?page=2").text
 
         # Signed in, htmx, query string, POST: the app, never the mirror.
-        assert writer.request(article).status == 200
-        assert _upstreams(access_log, f"GET {article}")[-1] != "-"
-        front.request(article, headers={"HX-Request": "true"})
-        assert _upstreams(access_log, f"GET {article}")[-1] != "-"
-        front.request("/?page=1")
-        assert _upstreams(access_log, "GET /?page=1")[-1] != "-"
+        answer, source = _served(access_log, writer, article)
+        assert answer.status == 200 and source != "-"
+        assert _served(access_log, front, article, {"HX-Request": "true"})[1] != "-"
+        assert _served(access_log, front, older, {"HX-Request": "true"})[1] != "-"
+        # Any other query string goes to the app, however often: places the app answers
+        # with 404, extra parameters, encodings, other spellings, places on other pages.
+        # "/%40page=2" is the path "/@page=2", whose file would be "/?page=2"'s.
+        for path, status in [("/?page=3", 404), ("/?page=0", 404), ("/?page=12345678", 404),
+                             ("/?before=1-99999", 404), ("/?page=2&x=1", 200),
+                             ("/?page=2&page=2", 200), ("/?x=1&page=2", 200),
+                             ("/?page=%32", 200), ("/?PAGE=2", 200), ("/%40page=2", 404),
+                             (f"{article}?page=2", 200), ("/tag/a/b?page=2", 404)]:  # fmt: skip
+            for _ in range(2):
+                answer, source = _served(access_log, front, path)
+                assert answer.status == status and source != "-", path
     finally:
         if nginx is not None:
             nginx.stop()
