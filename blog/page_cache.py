@@ -219,7 +219,10 @@ class PageCache:
             entry.sessions = seen[0].sessions
             entry.expires = time.monotonic() + self.signed_in_seconds
         with self._lock:
-            if self.monitor.seen() != seen or self._state != seen[0]:
+            state_now, signal_now = self.monitor.seen()
+            if _what_matters(state_now, signal_now, key) != _what_matters(
+                *seen, key
+            ) or _what_matters(self._state, None, key) != _what_matters(seen[0], None, key):
                 # Something changed while the page was rendered: it may show the old
                 # state, so it is served this once and not kept.
                 return None, (status, headers, body)
@@ -274,6 +277,17 @@ class PageCache:
             headers.append(("Content-Encoding", encoding))
         start_response(entry.status, headers)
         return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+
+def _what_matters(
+    state: PublicState | None, signal: tuple[int, int] | None, key: tuple[str, ...]
+) -> tuple[Any, ...]:
+    """Of a public state and the shared memory's counters, what a page for this key depends
+    on: an anonymous page does not change when someone signs in or out; a signed-in
+    reader's page does."""
+    if key[0]:
+        return state, signal
+    return (state.pages if state is not None else None, signal[0] if signal else None)
 
 
 def _is_html_page(entry: Entry) -> bool:

@@ -185,6 +185,33 @@ def test_a_session_ended_by_another_process_is_seen_at_the_next_request(
     assert ADMIN_BOX not in client.get("/").text
 
 
+def test_someone_signing_in_while_a_page_renders_does_not_cost_the_anonymous_page(
+    app: Flask, client: FlaskClient, login: Login, make_post: MakePost
+) -> None:
+    from blog.models import LoginSession
+
+    slug = make_post(title="동시에")
+    login("editor")
+    sessions_moved = []
+    cache = cache_of(app)
+    render = cache.wsgi_app
+
+    def sessions_change_meanwhile(environ: dict[str, Any], start_response: Any) -> Any:
+        if not sessions_moved:  # as another browser signing out would, mid-render
+            sessions_moved.append(True)
+            with app.app_context(), writing():
+                for record in db.session.execute(select(LoginSession)).scalars():
+                    record.last_seen_at = record.created_at
+        return render(environ, start_response)
+
+    cache.wsgi_app = sessions_change_meanwhile
+    reader = app.test_client()
+    reader.get(f"/posts/{slug}")
+    hits = cache_of(app).hits
+    reader.get(f"/posts/{slug}")
+    assert sessions_moved and cache_of(app).hits == hits + 1  # kept all the same
+
+
 def test_a_signed_in_readers_page_lasts_a_minute_at_most(
     app: Flask,
     client: FlaskClient,
