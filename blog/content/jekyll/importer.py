@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ...database import writing
 from ...extensions import db
-from ...models import Media, Post, PostStatus, SourceFormat, User, utcnow
+from ...models import Media, Post, PostStatus, SourceFormat, User, fold_name, utcnow
+from .. import taxonomy
 from ..markup import html_to_text, plain_text, render_body_within_budget, truncate_text
 from ..media import (
     IMPORT_TYPES,
@@ -40,7 +41,7 @@ from ..posts import (
     set_tags,
     slug_taken,
 )
-from ..redirects import add_redirect
+from ..redirects import add_redirect, redirects_of
 from ..slugs import slugify, title_from_slug, unique_slug
 from ..urls import image_url_problem
 from .dates import FILENAME_DATE, DateError, parse_jekyll_date
@@ -168,6 +169,20 @@ class _Known:
         self.posts = posts
         self.categories: dict[str, Any] = {}
         self.tags: dict[str, Any] = {}
+
+    def preload_terms(self, batch: list[_Prepared]) -> None:
+        """The batch's existing categories and tags, in one query each."""
+        for kind, terms, names in (
+            ("category", self.categories, [n for entry in batch for n in entry.categories]),
+            ("tag", self.tags, [n for entry in batch for n in entry.tags]),
+        ):
+            model = taxonomy.model_for(kind)
+            keys = list({fold_name(taxonomy.import_name(name)) for name in names} - set(terms))
+            for start in range(0, len(keys), 500):  # well under any database's parameter limit
+                rows = db.session.execute(
+                    select(model).where(model.name_key.in_(keys[start : start + 500]))
+                ).scalars()
+                terms.update((term.name_key, term) for term in rows)
 
     def remember(self, key: str, post: Post) -> None:
         self.posts[key] = post
@@ -466,30 +481,59 @@ class JekyllImporter:
         )
 
     def _store_batch(self, batch: list[_Prepared], dry_run: bool) -> None:
-        """Save prepared posts in one write transaction, each in a savepoint of its own.
+        """Save prepared posts in one write transaction.
 
-        One failing post is reported and rolled back alone; a dry run rolls the whole batch
-        back. A batch whose commit fails is reported as not saved, post by post.
+        Usually every post saves: the batch is written straight through, one flush per
+        post. When one fails, the batch is rolled back and written again with each post in
+        a savepoint of its own, so the failing one is reported and rolled back alone. A
+        dry run rolls the whole batch back. A batch whose commit fails is reported as not
+        saved, post by post.
         """
+        warnings_before = [len(entry.result.warnings) for entry in batch]
+        try:
+            self._write_batch(batch, dry_run, savepoints=False)
+        except Exception:  # noqa: BLE001 - the second pass tells which post it was
+            for entry, count in zip(batch, warnings_before, strict=True):
+                del entry.result.warnings[count:]  # the second pass adds them again
+            self._write_batch(batch, dry_run, savepoints=True)
+
+    def _write_batch(self, batch: list[_Prepared], dry_run: bool, savepoints: bool) -> None:
+        """One write transaction of `batch`; without savepoints any error is raised."""
         stored: list[_Prepared] = []
         try:
             with writing():
                 known = _Known(self._posts_by_key([entry.item for entry in batch]))
+                known.preload_terms(batch)
+                # One query for every old URL of the batch; with savepoints each post looks
+                # its own up, so that a post rolled back leaves no redirect behind it.
+                redirects = (
+                    None
+                    if savepoints
+                    else redirects_of(path for entry in batch for path in entry.old_paths)
+                )
                 for entry in batch:
-                    try:
-                        with db.session.begin_nested():
-                            post = self._store(entry, known)
-                    except Exception as error:  # noqa: BLE001 - report the file, import the rest
-                        entry.result.outcome = "failed"
-                        entry.result.reason = f"{type(error).__name__}: {error}"
+                    if not savepoints:
+                        post = self._store(entry, known, redirects)
                     else:
-                        stored.append(entry)
-                        known.remember(self._import_key(entry.item.file), post)
+                        try:
+                            with db.session.begin_nested():
+                                post = self._store(entry, known, redirects)
+                        except Exception as error:  # noqa: BLE001 - report it, import the rest
+                            # A term it added and loaded is gone, and the next new term may
+                            # get its id: reload, so that id does not mean the old name.
+                            db.session.expire_all()
+                            entry.result.outcome = "failed"
+                            entry.result.reason = f"{type(error).__name__}: {error}"
+                            continue
+                    stored.append(entry)
+                    known.remember(self._import_key(entry.item.file), post)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
             pass
         except SQLAlchemyError as error:
+            if not savepoints:
+                raise
             for entry in stored:
                 entry.result.outcome = "failed"
                 entry.result.reason = f"not saved: {type(error).__name__}: {error}"
@@ -504,8 +548,11 @@ class JekyllImporter:
         rows = db.session.execute(select(Post).where(Post.import_source.in_(keys))).scalars()
         return {str(post.import_source): post for post in rows}
 
-    def _store(self, entry: _Prepared, known: _Known) -> Post:
-        """Write one prepared post, inside `writing()`: statements only, nothing slow."""
+    def _store(self, entry: _Prepared, known: _Known, redirects: dict[str, int] | None) -> Post:
+        """Write one prepared post, inside `writing()`: statements only, nothing slow.
+
+        `redirects`: see add_redirect (None: each old URL is looked up).
+        """
         item, result = entry.item, entry.result
         key = self._import_key(item.file)
         author_id = self.author.id if self.author else None
@@ -543,7 +590,7 @@ class JekyllImporter:
             save_post(post, self.author, entry.rendered, note="imported from Jekyll",
                       updated_at=entry.updated_at)  # fmt: skip
             for old_path in entry.old_paths:
-                warning = add_redirect(post, old_path)
+                warning = add_redirect(post, old_path, redirects)
                 if warning:
                     result.warnings.append(warning)
         result.post_slug = post.slug

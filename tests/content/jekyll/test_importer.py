@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from PIL import Image, ImageCms
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from blog.content.jekyll.importer import ImportReport, JekyllImporter
 from blog.content.redirects import find_redirect
@@ -609,7 +609,7 @@ def test_an_image_that_cannot_be_cleaned_is_left_out_with_a_warning(site: Path) 
     assert "/assets/broken.svg" in post("a").source
 
 
-def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
+def test_posts_are_prepared_outside_and_stored_in_batches(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from blog.content.jekyll import importer
@@ -640,10 +640,10 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
         assert not (inside and writer), "rendering inside the write transaction"
         return real_render(*args, **kwargs)
 
-    def redirect_or_fail(post: Post, old_path: str) -> str | None:
+    def redirect_or_fail(post: Post, old_path: str, *known: Any) -> str | None:
         if post.slug == "p150":
             raise RuntimeError("one post breaks")
-        return real_redirect(post, old_path)
+        return real_redirect(post, old_path, *known)
 
     monkeypatch.setattr(importer, "writing", counting_writing)
     monkeypatch.setattr(importer, "render_body_within_budget", render_outside)
@@ -653,13 +653,77 @@ def test_posts_are_prepared_outside_and_stored_in_batches_of_savepoints(
         site, author=None, fallback_zone=SEOUL, now=lambda: NOW,
         progress=lambda index, total, result: progress.append(index),
     ).run()  # fmt: skip
-    assert transactions == 3  # 100 + 100 + 30 posts
+    # 100 + 100 + 30 posts; the second batch once more, a savepoint per post, after p150 failed.
+    assert transactions == 4
     assert progress == list(range(1, 231))
     assert [(r.path, r.reason) for r in report.failed] == [
         ("_posts/2024-01-01-p150.md", "RuntimeError: one post breaks")
     ]
     assert db.session.execute(select(func.count(Post.id))).scalar_one() == 229
     assert db.session.execute(select(func.count(Redirect.id))).scalar_one() == 229
+
+
+@contextmanager
+def statements_run() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_batch_where_one_post_fails_in_the_database_stores_the_others(site: Path) -> None:
+    # A real refusal by the database (as a constraint would refuse), not by our code.
+    db.session.execute(
+        text(
+            "CREATE TRIGGER refuse_p7 BEFORE INSERT ON posts WHEN NEW.slug = 'p7' "
+            "BEGIN SELECT RAISE(ABORT, 'p7 refused'); END"
+        )
+    )
+    db.session.commit()
+    for number in range(1, 11):
+        write(site, f"_posts/2024-01-01-p{number}.md", f"---\ntags: [t{number}, all]\n---\nx")
+    write(site, "_posts/2024-01-02-other.md", "---\nredirect_from: /old-p7\n---\ny")
+    report = run(site)
+    [failed] = report.failed
+    assert failed.path == "_posts/2024-01-01-p7.md" and "p7 refused" in failed.reason
+    slugs = db.session.execute(select(Post.slug).order_by(Post.slug)).scalars()
+    assert set(slugs) == {f"p{n}" for n in range(1, 11) if n != 7} | {"other"}
+    assert {t.name for t in post("p8").tags} == {"t8", "all"}
+    # The refused post left nothing behind: not its new tag, its redirect or a revision.
+    tags = db.session.execute(select(Tag.name)).scalars()
+    assert "t7" not in set(tags)
+    assert db.session.execute(select(func.count(Redirect.id))).scalar_one() == 11
+    assert db.session.execute(select(func.count(Revision.id))).scalar_one() == 10
+    assert not any(r.warnings for r in report.files)
+
+
+def test_a_batch_that_saves_takes_no_savepoints(site: Path) -> None:
+    for number in range(1, 6):
+        write(site, f"_posts/2024-01-01-p{number}.md", f"---\ntags: [t, u{number}]\n---\nx")
+    with statements_run() as statements:
+        report = run(site)
+    assert report.count("imported") == 5 and not report.failed
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    # The batch's old URLs are looked up together, not post by post.
+    assert len([s for s in statements if s.startswith("SELECT") and "FROM redirects" in s]) == 1
+
+
+def test_an_old_url_two_posts_of_one_batch_claim_leads_to_the_first(site: Path) -> None:
+    write(site, "_posts/2024-01-01-a.md", "---\nredirect_from: [/shared, /a-old]\n---\nx")
+    write(site, "_posts/2024-01-02-b.md", "---\nredirect_from: [/shared/]\n---\ny")
+    report = run(site)
+    assert result_for(report, "_posts/2024-01-02-b.md").warnings == [
+        "old URL '/shared/' already leads to another post; kept that one"
+    ]
+    assert find_redirect("/shared").slug == "a"
+    assert find_redirect("/a-old").slug == "a"
+    assert find_redirect("/2024/01/02/b").slug == "b"
 
 
 def test_a_dry_run_with_assets_saves_no_post_and_no_image(site: Path) -> None:
@@ -711,10 +775,10 @@ def test_a_post_rolled_back_leaves_its_new_tag_to_the_next_post_of_the_batch(
 
     real_redirect = importer.add_redirect
 
-    def redirect_or_fail(post: Post, old_path: str) -> str | None:
+    def redirect_or_fail(post: Post, old_path: str, *known: Any) -> str | None:
         if post.slug == "first":
             raise RuntimeError("one post breaks")
-        return real_redirect(post, old_path)
+        return real_redirect(post, old_path, *known)
 
     monkeypatch.setattr(importer, "add_redirect", redirect_or_fail)
     write(site, "_posts/2024-01-01-first.md", "---\ntags: [새 태그]\ncategories: [New]\n---\nx")
