@@ -174,6 +174,8 @@ class PageCache:
         path = environ.get("PATH_INFO", "")
         if path.startswith(("/admin", "/login", "/account", "/reset")):
             return True
+        if path.startswith("/static/"):
+            return False  # the same bytes for everyone: kept for signed-in readers too
         cookies = environ.get("HTTP_COOKIE", "")
         return f"{self._cookie}=" in cookies or "remember_token=" in cookies
 
