@@ -4,7 +4,8 @@ A hit is answered from memory: no ORM, no session, no template. Entries are keye
 method, host, path, query string and HX-Request, and hold the body with its gzip and
 brotli forms (compressed once, when stored), an ETag and Last-Modified, so revalidations
 get 304. Requests with a cookie of ours, anything but GET/HEAD, /admin and responses that
-set a cookie or say private/no-store pass straight through.
+set a cookie or say private/no-store pass straight through, compressed per response
+(`compression.py`); the app never compresses, so what is stored is always the plain body.
 
 Never stale: every write to a public table bumps a change counter in the same transaction
 (`database.writing()`); the cache compares it before each hit, so a change through any
@@ -16,7 +17,6 @@ the cache holds until the next scheduled publication, never past it.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import mmap
 import os
@@ -30,20 +30,17 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-import brotli
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .compression import compress, compressing, encoded, negotiate, with_vary, worth_compressing
 from .database import PUBLIC_COUNTER, after_public_commit, read_change_counter
 from .models import Post, PostStatus
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-# Responses worth compressing; images and media are already compressed.
-_TEXT_TYPES = ("text/", "application/xml", "application/atom+xml", "application/rss+xml",
-               "application/json", "image/svg+xml")  # fmt: skip
 _CACHEABLE_STATUS = {200, 301, 308, 404, 410}
 # Headers the cache sets itself on every answer.
 _OWN_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "date"}
@@ -228,14 +225,14 @@ class PageCache:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self.max_bytes <= 0 or self._bypass(environ):
-            return self.wsgi_app(environ, start_response)
+            return compressing(self.wsgi_app, environ, start_response)
         try:
             self._fresh_state()
         except SQLAlchemyError:
             # The database cannot say whether pages are fresh (locked, not yet upgraded):
             # nothing is served from memory; the app answers, with its own error page.
             self.clear()
-            return self.wsgi_app(environ, start_response)
+            return compressing(self.wsgi_app, environ, start_response)
         key = self._key(environ)
         with self._lock:
             entry = self._entries.get(key)
@@ -247,6 +244,7 @@ class PageCache:
             entry, passed = self._fill(environ, key)
             if entry is None:  # not for the cache: answered as the app answered
                 status, headers, body = passed
+                headers, body = encoded(environ, status, headers, body)
                 start_response(status, headers)
                 return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
         return self._answer(environ, start_response, entry)
@@ -264,6 +262,7 @@ class PageCache:
         plain = {**environ, "REQUEST_METHOD": "GET"}
         plain.pop("HTTP_IF_NONE_MATCH", None)
         plain.pop("HTTP_IF_MODIFIED_SINCE", None)
+        plain.pop("HTTP_ACCEPT_ENCODING", None)  # the plain body is stored; see compression.py
         result = self.wsgi_app(plain, capture)
         try:
             body = b"".join([*captured.get("written", []), *result])
@@ -294,20 +293,18 @@ class PageCache:
         if int(status.split(None, 1)[0]) not in _CACHEABLE_STATUS:
             return None
         names = {name.lower(): value for name, value in headers}
-        if "set-cookie" in names:
+        if "set-cookie" in names or "content-encoding" in names:
             return None
         control = names.get("cache-control", "").lower()
         if "private" in control or "no-store" in control:
             return None
         bodies = {"identity": body}
-        if names.get("content-type", "").startswith(_TEXT_TYPES) and len(body) > 512:
-            bodies["gzip"] = gzip.compress(body, compresslevel=6, mtime=0)
-            bodies["br"] = brotli.compress(body, quality=5)
+        if worth_compressing(names.get("content-type", ""), len(body)):
+            bodies["gzip"] = compress(body, "gzip")
+            bodies["br"] = compress(body, "br")
         kept = [(name, value) for name, value in headers if name.lower() not in _OWN_HEADERS]
-        vary = {part.strip() for part in names.get("vary", "").split(",") if part.strip()}
-        if len(bodies) > 1 and "Accept-Encoding" not in vary:
-            kept = [(n, v) for n, v in kept if n.lower() != "vary"]
-            kept.append(("Vary", ", ".join(sorted(vary | {"Accept-Encoding"}))))
+        if len(bodies) > 1:
+            kept = with_vary(kept, "Accept-Encoding")
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         modified = format_datetime(datetime.now(UTC).replace(microsecond=0), usegmt=True)
         return Entry(status, kept, bodies, etag, modified)
@@ -319,7 +316,7 @@ class PageCache:
         if entry.status.startswith("200") and _not_modified(environ, entry):
             start_response("304 NOT MODIFIED", [*_validators_only(entry.headers), *own])
             return [b""]
-        encoding = _encoding(environ.get("HTTP_ACCEPT_ENCODING", ""), entry.bodies)
+        encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING", ""), entry.bodies)
         body = entry.bodies[encoding]
         headers = [*entry.headers, *own, ("Content-Length", str(len(body)))]
         if encoding != "identity":
@@ -345,21 +342,3 @@ def _not_modified(environ: dict[str, Any], entry: Entry) -> bool:
 def _validators_only(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     keep = {"cache-control", "vary", "expires", "content-location"}
     return [(name, value) for name, value in headers if name.lower() in keep]
-
-
-def _encoding(accepted: str, bodies: dict[str, bytes]) -> str:
-    """br, else gzip, else the plain body: what the client accepts (q=0 refuses)."""
-    offered = {}
-    for part in accepted.lower().split(","):
-        name, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        offered[name.strip()] = quality
-    for name in ("br", "gzip"):
-        if name in bodies and offered.get(name, offered.get("*", 0.0)) > 0:
-            return name
-    return "identity"
