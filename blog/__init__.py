@@ -50,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             max_page_count=app.config.get("SQLITE_MAX_PAGE_COUNT"),
         )
 
-    from . import errors, routing, security, templating
+    from . import errors, routing, security, static_files, templating
     from .auth import bp as auth_bp
     from .editor import bp as editor_bp
     from .public import bp as public_bp
@@ -62,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     errors.register(app)
     security.register(app)
     templating.register(app)
+    static_files.register(app)
 
     from .cli import register_commands
 

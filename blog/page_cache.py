@@ -5,11 +5,13 @@ method, host, path, query string and HX-Request, and hold the body with its gzip
 brotli forms (compressed once, when stored), an ETag and Last-Modified, so revalidations
 get 304. Anything but GET/HEAD, /admin and the sign-in pages, a browser that Flask-Login
 may sign in again (remember cookie) and responses that set a cookie or say private or
-no-store pass straight through.
+no-store pass straight through, compressed per response (`compression.py`); the app never
+compresses, so what is stored is always the plain body.
 
 A signed-in reader (any browser with a session cookie) gets entries of their own, keyed by
 the signed cookie itself, so no one else can be served them; they last while no session
-is started or ended anywhere (the sessions counter) and a minute at most.
+is started or ended anywhere (the sessions counter) and a minute at most. Static files are
+the same bytes for everyone and shared by all.
 
 Never stale: every write to a public table bumps a change counter in the same transaction
 (`database.writing()`); the cache compares the public state (`changes.ChangeMonitor`:
@@ -20,7 +22,6 @@ time. The comparison is a read of shared memory on SQLite (see changes.py).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import threading
 import time
@@ -31,19 +32,16 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-import brotli
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from .changes import ChangeMonitor, PublicState
+from .compression import compress, compressing, encoded, negotiate, with_vary, worth_compressing
 from .static_mirror import mirror_for, page_file
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-# Responses worth compressing; images and media are already compressed.
-_TEXT_TYPES = ("text/", "application/xml", "application/atom+xml", "application/rss+xml",
-               "application/json", "image/svg+xml")  # fmt: skip
 _CACHEABLE_STATUS = {200, 301, 308, 404, 410}
 # Headers the cache sets itself on every answer.
 _OWN_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "date"}
@@ -95,6 +93,8 @@ class PageCache:
         path = environ.get("PATH_INFO", "")
         if path.startswith(("/admin", "/login", "/logout", "/account", "/reset")):
             return True
+        if path.startswith("/static/"):
+            return False  # the same bytes for everyone: kept for signed-in readers too
         cookies = environ.get("HTTP_COOKIE", "")
         if f"{self._remember_cookie}=" in cookies:
             return True  # Flask-Login may sign the browser in again: a new session cookie
@@ -112,11 +112,12 @@ class PageCache:
         return ""
 
     def _key(self, environ: dict[str, Any]) -> tuple[str, ...]:
+        path = environ.get("PATH_INFO", "")
         return (
             # A browser with a session (signed in, or holding a form's CSRF token) has
             # entries of its own, found only by the same signed cookie; anonymous
-            # readers share theirs.
-            self._session_cookie(environ),
+            # readers share theirs, and everyone shares static files.
+            "" if path.startswith("/static/") else self._session_cookie(environ),
             environ.get("HTTP_HOST", ""),
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
@@ -150,14 +151,14 @@ class PageCache:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self.max_bytes <= 0 or self._bypass(environ):
-            return self.wsgi_app(environ, start_response)
+            return compressing(self.wsgi_app, environ, start_response)
         try:
             self._fresh_state()
         except SQLAlchemyError:
             # The database cannot say whether pages are fresh (locked, not yet upgraded):
             # nothing is served from memory; the app answers, with its own error page.
             self.clear()
-            return self.wsgi_app(environ, start_response)
+            return compressing(self.wsgi_app, environ, start_response)
         key = self._key(environ)
         with self._lock:
             entry = self._entries.get(key)
@@ -173,6 +174,7 @@ class PageCache:
             entry, passed = self._fill(environ, key)
             if entry is None:  # not for the cache: answered as the app answered
                 status, headers, body = passed
+                headers, body = encoded(environ, status, headers, body)
                 start_response(status, headers)
                 return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
         return self._answer(environ, start_response, entry)
@@ -204,6 +206,7 @@ class PageCache:
         plain = {**environ, "REQUEST_METHOD": "GET"}
         plain.pop("HTTP_IF_NONE_MATCH", None)
         plain.pop("HTTP_IF_MODIFIED_SINCE", None)
+        plain.pop("HTTP_ACCEPT_ENCODING", None)  # the plain body is stored; see compression.py
         result = self.wsgi_app(plain, capture)
         try:
             body = b"".join([*captured.get("written", []), *result])
@@ -245,20 +248,18 @@ class PageCache:
         if int(status.split(None, 1)[0]) not in _CACHEABLE_STATUS:
             return None
         names = {name.lower(): value for name, value in headers}
-        if "set-cookie" in names:
+        if "set-cookie" in names or "content-encoding" in names:
             return None
         control = names.get("cache-control", "").lower()
         if "private" in control or "no-store" in control:
             return None
         bodies = {"identity": body}
-        if names.get("content-type", "").startswith(_TEXT_TYPES) and len(body) > 512:
-            bodies["gzip"] = gzip.compress(body, compresslevel=6, mtime=0)
-            bodies["br"] = brotli.compress(body, quality=5)
+        if worth_compressing(names.get("content-type", ""), len(body)):
+            bodies["gzip"] = compress(body, "gzip")
+            bodies["br"] = compress(body, "br")
         kept = [(name, value) for name, value in headers if name.lower() not in _OWN_HEADERS]
-        vary = {part.strip() for part in names.get("vary", "").split(",") if part.strip()}
-        if len(bodies) > 1 and "Accept-Encoding" not in vary:
-            kept = [(n, v) for n, v in kept if n.lower() != "vary"]
-            kept.append(("Vary", ", ".join(sorted(vary | {"Accept-Encoding"}))))
+        if len(bodies) > 1:
+            kept = with_vary(kept, "Accept-Encoding")
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         modified = format_datetime(datetime.now(UTC).replace(microsecond=0), usegmt=True)
         return Entry(status, kept, bodies, etag, modified)
@@ -270,7 +271,7 @@ class PageCache:
         if entry.status.startswith("200") and _not_modified(environ, entry):
             start_response("304 NOT MODIFIED", [*_validators_only(entry.headers), *own])
             return [b""]
-        encoding = _encoding(environ.get("HTTP_ACCEPT_ENCODING", ""), entry.bodies)
+        encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING", ""), entry.bodies)
         body = entry.bodies[encoding]
         headers = [*entry.headers, *own, ("Content-Length", str(len(body)))]
         if encoding != "identity":
@@ -313,21 +314,3 @@ def _not_modified(environ: dict[str, Any], entry: Entry) -> bool:
 def _validators_only(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     keep = {"cache-control", "vary", "expires", "content-location"}
     return [(name, value) for name, value in headers if name.lower() in keep]
-
-
-def _encoding(accepted: str, bodies: dict[str, bytes]) -> str:
-    """br, else gzip, else the plain body: what the client accepts (q=0 refuses)."""
-    offered = {}
-    for part in accepted.lower().split(","):
-        name, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        offered[name.strip()] = quality
-    for name in ("br", "gzip"):
-        if name in bodies and offered.get(name, offered.get("*", 0.0)) > 0:
-            return name
-    return "identity"

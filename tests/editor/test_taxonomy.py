@@ -47,7 +47,7 @@ def test_the_page_lists_both_kinds_with_post_counts(client: FlaskClient, desk: A
     assert page.status_code == 200 and "HX-Request" in page.headers["Vary"]
     html = page.text
     assert "<h2" in html and "News" in html and "2 posts" in html and "1 post<" in html
-    assert "/category/news" in html and "속보" in html and "css/taxonomy.css" in html
+    assert "/category/news" in html and "속보" in html and 'href="/static/css/taxonomy.' in html
     fragment = client.get("/admin/taxonomy", headers=HTMX).text
     assert fragment.lstrip().startswith('<div id="taxonomy"') and "<html" not in fragment
 
