@@ -5,8 +5,8 @@ Every write to a public table bumps a change counter in the same transaction
 page cache, the site settings) compares the counter with the one it was built against.
 The comparison must cost next to nothing, since it happens on every request:
 
-- On SQLite, the committing process also puts the counter's new value into 8 bytes of
-  shared memory beside the database file (`ChangeSignal`). Reading it is a memory read:
+- On SQLite, the committing process also puts the counter's new value into shared memory
+  beside the database file (`ChangeSignal`; 8 bytes a counter). Reading it is a memory read:
   no system call and no SQLite call, so the interpreter lock is never given up on the way
   (on two cores, each such release cost a request up to 10 ms under waitress).
 - The database itself is asked (`ChangeWatcher`) only when those bytes moved, when the
@@ -29,13 +29,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from .database import (
     PUBLIC_COUNTER,
     SESSIONS_COUNTER,
     after_counted_commit,
+    in_write_transaction,
     read_change_counter,
 )
 from .models import Post, PostStatus
@@ -62,13 +65,15 @@ class PublicState:
 
 
 class ChangeWatcher:
-    """Asks the database for the public state, over one small connection per thread, kept
-    open: on SQLite, PRAGMA data_version changes only when another connection committed,
-    so most looks do not read the counter at all."""
+    """Asks the database for the public state. On SQLite, over one small connection per
+    thread, kept open and outside the app's pool (so it never takes a connection a request
+    needs): PRAGMA data_version changes only when another connection committed, so most
+    looks do not read the counter at all."""
 
     def __init__(self, app: Flask) -> None:
         self._app = app
         self._local = threading.local()
+        self._own_engine: Engine | None = None
 
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)
@@ -76,7 +81,13 @@ class ChangeWatcher:
             with self._app.app_context():
                 from .extensions import db
 
-                connection = db.engine.connect()
+                engine = db.engine
+            url = engine.url
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+                if self._own_engine is None:
+                    self._own_engine = create_engine(url, poolclass=NullPool)
+                engine = self._own_engine
+            connection = engine.connect()
             self._local.connection = connection
         return connection
 
@@ -206,27 +217,34 @@ T = TypeVar("T")
 _KEPT = "blog.kept_per_change"
 
 
-def kept_per_change(name: str, compute: Callable[[], T]) -> T:
-    """`compute()`'s value, computed once per public state and kept for the app: for facts
-    about public data that every request would otherwise ask for (settings, whether the
-    site has several authors). `compute` reads through `db.session`.
+def kept_per_change(name: str, compute: Callable[[datetime], T]) -> T:
+    """`compute(now)`'s value, computed once per public state and kept for the app: for
+    facts about public data that every request would otherwise ask for (settings, whether
+    the site has several authors). `compute` reads through `db.session`.
 
-    The value is kept only when the request's own snapshot of the database is the state
-    the monitor reports: a transaction that began before a change (or after one that the
-    monitor has not yet seen) computes for itself and keeps nothing.
+    The value is kept only when it was computed for the state the monitor reports: at a
+    time before that state's next scheduled post, from a snapshot of the database with
+    the same counter (a transaction that began before a change, or after one the monitor
+    has not yet seen, computes for itself and keeps nothing), and outside `writing()`
+    (what a write transaction reads may never be committed).
     """
     from .extensions import db
 
     try:
         state = monitor().state()
     except SQLAlchemyError:
-        return compute()  # the database cannot say: nothing is kept or trusted
+        return compute(monitor().now())  # the database cannot say: nothing is kept
     kept: dict[str, tuple[Any, Any]] = current_app.extensions.setdefault(_KEPT, {})
     known = kept.get(name)
     if known is not None and known[0] == state.pages:
         return known[1]  # type: ignore[no-any-return]
-    value = compute()
-    if read_change_counter(db.session.connection(), PUBLIC_COUNTER) == state.counter:
+    now = monitor().now()  # after the state: what is computed is at least that recent
+    value = compute(now)
+    if (
+        now < state.next_due
+        and not in_write_transaction()
+        and read_change_counter(db.session.connection(), PUBLIC_COUNTER) == state.counter
+    ):
         kept[name] = (state.pages, value)
     return value
 

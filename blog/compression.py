@@ -76,6 +76,11 @@ def _compressible(environ: dict[str, Any], status: str, headers: list[tuple[str,
         return False
     if "content-encoding" in names:
         return False
+    # Pages behind a login (security.py marks them no-store) carry the session's CSRF
+    # token and echo what was typed (a search): compressed, an attacker who can make the
+    # browser send requests could read the token from their sizes (BREACH).
+    if "no-store" in names.get("cache-control", "").lower():
+        return False
     # No Content-Length: a streamed body, sent as it comes rather than held back.
     length = names.get("content-length", "")
     if not length.isdigit():

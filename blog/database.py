@@ -34,7 +34,7 @@ _WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 # True inside `writing()`, per thread (waitress) and per task.
 _writing: ContextVar[bool] = ContextVar("blog_writing", default=False)
-# Inside `writing()`: the change counters its statements call for (see COUNTED_TABLES).
+# Inside `writing()`: the change counters its statements call for (see counters_for).
 _counted_changes: ContextVar[set[str] | None] = ContextVar("blog_counted_changes", default=None)
 # True for a write that would rather not happen than wait for the lock (bookkeeping).
 _without_waiting: ContextVar[bool] = ContextVar("blog_without_waiting", default=False)
@@ -141,6 +141,11 @@ def configure_engine(
 
     event.listen(engine, "commit", _restore_busy_timeout)
     event.listen(engine, "rollback", _restore_busy_timeout)
+
+
+def in_write_transaction() -> bool:
+    """Whether this code runs inside `writing()`."""
+    return _writing.get()
 
 
 def begin_statement() -> str:

@@ -34,10 +34,12 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import parse_cookie
 
 from .changes import ChangeMonitor, PublicState
 from .compression import compress, compressing, encoded, negotiate, with_vary, worth_compressing
-from .static_mirror import mirror_for, page_file
+from .security import PRIVATE_PREFIXES
+from .static_mirror import NOT_MIRRORED, mirror_for, page_file
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -91,25 +93,28 @@ class PageCache:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return True
         path = environ.get("PATH_INFO", "")
-        if path.startswith(("/admin", "/login", "/logout", "/account", "/reset")):
+        if path.startswith((*PRIVATE_PREFIXES, "/logout")):
             return True
         if path.startswith("/static/"):
             return False  # the same bytes for everyone: kept for signed-in readers too
-        cookies = environ.get("HTTP_COOKIE", "")
-        if f"{self._remember_cookie}=" in cookies:
+        header = environ.get("HTTP_COOKIE", "")
+        if self._cookie not in header and self._remember_cookie not in header:
+            return False
+        cookies = parse_cookie(header)
+        if self._remember_cookie in cookies:
             return True  # Flask-Login may sign the browser in again: a new session cookie
-        return self.signed_in_seconds <= 0 and f"{self._cookie}=" in cookies
+        if self._cookie in cookies:
+            return self.signed_in_seconds <= 0
+        # The name is there, but not as a cookie this parser finds: Flask's might (spaces,
+        # quoting). Whether the browser is signed in cannot be told, so nothing is kept.
+        return True
 
     def _session_cookie(self, environ: dict[str, Any]) -> str:
-        """The session cookie's value, "" without one."""
-        cookies = environ.get("HTTP_COOKIE", "")
-        if f"{self._cookie}=" not in cookies:
+        """The session cookie's value as Flask reads it, "" without one."""
+        header = environ.get("HTTP_COOKIE", "")
+        if self._cookie not in header:
             return ""
-        for part in cookies.split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == self._cookie:
-                return value
-        return ""
+        return str(parse_cookie(header).get(self._cookie, ""))
 
     def _key(self, environ: dict[str, Any]) -> tuple[str, ...]:
         path = environ.get("PATH_INFO", "")
@@ -215,10 +220,10 @@ class PageCache:
                 result.close()
         status, headers = captured["status"], captured["headers"]
         entry = self._entry(status, headers, body)
-        if entry is None or entry.size > self.max_bytes // 4:
+        if entry is None or entry.size > self.max_bytes // 4 or seen[0] is None:
+            # (No state seen: the monitor was told to forget it meanwhile, after an error.)
             return None, (status, headers, body)
         if key[0]:  # a browser with a session
-            assert seen[0] is not None
             entry.sessions = seen[0].sessions
             entry.expires = time.monotonic() + self.signed_in_seconds
         with self._lock:
@@ -237,8 +242,12 @@ class PageCache:
             while self._size > self.max_bytes and self._entries:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= evicted.size
-        # Only what every anonymous reader is sent: never a page kept for one browser.
-        if self.mirror is not None and not key[0] and seen[0] is not None and _is_html_page(entry):
+        if (
+            self.mirror is not None
+            and not key[0]  # only what every anonymous reader is sent
+            and not plain.get(NOT_MIRRORED)
+            and _is_html_page(entry)
+        ):
             file = page_file(environ)
             if file is not None:
                 self.mirror.store(seen[0], file, entry.bodies)
@@ -267,12 +276,12 @@ class PageCache:
     def _answer(
         self, environ: dict[str, Any], start_response: StartResponse, entry: Entry
     ) -> Iterable[bytes]:
-        own = [("ETag", entry.etag), ("Last-Modified", entry.last_modified)]
+        encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING", ""), entry.bodies)
+        body = entry.bodies[encoding]
+        own = [("ETag", _etag(entry, encoding)), ("Last-Modified", entry.last_modified)]
         if entry.status.startswith("200") and _not_modified(environ, entry):
             start_response("304 NOT MODIFIED", [*_validators_only(entry.headers), *own])
             return [b""]
-        encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING", ""), entry.bodies)
-        body = entry.bodies[encoding]
         headers = [*entry.headers, *own, ("Content-Length", str(len(body)))]
         if encoding != "identity":
             headers.append(("Content-Encoding", encoding))
@@ -297,11 +306,18 @@ def _is_html_page(entry: Entry) -> bool:
     return entry.status.startswith("200") and content_type.startswith("text/html")
 
 
+def _etag(entry: Entry, encoding: str) -> str:
+    """A strong ETag for each form of the body (RFC 9110 8.8.3: the gzip and brotli forms
+    are different representations): "<hash>", "<hash>-gzip", "<hash>-br"."""
+    return entry.etag if encoding == "identity" else f'{entry.etag[:-1]}-{encoding}"'
+
+
 def _not_modified(environ: dict[str, Any], entry: Entry) -> bool:
     match = environ.get("HTTP_IF_NONE_MATCH")
     if match is not None:
         tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
-        return entry.etag in tags or "*" in tags
+        # Any form the client holds is as current as the others: they share one body.
+        return "*" in tags or any(_etag(entry, form) in tags for form in entry.bodies)
     since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if since:
         try:

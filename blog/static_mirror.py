@@ -60,6 +60,8 @@ State = PublicState
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CURRENT = "current"
+# Set in the WSGI environ by a view whose answer must not be written as a file.
+NOT_MIRRORED = "blog.not_mirrored"
 LOCK = ".lock"
 # Seconds between looks at the database by the watching thread; a retired generation
 # lives this long, for requests that resolved `current` just before it moved.

@@ -99,6 +99,11 @@ def test_revalidation_compression_and_head(app: Flask, make_post: MakePost) -> N
     squeezed = reader.get(f"/posts/{slug}", headers={"Accept-Encoding": "gzip, br"})
     assert squeezed.headers["Content-Encoding"] == "br"
     assert brotli.decompress(squeezed.data) == page.data
+    # Each form has its own strong ETag (RFC 9110 8.8.3); any of them revalidates.
+    assert len({etag, zipped.headers["ETag"], squeezed.headers["ETag"]}) == 3
+    revalidated = reader.get(f"/posts/{slug}", headers={"If-None-Match": squeezed.headers["ETag"],
+                             "Accept-Encoding": "br"})  # fmt: skip
+    assert revalidated.status_code == 304
     assert "Accept-Encoding" in squeezed.headers["Vary"] and "HX-Request" in page.headers["Vary"]
     refused = reader.get(f"/posts/{slug}", headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
     assert "Content-Encoding" not in refused.headers and refused.data == page.data
@@ -154,6 +159,23 @@ def test_a_signed_in_reader_has_pages_of_their_own(
     login("admin", username="other", browser=other)
     misses = cache_of(app).misses
     assert "other" in other.get("/").text and cache_of(app).misses == misses + 1
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["session ={value}", 'a="b;session=; "; session={value}', "session={value}; session=x"],
+)
+def test_a_session_cookie_written_oddly_never_fills_the_anonymous_cache(
+    app: Flask, client: FlaskClient, login: Login, header: str
+) -> None:
+    login("admin")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    odd = app.test_client(use_cookies=False)  # the Cookie header exactly as written
+    for _ in range(2):  # whatever the cache made of it, Flask signs the browser in
+        raw = {"HTTP_COOKIE": header.format(value=cookie.value)}
+        assert ADMIN_BOX in odd.get("/", environ_overrides=raw).text
+    assert ADMIN_BOX not in app.test_client().get("/").text
 
 
 def test_a_signed_in_readers_pages_end_with_their_session(

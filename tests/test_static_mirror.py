@@ -347,6 +347,12 @@ def test_list_pages_by_place_are_mirrored_and_retired_by_a_change(
     assert Path(f"{live(app)}/@page=2.html.gz").exists()
     reader.get("/?page=9")  # 404: the app's, never a file
     reader.get(f"/?{more[1]}&x=1")
+    # Places the list never links to are answered, never written: the mirror holds only
+    # as many list pages as the lists have, however many places are made up.
+    moment, post_id = more[1].removeprefix("before=").split("-")
+    for made_up in ("page=02", f"before=0{moment}-{post_id}", f"before={moment}-99999",
+                    f"before={int(moment) - 1}-{post_id}"):  # fmt: skip
+        assert reader.get(f"/?{made_up}").status_code in (200, 404), made_up
     reader.get(f"/?{more[1]}", headers={"HX-Request": "true"})  # a fragment
     assert sorted(name for name in files_in(live(app)) if name.endswith(".html")) == [
         ".html",

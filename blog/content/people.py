@@ -51,14 +51,14 @@ def load_authors(posts: Sequence[Post]) -> None:
         ).scalars().all()
 
 
-def several_authors(now: datetime) -> bool:
+def several_authors() -> bool:
     """Whether the listed posts have more than one author (lists show bylines only then).
 
     Asked once per public change, not per request (`kept_per_change`): telling that one
     person wrote all of 100,000 posts means reading every one of them.
     """
 
-    def count() -> bool:
+    def count(now: datetime) -> bool:
         authors = db.session.execute(
             select(Post.author_id)
             .where(Post.listed(now), Post.author_id.is_not(None))
@@ -86,16 +86,16 @@ def role_label(role: str | Role) -> str:
 
 def post_byline(post: Post) -> Byline | None:
     """The byline of one post (an article page), its author loaded with byline columns only
-    (unless the post came with its author, as `reachable_post` loads it)."""
+    (unless the post came with its author, as `article_page` loads it)."""
     if "author" in inspect(post).unloaded:
         load_authors([post])
     return byline(post.author)
 
 
-def list_bylines(posts: Sequence[Post], now: datetime) -> dict[int, Byline]:
+def list_bylines(posts: Sequence[Post]) -> dict[int, Byline]:
     """Bylines of listed posts by post id; none when one person writes the whole site,
     where a name on every card says nothing."""
-    if not several_authors(now):
+    if not several_authors():
         return {}
     load_authors(posts)
     return {post.id: line for post in posts if (line := byline(post.author)) is not None}

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from sqlalchemy import Select, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Select, bindparam, exists, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from .. import clock
@@ -232,6 +232,11 @@ def _order_key() -> Any:
     return tuple_(Post.published_at, Post.id)
 
 
+def _cursor_key(cursor: ListCursor) -> Any:
+    # Bound as the column's own type, so the moment is stored-form UTC on every database.
+    return tuple_(literal(cursor.published_at, UTCDateTime()), literal(cursor.post_id))
+
+
 def listed_posts(
     per_page: int,
     now: datetime,
@@ -260,7 +265,7 @@ def listed_posts(
         # The page above: the posts just newer than `after`, read upwards, then turned.
         rows = list(
             db.session.execute(
-                query.where(_order_key() > tuple_(after.published_at, after.post_id))
+                query.where(_order_key() > _cursor_key(after))
                 .order_by(Post.published_at.asc(), Post.id.asc())
                 .limit(per_page + 1)
             ).scalars()
@@ -270,7 +275,7 @@ def listed_posts(
         posts = rows[:per_page][::-1]
         return PostPage(posts, older=ListCursor.of(posts[-1]), newer=ListCursor.of(posts[0]))
     if before is not None:
-        query = query.where(_order_key() < tuple_(before.published_at, before.post_id))
+        query = query.where(_order_key() < _cursor_key(before))
     elif page > 1:
         # An old `?page=N` link: the ids are counted off in the index (no row is read),
         # then only the page's rows are loaded.
@@ -291,10 +296,18 @@ def listed_posts(
     return PostPage(posts, older=older, newer=newer)
 
 
-def reachable_post(slug: str, now: datetime) -> Post | None:
-    """The post at `slug` if a reader may see it (listed or unlisted)."""
-    article = article_page(slug, now)
-    return article.post if article is not None else None
+def names_a_listed_post(cursor: ListCursor, now: datetime) -> bool:
+    """Whether `cursor` is the place of a post in the lists now (one primary-key probe)."""
+    return (
+        db.session.execute(
+            select(Post.id).where(
+                Post.id == cursor.post_id,
+                Post.published_at == literal(cursor.published_at, UTCDateTime()),
+                Post.listed(now),
+            )
+        ).first()
+        is not None
+    )
 
 
 class Neighbour(NamedTuple):

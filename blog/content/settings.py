@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +44,7 @@ def _defaults() -> dict[str, Any]:
     return {name: current_app.config[key] for name, key in DEFAULTS.items()}
 
 
-def _read_settings() -> dict[str, Any]:
+def _read_settings(_now: datetime | None = None) -> dict[str, Any]:
     values = _defaults()
     values.update({row.key: row.value for row in db.session.execute(select(Setting)).scalars()})
     return values

@@ -1,19 +1,28 @@
 from __future__ import annotations
 
-from flask import Response, abort, redirect, request, url_for
+from datetime import datetime
+
+from flask import Response, abort, current_app, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from .. import clock
 from ..content.media import MEDIA_CSP
 from ..content.people import list_bylines, post_byline
-from ..content.posts import PostPage, article_page, listed_posts
+from ..content.posts import (
+    ListCursor,
+    PostPage,
+    article_page,
+    listed_posts,
+    names_a_listed_post,
+)
 from ..content.settings import site_settings
 from ..content.taxonomy import redirected_term
 from ..extensions import db
 from ..htmx import render
 from ..models import Category, Media, Tag
 from ..paging import list_position
+from ..static_mirror import NOT_MIRRORED
 from . import bp
 
 
@@ -37,12 +46,28 @@ def _post_list(template_context: dict[str, object], **filters: object) -> Respon
     if "after" in position and not page.has_prev:
         # Back at the top: the first page has one address, the list's own.
         return redirect(url_for(str(request.endpoint), **(request.view_args or {})))
+    if current_app.config.get("BLOG_STATIC_MIRROR") and not _a_place_the_list_links_to(now):
+        # Made-up places (?page=007, a cursor naming no post) are answered but not written
+        # as files: the mirror holds only as many list pages as the lists have.
+        request.environ[NOT_MIRRORED] = True
     # The template shows "how to start" to signed-in admins only (current_user), never
     # in a response an anonymous reader gets.
     new_blog = not filters and _only_the_sample(page)
     # "More posts" asks for the next page's items and button only.
     return render("public/index.html", block="more_posts", page=page, new_blog=new_blog,
-                  bylines=list_bylines(page.posts, now), **template_context)  # fmt: skip
+                  bylines=list_bylines(page.posts), **template_context)  # fmt: skip
+
+
+def _a_place_the_list_links_to(now: datetime) -> bool:
+    """Whether the query string is a place the list's own links use, written as they write it."""
+    raw = {name: request.args[name] for name in ("page", "before", "after") if name in request.args}
+    if not raw:
+        return True
+    (name, value), *_ = raw.items()
+    if name == "page":
+        return value == str(int(value))
+    cursor = ListCursor.parse(value)
+    return cursor is not None and str(cursor) == value and names_a_listed_post(cursor, now)
 
 
 @bp.get("/")
