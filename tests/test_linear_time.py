@@ -175,6 +175,10 @@ PATTERNS: dict[str, Use] = {
     "blog.content.media._MARKDOWN_PUNCTUATION": Use(("sub",)),
     "blog.content.posts._MEDIA_REFERENCE": Use(("findall",), ("", "/media/")),
     "blog.content.redirects._SLASHES": Use(("sub",)),
+    "blog.static_mirror.LIST_PLACE": Use(
+        ("fullmatch",), ("", "page=", "before=", "before=1-", "after=12345678901234567-")
+    ),
+    "blog.static_mirror.LIST_PATH": Use(("fullmatch",), ("", "/", "/category/", "/tag/")),
     "blog.content.slugs._NOT_SLUG_CHARS": Use(("sub",)),
     f"{_JEKYLL}.dates.FILENAME_DATE": Use(("match",), ("", "2020-01-01-", "2020-01-01-a.")),
     f"{_JEKYLL}.dates._DATE_TIME": Use(
