@@ -14,7 +14,7 @@
    BLOG_STATIC_MIRROR behind Debian's nginx running the shipped deploy/nginx/blog.conf, warms
    each anonymous page through nginx (the app writes the mirror's files), and drives each
    through nginx right after nginx serving a plain file of the same size (the reference).
-5. Prints a table and writes benchmarks/results/<date>-<posts>.json.
+5. Prints a table and writes benchmarks/results/<date>-<posts>.json (-2, -3 ... when taken).
 
 The code measured is that of the checkout this file is in (it goes first on PYTHONPATH), so
 a copy made with `git archive` measures a commit while others edit the working tree.
@@ -696,6 +696,15 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         return result
 
 
+def _free_name(stem: Path) -> Path:
+    """stem.json, or stem-2.json, stem-3.json ...: an earlier run's results stay."""
+    candidate, number = stem.with_suffix(".json"), 1
+    while candidate.exists():
+        number += 1
+        candidate = stem.with_name(f"{stem.name}-{number}.json")
+    return candidate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--posts", type=int, default=10000, help="posts in the archive (10000)")
@@ -723,7 +732,7 @@ def main() -> None:
         result = run(options)
     except BenchError as error:
         sys.exit(f"benchmark failed: {error}")
-    output = options.output or RESULTS / f"{datetime.now().date()}-{options.posts}.json"
+    output = options.output or _free_name(RESULTS / f"{datetime.now().date()}-{options.posts}")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"\nResults: {output}")
