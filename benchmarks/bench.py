@@ -41,7 +41,13 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from archive import write_archive
-from nginx_mirror import nginx_binary, plain_file_server, site_config, start_nginx
+from nginx_mirror import (
+    nginx_binary,
+    plain_file_server,
+    site_config,
+    start_nginx,
+    stop_process,
+)
 
 from blog.static_mirror import page_file
 
@@ -82,13 +88,7 @@ class Server:
         }
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 @dataclass

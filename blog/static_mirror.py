@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from .changes import PublicState
+from .clock import epoch_microseconds, from_epoch_microseconds
 from .database import after_public_commit
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 # (public change counter, when the next scheduled post falls due): what a page shows.
 State = PublicState
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CURRENT = "current"
 # Set in the WSGI environ by a view whose answer must not be written as a file.
 NOT_MIRRORED = "blog.not_mirrored"
@@ -130,20 +130,13 @@ def generation_state(name: str) -> State | None:
     except ValueError:
         return None
     try:
-        return PublicState(counter, _EPOCH + timedelta(microseconds=due))
+        return PublicState(counter, from_epoch_microseconds(due))
     except OverflowError:
         return None
 
 
-def _due_micros(due: datetime) -> int:
-    """Microseconds since 1970, exactly (no float), for names and comparisons."""
-    if due.tzinfo is None:
-        due = due.replace(tzinfo=UTC)
-    return (due - _EPOCH) // timedelta(microseconds=1)
-
-
 def _order(state: State) -> tuple[int, int]:
-    return state.counter, _due_micros(state.next_due)
+    return state.counter, epoch_microseconds(state.next_due)
 
 
 def same_state(one: State | None, other: State | None) -> bool:
@@ -208,7 +201,7 @@ class StaticMirror:
             live = self.current()
             if live is not None and same_state(live[1], state):
                 return state
-            name = f"g{state.counter}-{_due_micros(state.next_due)}-{secrets.token_hex(4)}"
+            name = f"g{state.counter}-{epoch_microseconds(state.next_due)}-{secrets.token_hex(4)}"
             _make_directory(self.root / name)
             link = self.root / f".{CURRENT}.{os.getpid()}.{threading.get_ident()}"
             link.unlink(missing_ok=True)

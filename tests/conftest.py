@@ -25,20 +25,22 @@ from blog.extensions import db
 from blog.models import Post, Role, User
 
 
+def app_config(tmp_path: Path) -> dict[str, Any]:
+    """The test app's configuration: a fresh SQLite database in tmp_path."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+        "BLOG_TITLE": "Test Blog",
+        "BLOG_LANGUAGE": "en",
+        "BLOG_TIMEZONE": "Asia/Seoul",
+        "POSTS_PER_PAGE": 3,
+    }
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
-            "BLOG_TITLE": "Test Blog",
-            "BLOG_LANGUAGE": "en",
-            "BLOG_TIMEZONE": "Asia/Seoul",
-            "POSTS_PER_PAGE": 3,
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
+    app = create_app(app_config(tmp_path), instance_path=str(tmp_path / "instance"))
     with app.app_context():
         db.create_all()
     yield app

@@ -30,7 +30,7 @@ from blog.database import writing
 from blog.extensions import db
 from blog.models import Category, Post
 from blog.static_mirror import StaticMirror, page_file
-from tests.conftest import Login, MakePost, post_form
+from tests.conftest import Login, MakePost, app_config, post_form
 from tests.editor.test_editing import edit_form
 from tests.helpers_http import Answer, HttpBrowser, free_port
 
@@ -44,20 +44,8 @@ BASE_URL = "http://blog.test"
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """The test app with a mirror in tmp_path/mirror."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
-            "BLOG_TITLE": "Test Blog",
-            "BLOG_LANGUAGE": "en",
-            "BLOG_TIMEZONE": "Asia/Seoul",
-            "POSTS_PER_PAGE": 3,
-            "BLOG_STATIC_MIRROR": str(tmp_path / "mirror"),
-            "BLOG_BASE_URL": BASE_URL,
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
+    mirrored = {"BLOG_STATIC_MIRROR": str(tmp_path / "mirror"), "BLOG_BASE_URL": BASE_URL}
+    app = create_app({**app_config(tmp_path), **mirrored}, instance_path=str(tmp_path / "instance"))
     with app.app_context():
         db.create_all()
     yield app

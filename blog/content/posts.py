@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -14,6 +14,7 @@ from sqlalchemy import Select, bindparam, exists, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from .. import clock
+from ..clock import epoch_microseconds, from_epoch_microseconds
 from ..extensions import db
 from ..models import (
     Category,
@@ -179,18 +180,13 @@ class ListCursor:
         if not (post_id.isascii() and post_id.isdigit() and len(post_id) <= 18):
             return None
         try:
-            published_at = _EPOCH + timedelta(microseconds=int(moment))
+            published_at = from_epoch_microseconds(int(moment))
         except OverflowError:
             return None
         return cls(published_at, int(post_id))
 
     def __str__(self) -> str:
-        delta = self.published_at - _EPOCH
-        microseconds = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-        return f"{microseconds}-{self.post_id}"
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+        return f"{epoch_microseconds(self.published_at)}-{self.post_id}"
 
 
 @dataclass
