@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext
 
 from .config import load_config
 from .database import configure_engine
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager
 from .extensions import htmx as htmx_extension  # blog.htmx, the module, would shadow it
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,6 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     htmx_extension.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -6,12 +6,10 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-import flask_migrate
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import bindparam, func, inspect, select, update
@@ -26,14 +24,16 @@ from .auth.accounts import (
     new_password,
     set_password,
 )
-from .content.jekyll.importer import FileResult, ImportReport, JekyllImporter
 from .content.markup import EXCERPT_SCAN_LIMIT, first_paragraph_text
 from .content.settings import set_setting, site_settings
 from .content.text import TextError, clean_line
 from .database import writing
-from .extensions import db
+from .extensions import db, init_migrations
 from .models import Post, Role, Setting
 from .static_mirror import keep_current
+
+if TYPE_CHECKING:
+    from .content.jekyll.importer import FileResult, ImportReport
 
 SAMPLE_SITE = Path(__file__).parent / "sample"
 # Bumped when first_paragraph_text changes what it picks: `blog init` then recomputes the
@@ -45,7 +45,11 @@ MAX_TITLE_LENGTH = 200  # as the settings page allows
 def _create_app_for_cli() -> Flask:
     from . import create_app
 
-    return create_app()
+    app = create_app()
+    command = click.get_current_context(silent=True)
+    if command is None or command.info_name != "serve":
+        init_migrations(app)  # for `blog db ...`; serving never migrates
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)
@@ -60,6 +64,11 @@ def ensure_schema() -> None:
     revision when it already matches the models exactly, else the first revision (as
     installs before migrations existed made it), then upgraded like any other.
     """
+    import flask_migrate
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    init_migrations(current_app)
     tables = set(inspect(db.engine).get_table_names())
     if tables and "alembic_version" not in tables:
         with db.engine.connect() as connection:
@@ -98,6 +107,9 @@ def run_import(path: Path, assets: Path | None, dry_run: bool, author_name: str 
     author = find_user(author_name) if author_name else first_admin()
     if author_name and author is None:
         raise click.UsageError(f"no user named {author_name!r}")
+    # Imported here: `blog serve` need not load the importer (YAML, Liquid, ...).
+    from .content.jekyll.importer import JekyllImporter
+
     zone = ZoneInfo(timezone or site_settings()["timezone"])
     importer = JekyllImporter(
         path,

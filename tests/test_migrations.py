@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from blog import create_app
 from blog.database import schema_changes
-from blog.extensions import db
+from blog.extensions import db, init_migrations
 
 
 def test_migrations_create_the_schema_of_the_models(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -19,6 +19,7 @@ def test_migrations_create_the_schema_of_the_models(tmp_path) -> None:  # type: 
         {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"},
         instance_path=str(tmp_path / "instance"),
     )
+    init_migrations(app)
     with app.app_context():
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
@@ -45,6 +46,7 @@ def test_the_newsroom_migration_keeps_every_link_and_merges_names_that_fold_alik
         {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"},
         instance_path=str(tmp_path / "instance"),
     )
+    init_migrations(app)
     with app.app_context():
         flask_migrate.upgrade(revision="5a7d2c8e9f10")
         # Rows as an older blog wrote them, through the migration's own door.
@@ -84,3 +86,19 @@ def test_the_newsroom_migration_keeps_every_link_and_merges_names_that_fold_alik
             ]  # fmt: skip
             assert run("PRAGMA foreign_key_check").all() == []
             assert run("PRAGMA foreign_keys").scalar() == 1  # back on for the app
+
+
+def test_serving_does_not_load_alembic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`blog serve` and wsgi.py never migrate: importing Alembic would only slow start-up."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from blog import create_app; create_app(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'alembic', 'flask_migrate'}"
+        " or m == 'blog.content.jekyll.importer'))"
+    )
+    env = {"BLOG_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "PATH": "/usr/bin:/bin"}
+    loaded = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, check=True).stdout.strip()  # fmt: skip
+    assert loaded == "[]"
