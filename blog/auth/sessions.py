@@ -8,11 +8,12 @@ once even for someone who kept a copy of the cookie.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 
 from flask import request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import clock
@@ -50,18 +51,35 @@ def current_session_id() -> str | None:
     return session.get(SESSION_KEY)
 
 
+@cache
+def _live_session_query() -> Select[tuple[User, datetime]]:
+    """The user of a live session and when it was last seen: one statement, built once,
+    because it runs on every signed-in request."""
+    return (
+        select(User, LoginSession.last_seen_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.id == bindparam("session_id"),
+            LoginSession.ended_at.is_(None),
+            LoginSession.user_id == bindparam("user_id"),
+        )
+    )
+
+
 def load_user_for_session(user_id: str) -> User | None:
     """Flask-Login's user loader: the user only while their session is live."""
     session_id = current_session_id()
     if not session_id or not user_id.isdigit():
         return None
-    record = db.session.get(LoginSession, session_id)
-    if record is None or record.ended_at is not None or record.user_id != int(user_id):
+    found = db.session.execute(
+        _live_session_query(), {"session_id": session_id, "user_id": int(user_id)}
+    ).first()
+    if found is None:
         return None
-    user = db.session.get(User, record.user_id)
-    if user is None or not user.active:
+    user, last_seen_at = found
+    if not user.active:
         return None
-    if clock.now() - record.last_seen_at > TOUCH_EVERY:
+    if clock.now() - last_seen_at > TOUCH_EVERY:
         try:
             with writing(wait=False):
                 db.session.execute(
