@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Select, bindparam, exists, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..clock import epoch_microseconds, from_epoch_microseconds
@@ -208,18 +209,18 @@ class PostPage:
         return self.newer is not None
 
 
-def _list_query(now: datetime, category: Category | None, tag: Tag | None) -> Select[Any]:
+def _list_query(now: Any, category_id: Any = None, tag_id: Any = None) -> Select[Any]:
     query = select(Post).where(Post.listed(now))
     # EXISTS on the link tables themselves: cheaper to build than relationship.contains().
-    if category is not None:
+    if category_id is not None:
         query = query.where(
             exists().where(
-                post_categories.c.post_id == Post.id, post_categories.c.category_id == category.id
+                post_categories.c.post_id == Post.id, post_categories.c.category_id == category_id
             )
         )
-    if tag is not None:
+    if tag_id is not None:
         query = query.where(
-            exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag.id)
+            exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag_id)
         )
     return query
 
@@ -228,9 +229,63 @@ def _order_key() -> Any:
     return tuple_(Post.published_at, Post.id)
 
 
-def _cursor_key(cursor: ListCursor) -> Any:
-    # Bound as the column's own type, so the moment is stored-form UTC on every database.
-    return tuple_(literal(cursor.published_at, UTCDateTime()), literal(cursor.post_id))
+@cache
+def _list_statement(of_category: bool, of_tag: bool, place: str) -> Select[Any]:
+    """A list page's statement for one shape of list, built once (building one costs more
+    than running it): `place` is "top", "before" (older than a cursor), "after" (just
+    newer than one, read upwards) or "page" (an old ?page=N link). Values are bound per
+    request: now, category_id, tag_id, cursor_at, cursor_id, offset, limit."""
+    now = bindparam("now", type_=UTCDateTime())
+    category_id = bindparam("category_id") if of_category else None
+    tag_id = bindparam("tag_id") if of_tag else None
+    # Lists show neither source nor body: do not load them.
+    query = _list_query(now, category_id, tag_id).options(defer(Post.source), defer(Post.body_html))
+    cursor = tuple_(bindparam("cursor_at", type_=UTCDateTime()), bindparam("cursor_id"))
+    newest_first = (Post.published_at.desc(), Post.id.desc())
+    if place == "after":
+        return (
+            query.where(_order_key() > cursor)
+            .order_by(Post.published_at.asc(), Post.id.asc())
+            .limit(bindparam("limit"))
+        )
+    if place == "before":
+        query = query.where(_order_key() < cursor)
+    elif place == "page":
+        # An old `?page=N` link: the ids are counted off in the index (no row is read),
+        # then only the page's rows are loaded.
+        ids = (
+            _list_query(now, category_id, tag_id)
+            .with_only_columns(Post.id)
+            .order_by(*newest_first)
+            .offset(bindparam("offset"))
+            .limit(bindparam("limit"))
+            .correlate(None)  # its own `posts`, not the outer query's
+        )
+        query = query.where(Post.id.in_(ids.scalar_subquery()))
+    return query.order_by(*newest_first).limit(bindparam("limit"))
+
+
+@cache
+def _categories_statement() -> Select[Any]:
+    """The categories of a page of posts, by post: what selectinload would do, built once."""
+    return (
+        select(post_categories.c.post_id, Category)
+        .join(Category, Category.id == post_categories.c.category_id)
+        .where(post_categories.c.post_id.in_(bindparam("post_ids", expanding=True)))
+        .order_by(Category.name)
+    )
+
+
+def _load_categories(posts: list[Post]) -> None:
+    """Fill each post's `categories` in one query, as loaded from the database."""
+    if not posts:
+        return
+    by_post: dict[int, list[Category]] = {post.id: [] for post in posts}
+    rows = db.session.execute(_categories_statement(), {"post_ids": list(by_post)})
+    for post_id, category in rows:
+        by_post[post_id].append(category)
+    for post in posts:
+        set_committed_value(post, "categories", by_post[post.id])
 
 
 def listed_posts(
@@ -249,44 +304,34 @@ def listed_posts(
     cursor is found through ix_posts_public_order, never by counting rows (OFFSET); the
     page number of an old link is counted in that index alone.
     """
-    # Listed as of the cursor's time when that is earlier, the same posts: SQLite walks
-    # the index from one upper bound only, and must start at the cursor, not at now.
-    listed_at = min(now, before.published_at) if before is not None else now
-    query = _list_query(listed_at, category, tag).options(
-        # Lists show neither source nor body: do not load them.
-        selectinload(Post.categories), defer(Post.source), defer(Post.body_html)
-    )  # fmt: skip
-    newest_first = (Post.published_at.desc(), Post.id.desc())
+    # One row more than a page tells whether there is a next page without a COUNT.
+    values: dict[str, Any] = {"now": now, "limit": per_page + 1}
+    if category is not None:
+        values["category_id"] = category.id
+    if tag is not None:
+        values["tag_id"] = tag.id
+    place = "after" if after is not None else "before" if before is not None else "top"
+    if place == "top" and page > 1:
+        place = "page"
+        values["offset"] = (page - 1) * per_page
+    if (cursor := after or before) is not None:
+        values["cursor_at"], values["cursor_id"] = cursor.published_at, cursor.post_id
+    if before is not None:
+        # Listed as of the cursor's time when that is earlier, the same posts: SQLite
+        # walks the index from one upper bound only, and must start at the cursor, not at
+        # now.
+        values["now"] = min(now, before.published_at)
+    statement = _list_statement(category is not None, tag is not None, place)
+    rows = list(db.session.execute(statement, values).scalars())
     if after is not None:
         # The page above: the posts just newer than `after`, read upwards, then turned.
-        rows = list(
-            db.session.execute(
-                query.where(_order_key() > _cursor_key(after))
-                .order_by(Post.published_at.asc(), Post.id.asc())
-                .limit(per_page + 1)
-            ).scalars()
-        )
         if len(rows) <= per_page:  # it reaches the top: that is the first page
             return listed_posts(per_page, now, category, tag)
         posts = rows[:per_page][::-1]
+        _load_categories(posts)
         return PostPage(posts, older=ListCursor.of(posts[-1]), newer=ListCursor.of(posts[0]))
-    if before is not None:
-        query = query.where(_order_key() < _cursor_key(before))
-    elif page > 1:
-        # An old `?page=N` link: the ids are counted off in the index (no row is read),
-        # then only the page's rows are loaded.
-        ids = (
-            _list_query(now, category, tag)
-            .with_only_columns(Post.id)
-            .order_by(*newest_first)
-            .offset((page - 1) * per_page)
-            .limit(per_page + 1)
-            .correlate(None)  # its own `posts`, not the outer query's
-        )
-        query = query.where(Post.id.in_(ids.scalar_subquery()))
-    # One row more than a page tells whether there is a next page without a COUNT.
-    rows = list(db.session.execute(query.order_by(*newest_first).limit(per_page + 1)).scalars())
     posts = rows[:per_page]
+    _load_categories(posts)
     older = ListCursor.of(posts[-1]) if len(rows) > per_page else None
     newer = ListCursor.of(posts[0]) if posts and (before is not None or page > 1) else None
     return PostPage(posts, older=older, newer=newer)
