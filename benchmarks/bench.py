@@ -405,6 +405,24 @@ def reused_import(
     return dict(stats)
 
 
+def measure_search(env: dict[str, str]) -> dict[str, Any]:
+    """p50/p95 of searches in the app (not through the page cache) and the index's size."""
+    print("Measuring search (search_latency.py) ...", flush=True)
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("search_latency.py"))],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise BenchError(f"search_latency.py failed: {done.stderr[-2000:]}")
+    found: dict[str, Any] = json.loads(done.stdout)
+    for name, row in found.items():
+        if isinstance(row, dict):
+            print(f"  {name:18} p50 {row['p50_ms']:7.2f} ms  p95 {row['p95_ms']:7.2f} ms "
+                  f"(target p95 < 50 ms)", flush=True)  # fmt: skip
+    print(f"  search index {found['index_bytes'] / 1e6:.1f} MB", flush=True)
+    return found
+
+
 def plan_pages(port: int, cookie: str) -> list[tuple[PageResult, dict[str, str]]]:
     """The pages to measure, each resolved and checked once: (row, request headers)."""
     home_path, home = resolve(port, "/")
@@ -629,6 +647,9 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             result.update(reused_import(options, Path(env["BLOG_INSTANCE_PATH"]), env, work))
         else:
             result.update(import_archive(options, work, env))
+
+        result.update(import_archive(options, work, env))
+        result["search"] = measure_search(env)
         blog_command(
             "create-user",
             EDITOR,

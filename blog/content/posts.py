@@ -29,8 +29,8 @@ from ..models import (
     post_categories,
     post_tags,
 )
-from . import taxonomy
-from .markup import first_paragraph_text, render_body_within_budget
+from . import search, taxonomy
+from .markup import first_paragraph_text, html_to_text, render_body_within_budget
 from .people import BYLINE_COLUMNS
 from .slugs import slugify, unique_slug
 
@@ -99,11 +99,14 @@ class RenderedPost:
 
     body_html: str
     summary: str
+    # What search indexes of the body: its text without tags.
+    body_text: str
 
     @classmethod
     def from_body(cls, body_html: str, excerpt: str = "", feature_text: str = "") -> RenderedPost:
         """The rendering of a body rendered and sanitised already (render_body_within_budget)."""
-        return cls(body_html, excerpt or feature_text or first_paragraph_text(body_html))
+        summary = excerpt or feature_text or first_paragraph_text(body_html)
+        return cls(body_html, summary, html_to_text(body_html))
 
 
 def render_post(
@@ -126,13 +129,15 @@ def save_post(
     updated_at: datetime | None = None,
     fields: dict[str, Any] | None = None,
 ) -> Post:
-    """Store the rendering, stamp and keep a revision of `post`, inside `writing()`."""
+    """Store the rendering, stamp and keep a revision of `post`, and bring its entry in the
+    search index up to date, inside `writing()`."""
     post.body_html, post.summary = rendered.body_html, rendered.summary
     post.updated_at = updated_at or clock.now()
     post.media = _referenced_media(post.source, post.feature_image)
     if post.id is None:
         db.session.add(post)
     db.session.flush()  # assigns the id and bumps `version`
+    search.index_post(post, rendered.body_text)
     db.session.add(
         Revision(
             post_id=post.id,
