@@ -23,7 +23,7 @@ from blog.content.publish import empty_trash, restore_post, trash_post
 from blog.content.search import SearchQuery, passage, term_marker
 from blog.content.settings import site_zone
 from blog.database import schema_changes
-from blog.extensions import db
+from blog.extensions import db, init_migrations
 from blog.models import Post, User
 from tests.conftest import Login, MakePost, post_form
 from tests.editor.test_editing import edit_form
@@ -285,6 +285,7 @@ def test_the_migration_indexes_the_posts_already_there(tmp_path: Path) -> None:
         {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"},
         instance_path=str(tmp_path / "instance"),
     )
+    init_migrations(app)
     with app.app_context():
         flask_migrate.upgrade(revision="f3b8d2a6c415")
         with schema_changes(), db.engine.begin() as connection:
