@@ -647,8 +647,6 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             result.update(reused_import(options, Path(env["BLOG_INSTANCE_PATH"]), env, work))
         else:
             result.update(import_archive(options, work, env))
-
-        result.update(import_archive(options, work, env))
         result["search"] = measure_search(env)
         blog_command(
             "create-user",
