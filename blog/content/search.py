@@ -25,13 +25,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     DDL,
     Integer,
-    and_,
-    case,
+    bindparam,
     column,
     event,
-    func,
-    literal_column,
-    or_,
     select,
     table,
     text,
@@ -39,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Category, Post, PostStatus, Tag, post_categories, post_tags
+from ..models import Category, Post, PostStatus, Tag, UTCDateTime, post_categories, post_tags
 from .markup import html_to_text
 
 # A query is cut to this many characters, and to this many words or phrases: enough for any
@@ -160,6 +156,9 @@ _fts = table("post_search", column("rowid", Integer), *(column(name) for name in
 # bm25 weights, in _INDEX_COLUMNS order: a word in the title or a tag says more about the
 # post than the same word deep in its body.
 _BM25_WEIGHTS = (10.0, 1.0, 3.0, 3.0, 5.0)
+# Matches ranked per search: the newest this many, plus every post whose title matches (see
+# matching_ids). As many as the result pages readers can reach (MAX_PAGE of ten).
+CANDIDATES = 1_000
 # A one- or two-character word is looked up as every trigram that starts with it; past this
 # many (a single common letter), the posts' text is scanned instead.
 MAX_TRIGRAMS_PER_WORD = 2_000
@@ -232,44 +231,80 @@ class SqliteSearchIndex:
     def matching_ids(
         self, session: Session, query: SearchQuery, now: datetime, limit: int, offset: int
     ) -> list[int]:
-        """Ids of listed posts with every term, titles with all of them first, then by bm25,
-        then newest first."""
-        match: list[str] = []
-        scanned: list[Any] = []  # conditions for words too common to look up by trigram
-        for term in query.terms:
+        """Ids of listed posts with every term: titles with all of them first, then by
+        bm25, then newest first.
+
+        Ranked among the CANDIDATES newest posts that match (by id, which follows the
+        order posts were written), with those whose title matches looked up apart: a common
+        word matches most of a large archive, and scoring and sorting every match would
+        cost time in proportion to the archive (over a second at 100,000 posts). The index
+        hands matches out newest first and stops at the bound, so a search costs about the
+        same at any size.
+        """
+        values: dict[str, Any] = {"now": now, "limit": limit, "offset": offset,
+                                  "candidates": max(CANDIDATES, offset + limit)}  # fmt: skip
+        phrases: list[str] = []
+        scanned: list[str] = []  # words too common to look up by trigram: LIKE, all columns
+        in_title: list[str] = []
+        for number, term in enumerate(query.terms):
+            values[f"like{number}"] = _like_pattern(term)
+            in_title.append(f"title LIKE :like{number} ESCAPE '\\'")
             if len(term) >= 3:
-                match.append(_quoted(term))
+                phrases.append(_quoted(term))
                 continue
             trigrams = self.short_term_trigrams(session, term)
             if trigrams is None:
-                pattern = _like_pattern(term)
                 scanned.append(
-                    or_(*(_fts.c[name].like(pattern, escape="\\") for name in _INDEX_COLUMNS))
+                    "("
+                    + " OR ".join(
+                        f"{name} LIKE :like{number} ESCAPE '\\'" for name in _INDEX_COLUMNS
+                    )
+                    + ")"  # fmt: skip
                 )
             elif not trigrams:
                 return []  # no post has it
             else:
-                match.append("(" + " OR ".join(_quoted(trigram) for trigram in trigrams) + ")")
-        in_title = and_(
-            *(_fts.c.title.like(_like_pattern(term), escape="\\") for term in query.terms)
-        )
-        order: list[Any] = [case((in_title, 0), else_=1)]
-        statement = (
-            select(Post.id)
-            .select_from(_fts)
-            .join(Post, Post.id == _fts.c.rowid)
-            # by_date=False: the index finds the posts; their dates are only checked.
-            .where(Post.listed(now, by_date=False), *scanned)
-        )
-        if match:
-            statement = statement.where(
-                literal_column("post_search").op("MATCH")(" AND ".join(match))
+                phrases.append("(" + " OR ".join(_quoted(trigram) for trigram in trigrams) + ")")
+        weights = ", ".join(str(weight) for weight in _BM25_WEIGHTS)
+        score = f"bm25(post_search, {weights})" if phrases else "0"
+        found = " AND ".join(["post_search MATCH :match"] * bool(phrases) + scanned)
+        values["match"] = " AND ".join(phrases)
+        title_first = " AND ".join(in_title)
+        # Whether the title has every word: by LIKE only when no word could be looked up
+        # (reading each candidate's title costs more than the rest of the search) ...
+        tier = f"CASE WHEN {title_first} THEN 0 ELSE 1 END"
+        titled = ""
+        if phrases:
+            # ... else through the index, as a search of titles of its own, so that an old
+            # post whose title matches is not lost behind the bound either.
+            tier = "1"
+            values["title_match"] = "{title} : (" + values["match"] + ")"
+            also = f"AND {title_first} AND {' AND '.join(scanned)}" if scanned else ""
+            titled = f"""
+            UNION
+            SELECT id, 0 AS tier, score FROM (
+                SELECT rowid AS id, {score} AS score FROM post_search
+                WHERE post_search MATCH :title_match {also}
+                ORDER BY rowid DESC LIMIT :candidates
+            )"""
+        statement = f"""
+            WITH candidates AS (
+                SELECT id, min(tier) AS tier, min(score) AS score FROM (
+                    SELECT id, tier, score FROM (
+                        SELECT rowid AS id, {tier} AS tier, {score} AS score
+                        FROM post_search WHERE {found}
+                        ORDER BY rowid DESC LIMIT :candidates
+                    ){titled}
+                ) GROUP BY id
             )
-            order.append(func.bm25(literal_column("post_search"), *_BM25_WEIGHTS))
-        order += [Post.published_at.desc(), Post.id.desc()]
-        return list(
-            session.execute(statement.order_by(*order).limit(limit).offset(offset)).scalars()
-        )
+            SELECT posts.id FROM candidates JOIN posts ON posts.id = candidates.id
+            WHERE +posts.status IN ({", ".join(f"'{s}'" for s in SEARCHABLE_STATUSES)})
+              AND +posts.published_at <= :now AND posts.deleted_at IS NULL
+            ORDER BY candidates.tier, candidates.score, posts.published_at DESC, posts.id DESC
+            LIMIT :limit OFFSET :offset
+        """
+        bound = text(statement).bindparams(bindparam("now", type_=UTCDateTime()))
+        return list(session.execute(bound, values).scalars())
 
     def texts(self, session: Session, post_ids: Sequence[int]) -> dict[int, IndexedPost]:
         rows = session.execute(

@@ -143,6 +143,22 @@ def test_title_matches_come_first_then_relevance_then_the_newest(
     ]  # fmt: skip
 
 
+def test_a_common_word_ranks_the_newest_matches_and_every_title_match(
+    client: FlaskClient, make_post: MakePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past CANDIDATES matches (at least a page), only the newest are ranked, but a post
+    whose title matches is found however old: a common word costs the same at any size."""
+    monkeypatch.setattr(search, "CANDIDATES", 4)  # pages of three here (POSTS_PER_PAGE)
+    day = datetime(2024, 3, 1, tzinfo=UTC)
+    make_post(title="반도체 첫 기사", source="처음", published_at=day)
+    # The older, the more often the word: ranking every match would put 본문 1 first.
+    for number in range(1, 7):
+        make_post(title=f"본문 {number}", source="반도체 " * (7 - number) + "끝",
+                  published_at=day + timedelta(days=number))  # fmt: skip
+    assert titles(client, "반도체") == ["반도체 첫 기사", "본문 3", "본문 4"]
+    assert titles(client, "반도") == ["반도체 첫 기사", "본문 3", "본문 4"]  # short word
+
+
 def test_the_matching_passage_is_shown_escaped_with_the_match_marked(
     client: FlaskClient, make_post: MakePost
 ) -> None:
