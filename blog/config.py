@@ -57,6 +57,15 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # The title until one is stored: `blog init` stores BLOG_TITLE, the settings page
         # changes it.
         "BLOG_TITLE": env.get("BLOG_TITLE", "").strip() or "Blog",
+        # What search engines are told an article is (schema.org): a news site's articles
+        # are NewsArticle; BlogPosting suits a personal blog. A setting after that.
+        "BLOG_ARTICLE_SCHEMA": env.get("BLOG_ARTICLE_SCHEMA", "NewsArticle"),
+        # Site verification codes (the content of each engine's meta tag); settings too.
+        "BLOG_GOOGLE_SITE_VERIFICATION": env.get("BLOG_GOOGLE_SITE_VERIFICATION", ""),
+        "BLOG_NAVER_SITE_VERIFICATION": env.get("BLOG_NAVER_SITE_VERIFICATION", ""),
+        "BLOG_BING_SITE_VERIFICATION": env.get("BLOG_BING_SITE_VERIFICATION", ""),
+        # The sitemaps protocol's limit per file; past it /sitemap.xml is an index of parts.
+        "SITEMAP_MAX_URLS": int(env.get("SITEMAP_MAX_URLS", "50000")),
         "BLOG_DESCRIPTION": env.get("BLOG_DESCRIPTION", ""),
         "BLOG_LANGUAGE": env.get("BLOG_LANGUAGE", "ko"),
         "BLOG_TIMEZONE": env.get("BLOG_TIMEZONE", "Asia/Seoul"),

@@ -6,6 +6,8 @@ from flask import Flask, Response, abort, current_app, has_request_context, requ
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .content.settings import site_settings
+
 # No inline script anywhere: htmx and our code load from /static. Inline style attributes
 # (authors' colours) are allowed; style elements are not.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -41,9 +43,15 @@ def _refuse_other_bodies() -> None:
 
 
 def public_url(path: str) -> str:
-    """The absolute URL of a path on the blog: from BLOG_BASE_URL when it is set, else from
-    the request's host, which TRUSTED_HOSTS has already checked (see config.py)."""
-    base = current_app.config.get("BLOG_BASE_URL") or request.host_url
+    """The absolute URL of a path on the blog: from the base URL setting, else
+    BLOG_BASE_URL, else the request's host, which TRUSTED_HOSTS has already checked (see
+    config.py). An empty setting never falls back to the Host header while BLOG_BASE_URL is
+    set: any host is accepted then, and a page would carry whatever a request named."""
+    base = (
+        site_settings().get("base_url")
+        or current_app.config.get("BLOG_BASE_URL")
+        or request.host_url
+    )
     return base.rstrip("/") + path
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from . import clock
 from .content.labels import action_label, audit_details, note_label, status_label
+from .content.link_previews import json_script, og_locale
 from .content.permissions import can_edit, can_restore
 from .content.posts import post_path
 from .content.review import waiting_count
@@ -43,6 +44,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["image_url"] = image_url
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["iso_datetime"] = iso_datetime
+    app.jinja_env.filters["og_locale"] = og_locale
+    app.jinja_env.filters["json_script"] = json_script
     app.jinja_env.globals["post_path"] = post_path
     app.jinja_env.globals["public_url"] = public_url
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")

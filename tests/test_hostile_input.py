@@ -266,7 +266,7 @@ def _hostile_urls(app: Flask) -> list[tuple[str, str]]:
             urls.extend((method, url) for method in methods)
         if "GET" not in methods:
             continue  # the other routes read their form, tested above
-        plain = {a: "new" if a == "post_key" else "1" if a.endswith("id") else "x"
+        plain = {a: PLAIN_VALUES.get(a, "1" if a.endswith("id") else "x")
                  for a in rule.arguments}  # fmt: skip
         base = rule.build(plain)[1]  # type: ignore[index]
         urls.extend(("GET", f"{base}?{name}={value}") for name in QUERY_NAMES
@@ -274,7 +274,9 @@ def _hostile_urls(app: Flask) -> list[tuple[str, str]]:
     return urls
 
 
-CONVERTERS = ("int", "path", "post_key", "string", "any(category, tag)")
+CONVERTERS = ("int", "path", "post_key", "string", "any(category, tag)", "any(atom, rss)")
+# Plain values for arguments whose converter refuses "x" (feeds, sitemap parts).
+PLAIN_VALUES = {"post_key": "new", "feed_format": "atom", "number": "1"}
 
 
 def test_every_route_survives_hostile_path_and_query_values(

@@ -533,7 +533,8 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
         assert (mirror / "current" / f"@{older[2:]}.html").exists()
         code, zipped_list, body = _fetch(nginx_port, older, {"Accept-Encoding": "gzip"})
         assert code == 200 and zipped_list["content-encoding"] == "gzip"
-        assert gzip.decompress(body).decode() == again.text
+        # (The same page as its plain form: ?page=2 names itself as canonical, so it differs.)
+        assert gzip.decompress(body).decode() == listed[older]
         # "Newer posts" from there reaches the top: a redirect, the app's every time.
         back = re.search(r'href="(/\?after=[0-9]+-[0-9]+)"', again.text)
         assert back is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -28,6 +29,7 @@ from wtforms.validators import (
 )
 
 from ..content.people import MAX_BIO_LENGTH, role_label
+from ..content.urls import MAX_BASE_URL_LENGTH, base_url_problem
 from ..i18n import LANGUAGES
 from ..models import Role
 from .accounts import AccountError, check_new_password
@@ -100,6 +102,36 @@ class UserRoleForm(FlaskForm):
     active = BooleanField(_l("Active"))
 
 
+def _a_base_url(form: object, field: StringField) -> None:
+    value = (field.data or "").strip()
+    problem = base_url_problem(value)
+    if problem == "long":
+        raise ValidationError(_("At most %(n)s characters.", n=MAX_BASE_URL_LENGTH))
+    if problem == "hidden":
+        raise ValidationError(_("The address contains a space or an invisible character."))
+    if problem == "scheme":
+        raise ValidationError(_("The address must start with https:// or http://."))
+    if problem:
+        raise ValidationError(
+            _("Give only where readers reach the blog, such as https://news.example.kr: "
+               "no user name, ?query or #fragment.")
+        )  # fmt: skip
+
+
+# What the engines' codes are made of (Google's, Naver's and Bing's alike).
+_CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+MAX_VERIFICATION_CODE_LENGTH = 100
+
+
+def _a_verification_code(form: object, field: StringField) -> None:
+    value = (field.data or "").strip()
+    if len(value) > MAX_VERIFICATION_CODE_LENGTH or not set(value) <= _CODE_CHARACTERS:
+        raise ValidationError(
+            _('Paste only the code, the content="…" of the meta tag the search engine gives: '
+               "letters, digits, - and _, at most %(n)s.", n=MAX_VERIFICATION_CODE_LENGTH)
+        )  # fmt: skip
+
+
 class SettingsForm(FlaskForm):
     title = StringField(_l("Blog title"), validators=[InputRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=500)])
@@ -110,6 +142,21 @@ class SettingsForm(FlaskForm):
     )
     writers_may_add_terms = BooleanField(
         _l("Contributors and authors may add new categories and tags by typing them")
+    )
+    base_url = StringField(_l("Public address"), validators=[_a_base_url])
+    article_schema = SelectField(
+        _l("Articles are"),
+        choices=[SelectChoice("NewsArticle", _l("News articles (NewsArticle)")),
+                 SelectChoice("BlogPosting", _l("Blog posts (BlogPosting)"))],
+    )  # fmt: skip
+    google_site_verification = StringField(
+        _l("Google site verification"), validators=[_a_verification_code]
+    )
+    naver_site_verification = StringField(
+        _l("Naver site verification"), validators=[_a_verification_code]
+    )
+    bing_site_verification = StringField(
+        _l("Bing site verification"), validators=[_a_verification_code]
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -11,7 +11,7 @@ from wtforms import Field
 
 from .. import audit
 from ..content.people import role_label
-from ..content.settings import set_setting, site_settings
+from ..content.settings import VERIFICATION_SETTINGS, set_setting, site_settings
 from ..content.urls import local_path
 from ..database import writing
 from ..extensions import db
@@ -246,8 +246,12 @@ def settings() -> Response:
     if form.validate_on_submit():
         with writing():
             for key in ("title", "description", "language", "timezone", "posts_per_page",
-                        "writers_may_add_terms"):  # fmt: skip
+                        "writers_may_add_terms", "article_schema"):  # fmt: skip
                 set_setting(key, getattr(form, key).data)
+            # Stored as written links append a path to it: no outer spaces, no final /.
+            set_setting("base_url", (form.base_url.data or "").strip().rstrip("/"))
+            for key in VERIFICATION_SETTINGS:
+                set_setting(key, (getattr(form, key).data or "").strip())
             audit.record(current_user, "settings.change", "site")
         flash(_("The settings are saved."))
         return redirect(url_for("auth.settings"), code=303)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import NamedTuple
+from urllib.parse import urljoin
 
 import nh3
 
@@ -355,3 +356,22 @@ def sanitize_html(html: str) -> str:
     # ammonia puts rel="noopener" where a filtered-out attribute stood; a second pass
     # settles the order, so sanitising stored HTML again never changes it.
     return _clean(cleaned, _filter_attribute) if dropped else cleaned
+
+
+def with_absolute_urls(html: str, base_url: str) -> str:
+    """Sanitised `html` with every link, image and citation address made absolute against
+    `base_url` (a feed's reader shows the post away from the site). It passes the same
+    allowlist again, so a feed never carries more than the page does."""
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        kept = _filter_attribute(tag, attribute, value)
+        if kept is None or attribute not in URL_ATTRIBUTES:
+            return kept
+        if attribute == "srcset":
+            candidates = [candidate.split() for candidate in kept.split(",")]
+            return ", ".join(
+                " ".join([urljoin(base_url, parts[0]), *parts[1:]]) for parts in candidates if parts
+            )
+        return urljoin(base_url, kept.strip())
+
+    return _clean(html, attribute_filter)

@@ -24,7 +24,23 @@ DEFAULTS = {
     "posts_per_page": "POSTS_PER_PAGE",
     # Contributors and authors may add categories and tags by typing them (editors always may).
     "writers_may_add_terms": "BLOG_WRITERS_MAY_ADD_TERMS",
+    # Where readers reach the blog, for canonical links, feeds and sitemaps; empty: the
+    # configured BLOG_BASE_URL, else the request's (checked) host.
+    "base_url": "BLOG_BASE_URL",
+    "article_schema": "BLOG_ARTICLE_SCHEMA",
+    "google_site_verification": "BLOG_GOOGLE_SITE_VERIFICATION",
+    "naver_site_verification": "BLOG_NAVER_SITE_VERIFICATION",
+    "bing_site_verification": "BLOG_BING_SITE_VERIFICATION",
 }
+
+# Codes search engines ask a site to show to prove it is the owner's: setting -> meta name.
+VERIFICATION_SETTINGS = {
+    "google_site_verification": "google-site-verification",
+    "naver_site_verification": "naver-site-verification",
+    "bing_site_verification": "msvalidate.01",
+}
+# The schema.org types an article may be published as (JSON-LD).
+ARTICLE_SCHEMAS = ("NewsArticle", "BlogPosting")
 
 
 def site_settings() -> dict[str, Any]:

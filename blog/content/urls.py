@@ -50,3 +50,35 @@ def image_url_problem(url: str) -> str | None:
     if parts.scheme.lower() == "https" and parts.netloc and url.lower().startswith("https://"):
         return None
     return "scheme"
+
+
+MAX_BASE_URL_LENGTH = 200
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the blog's public base URL, or None when it can (empty: none set).
+
+    An http: or https: origin with an optional path, nothing else: no user name, query or
+    fragment, since every canonical link, feed and sitemap address is built by appending a
+    path to it.
+    """
+    if not url:
+        return None
+    if len(url) > MAX_BASE_URL_LENGTH:
+        return "long"
+    if _has_hidden_characters(url) or "\\" in url:
+        return "hidden"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not url.lower().startswith(
+        ("http://", "https://")
+    ):
+        return "scheme"
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return "form"
+    if not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment:
+        return "form"
+    if "?" in url or "#" in url:
+        return "form"
+    return None

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from .. import clock
+from ..content.link_previews import article_preview
 from ..content.media import MEDIA_CSP
 from ..content.people import list_bylines, post_byline
 from ..content.posts import (
@@ -18,12 +19,13 @@ from ..content.posts import (
 )
 from ..content.search import MAX_PAGE as MAX_SEARCH_PAGE
 from ..content.search import search_posts
-from ..content.settings import site_settings
+from ..content.settings import site_settings, site_zone
 from ..content.taxonomy import redirected_term
 from ..extensions import db
 from ..htmx import render
 from ..models import Category, Media, Tag
 from ..paging import list_position
+from ..security import public_url
 from ..static_mirror import NOT_MIRRORED
 from . import bp
 
@@ -55,9 +57,13 @@ def _post_list(template_context: dict[str, object], **filters: object) -> Respon
     # The template shows "how to start" to signed-in admins only (current_user), never
     # in a response an anonymous reader gets.
     new_blog = not filters and _only_the_sample(page)
+    # The page's own address as its links write it: other query parameters (utm_*) dropped.
+    place = {name: str(value) for name, value in position.items() if (name, value) != ("page", 1)}
+    canonical = public_url(url_for(str(request.endpoint), **(request.view_args or {}), **place))
     # "More posts" asks for the next page's items and button only.
     return render("public/index.html", block="more_posts", page=page, new_blog=new_blog,
-                  bylines=list_bylines(page.posts), **template_context)  # fmt: skip
+                  bylines=list_bylines(page.posts), canonical=canonical,
+                  **template_context)  # fmt: skip
 
 
 def _a_place_the_list_links_to(now: datetime) -> bool:
@@ -121,8 +127,10 @@ def article(slug: str) -> Response:
     page = article_page(slug, clock.now())
     if page is None:
         abort(404)
+    author = post_byline(page.post)
+    preview = article_preview(page.post, author, site_settings(), site_zone(), public_url)
     return render("public/article.html", post=page.post, older=page.older, newer=page.newer,
-                  author=post_byline(page.post))  # fmt: skip
+                  author=author, preview=preview)  # fmt: skip
 
 
 @bp.get("/search")

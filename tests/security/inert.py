@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from xml.etree.ElementTree import Element
 
@@ -18,9 +19,9 @@ FORBIDDEN_IN_POST = {"script", "style", "iframe", "frame", "frameset", "object",
                      "form", "input", "button", "textarea", "select", "base", "meta", "link",
                      "svg", "math", "template", "portal", "noscript", "isindex"}  # fmt: skip
 # What our own pages carry: scripts from /static, hx-disable around the author's content,
-# and the post list's "more posts" link.
+# the post list's "more posts" link and the header's search box.
 OWN_SCRIPT = re.compile(r"^/static/(?:vendor|js)/[\w.-]+\.js$")
-OWN_HTMX_CLASSES = {"more-posts"}
+OWN_HTMX_CLASSES = {"more-posts", "site-search-box"}
 # The WHATWG URL parser strips leading/trailing C0 controls and spaces, and drops tabs and
 # newlines anywhere, before it reads the scheme.
 _C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
@@ -40,6 +41,18 @@ def _urls(attribute: str, value: str) -> list[str]:
     return [value]
 
 
+def _own_json_ld(element: Element) -> bool:
+    """The article's JSON-LD: a data block browsers never run, with no src, holding one
+    JSON object and no `<` (the page escapes it, so nothing in it can end the element)."""
+    if element.get("type") != "application/ld+json" or element.get("src") is not None:
+        return False
+    text = element.text or ""
+    try:
+        return "<" not in text and isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
 def problems(page_html: str, content_class: str = "post-body") -> list[str]:
     """Everything in `page_html` that could run script, load foreign content or steer htmx."""
     document = html5lib.parse(page_html, namespaceHTMLElements=True)
@@ -48,7 +61,9 @@ def problems(page_html: str, content_class: str = "post-body") -> list[str]:
         if not isinstance(element.tag, str):
             continue  # comments
         name = _local(element.tag)
-        own_script = OWN_SCRIPT.match(element.get("src", "")) and not (element.text or "").strip()
+        own_script = (
+            OWN_SCRIPT.match(element.get("src", "")) and not (element.text or "").strip()
+        ) or _own_json_ld(element)
         if name == "script" and not own_script:
             found.append(f"script element {element.attrib} {element.text!r}")
         classes = set(element.get("class", "").split())
