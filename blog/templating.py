@@ -15,6 +15,7 @@ from .content.permissions import can_edit, can_restore
 from .content.posts import post_path
 from .content.review import waiting_count
 from .content.settings import site_settings, site_zone
+from .content.taxonomy import header_categories
 from .content.urls import image_url_problem
 from .models import Role
 from .security import public_url
@@ -55,6 +56,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.globals["audit_details"] = audit_details
     app.jinja_env.globals["review_waiting"] = review_waiting
+    app.jinja_env.globals["header_categories"] = header_categories
 
     @app.context_processor
     def _site() -> dict[str, Any]:
