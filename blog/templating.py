@@ -30,9 +30,17 @@ def iso_datetime(moment: datetime | None) -> str:
     return moment.astimezone(site_zone()).isoformat(timespec="minutes") if moment else ""
 
 
+# Paths on this site that hold images. A feature image elsewhere on the site is one an
+# import could not find (its `/assets/...` path was kept): shown, it would be a broken image.
+_IMAGE_PATHS = ("/media/", "/static/")
+
+
 def image_url(url: str | None) -> str:
-    """A feature image URL fit for `<img src>`, or "" (older rows may predate the check)."""
-    return url if url and image_url_problem(url) is None else ""
+    """A feature image URL fit for `<img src>`, or "" (older rows may predate the check,
+    and an image an import could not store is left out rather than shown broken)."""
+    if not url or image_url_problem(url) is not None:
+        return ""
+    return url if url.startswith(_IMAGE_PATHS) or not url.startswith("/") else ""
 
 
 def review_waiting() -> int:
