@@ -27,7 +27,7 @@ from .auth.accounts import (
 from .content.markup import EXCERPT_SCAN_LIMIT, first_paragraph_text
 from .content.settings import set_setting, site_settings
 from .content.text import TextError, clean_line
-from .database import writing
+from .database import described_by_models, writing
 from .extensions import db, init_migrations
 from .models import Post, Role, Setting
 from .static_mirror import keep_current
@@ -72,7 +72,10 @@ def ensure_schema() -> None:
     tables = set(inspect(db.engine).get_table_names())
     if tables and "alembic_version" not in tables:
         with db.engine.connect() as connection:
-            current = not compare_metadata(MigrationContext.configure(connection), db.metadata)
+            context = MigrationContext.configure(
+                connection, opts={"include_name": described_by_models}
+            )
+            current = not compare_metadata(context, db.metadata)
         flask_migrate.stamp(revision="head" if current else "178d4886ab14")
     flask_migrate.upgrade()
 

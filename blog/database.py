@@ -295,6 +295,19 @@ def is_storage_full(error: OperationalError) -> bool:
     return "full" in str(error.orig).lower()
 
 
+# The search index (content/search.py): a virtual table, the tables SQLite keeps it in and its
+# vocabulary. No model describes them; their migration makes them.
+UNMODELLED_TABLES = frozenset({
+    "post_search", "post_search_data", "post_search_idx", "post_search_content",
+    "post_search_docsize", "post_search_config", "post_search_vocab",
+})  # fmt: skip
+
+
+def described_by_models(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """Alembic's `include_name`: compare the schema with the models, not the search index."""
+    return not (type_ == "table" and name in UNMODELLED_TABLES)
+
+
 def render_migration_type(kind: str, obj: Any, autogen_context: Any) -> str | bool:
     """Alembic autogenerate: write our column types as the plain SQLAlchemy types they wrap,
     so migrations never import application code that will change after them."""

@@ -15,7 +15,8 @@ ROLES = ["contributor", "author", "editor", "admin"]
 # endpoint -> the least role that may use it (None: public; "user": any signed-in user)
 MINIMUM_ROLE: dict[str, str | None] = {
     "public.index": None, "public.category": None, "public.tag": None, "public.article": None,
-    "public.media": None, "static": None, "auth.login": None, "auth.reset_password": None,
+    "public.media": None, "public.search": None, "static": None, "auth.login": None,
+    "auth.reset_password": None,
     "auth.logout": None, "auth.account": "user", "auth.sign_out_everywhere": "user",
     "editor.dashboard": "user", "editor.new_post": "user", "editor.edit_post": "user",
     "editor.delete_post": "user", "editor.revisions": "user", "editor.restore": "user",

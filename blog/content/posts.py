@@ -29,8 +29,8 @@ from ..models import (
     post_categories,
     post_tags,
 )
-from . import taxonomy
-from .markup import first_paragraph_text, render_body_within_budget
+from . import search, taxonomy
+from .markup import first_paragraph_text, html_to_text, render_body_within_budget
 from .media import sized_images
 from .people import BYLINE_COLUMNS
 from .slugs import slugify, unique_slug
@@ -100,11 +100,14 @@ class RenderedPost:
 
     body_html: str
     summary: str
+    # What search indexes of the body: its text without tags.
+    body_text: str
 
     @classmethod
     def from_body(cls, body_html: str, excerpt: str = "", feature_text: str = "") -> RenderedPost:
         """The rendering of a body rendered and sanitised already (render_body_within_budget)."""
-        return cls(body_html, excerpt or feature_text or first_paragraph_text(body_html))
+        summary = excerpt or feature_text or first_paragraph_text(body_html)
+        return cls(body_html, summary, html_to_text(body_html))
 
 
 def render_post(
@@ -127,7 +130,8 @@ def save_post(
     updated_at: datetime | None = None,
     fields: dict[str, Any] | None = None,
 ) -> Post:
-    """Store the rendering, stamp and keep a revision of `post`, inside `writing()`."""
+    """Store the rendering, stamp and keep a revision of `post`, and bring its entry in the
+    search index up to date, inside `writing()`."""
     # Not flushed before the flush below: each flush of a changed post bumps its version.
     with db.session.no_autoflush:
         media = _referenced_media(post.source, post.feature_image)
@@ -140,6 +144,7 @@ def save_post(
     if post.id is None:
         db.session.add(post)
     db.session.flush()  # assigns the id and bumps `version`
+    search.index_post(post, rendered.body_text)
     db.session.add(
         Revision(
             post_id=post.id,

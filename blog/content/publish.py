@@ -16,7 +16,7 @@ from .. import audit, clock
 from ..database import writing
 from ..extensions import db
 from ..models import Post, PostStatus, Revision, SourceFormat, User
-from . import taxonomy
+from . import search, taxonomy
 from .markup import plain_text
 from .permissions import (
     can_delete,
@@ -490,6 +490,7 @@ def trash_post(post: Post, editor: User) -> None:
         raise NotAllowed("delete")
     with writing():
         post.deleted_at, post.deleted_by_id = clock.now(), editor.id
+        search.forget_posts([post.id])
         audit.record(editor, "post.delete", post.title, post_id=post.id)
 
 
@@ -498,6 +499,7 @@ def restore_post(post: Post, editor: User) -> None:
         raise NotAllowed("restore")
     with writing():
         post.deleted_at = post.deleted_by_id = None
+        search.reindex_posts([post.id])
         audit.record(editor, "post.restore", post.title, post_id=post.id)
 
 
@@ -508,6 +510,7 @@ def empty_trash(editor: User) -> int:
         )
         for post in trashed:
             db.session.delete(post)
+        search.forget_posts([post.id for post in trashed])  # none should be there: make sure
         audit.record(editor, "trash.empty", f"{len(trashed)} posts",
                      titles=[p.title for p in trashed])  # fmt: skip
     return len(trashed)

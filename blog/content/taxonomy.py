@@ -37,6 +37,7 @@ from ..models import (
     post_categories,
     post_tags,
 )
+from . import search
 from .settings import site_settings
 from .slugs import MAX_SLUG_LENGTH, slugify, unique_slug
 from .text import TextError, clean_line
@@ -81,6 +82,12 @@ def _posts_table(kind: str) -> tuple[Table, Any]:
     if kind == "category":
         return post_categories, post_categories.c.category_id
     return post_tags, post_tags.c.tag_id
+
+
+def _post_ids(kind: str, term_id: int) -> list[int]:
+    """The posts that have this term (any status), whose search entries name it."""
+    table, term_column = _posts_table(kind)
+    return list(db.session.execute(select(table.c.post_id).where(term_column == term_id)).scalars())
 
 
 def _redirect_column(kind: str) -> Any:
@@ -235,6 +242,7 @@ def rename_term(term: Term, raw_name: str, actor: User | None) -> TermChange:
         term.name = name
         if not term.slug_locked:
             _move_slug(kind, term, _free_slug(kind, name, excluding_id=term.id))
+        search.refresh_terms(_post_ids(kind, term.id))
         audit.record(actor, f"{kind}.rename", name, old=old_name, slug=term.slug, old_slug=old_slug)
     return TermChange(
         "rename", _("Renamed “%(old)s” to “%(name)s”.", old=old_name, name=name), term
@@ -309,6 +317,7 @@ def merge_terms(
     with writing():
         source, target = _still_there(kind, source_id), _still_there(kind, target_id)
         source_posts = select(table.c.post_id).where(term_column == source_id)
+        merged_posts = _post_ids(kind, source_id)
         moved = db.session.execute(
             select(func.count()).select_from(source_posts.subquery())
         ).scalar_one()
@@ -329,6 +338,7 @@ def merge_terms(
         _add_redirect(kind, source.slug, target_id)
         model = model_for(kind)
         db.session.execute(delete(model).where(model.id == source_id))
+        search.refresh_terms(merged_posts)
         audit.record(actor, f"{kind}.merge", target_name, source=source_name, moved=moved)
     db.session.expire_all()
     return TermChange(
@@ -359,7 +369,9 @@ def delete_term(term: Term, actor: User | None) -> TermChange:
     with writing():
         _still_there(kind, term_id)
         model = model_for(kind)
+        used_by = _post_ids(kind, term_id)
         db.session.execute(delete(model).where(model.id == term_id))
+        search.refresh_terms(used_by)
         audit.record(actor, f"{kind}.delete", name, slug=slug, used_by=used)
     db.session.expire_all()
     return TermChange("delete", _("Deleted the %(kind)s “%(name)s”.", kind=_word(kind), name=name))

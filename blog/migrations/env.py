@@ -5,7 +5,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from blog.database import schema_changes
+from blog.database import described_by_models, schema_changes
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -97,7 +97,12 @@ def run_migrations_online():
         connectable.connect() as connection,
         foreign_keys_off_on_sqlite(connection),
     ):
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_name=described_by_models,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

@@ -16,6 +16,8 @@ from ..content.posts import (
     listed_posts,
     names_a_listed_post,
 )
+from ..content.search import MAX_PAGE as MAX_SEARCH_PAGE
+from ..content.search import search_posts
 from ..content.settings import site_settings
 from ..content.taxonomy import redirected_term
 from ..extensions import db
@@ -121,6 +123,18 @@ def article(slug: str) -> Response:
         abort(404)
     return render("public/article.html", post=page.post, older=page.older, newer=page.newer,
                   author=post_byline(page.post))  # fmt: skip
+
+
+@bp.get("/search")
+def search() -> Response:
+    """Posts with every word of `?q=`; as the reader types, htmx asks for the results only."""
+    raw_page = request.args.get("page", "1")
+    # Typed by anyone: what is not a page number is the first page, never an error.
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else 1
+    found = search_posts(request.args.get("q", ""), max(page, 1),
+                         site_settings()["posts_per_page"], clock.now())  # fmt: skip
+    return render("public/search.html", block="results", search=found,
+                  max_page=MAX_SEARCH_PAGE, search_text=found.query.text)  # fmt: skip
 
 
 @bp.get("/media/<sha256>/<path:filename>")

@@ -1,7 +1,7 @@
 """media width and height, for <img width height>; an index from a category to its posts
 
 Revision ID: a4c6e8f0b213
-Revises: f3b8d2a6c415
+Revises: b71e4c9a2d58
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a4c6e8f0b213"
-down_revision = "f3b8d2a6c415"
+down_revision = "b71e4c9a2d58"
 branch_labels = None
 depends_on = None
 
