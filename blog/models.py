@@ -108,6 +108,9 @@ post_categories = Table(
     db.metadata,
     Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    # From a category to its posts: the site header asks, for each category, whether a
+    # public post has it (content/taxonomy.py header_categories), one probe each.
+    Index("ix_post_categories_category", "category_id", "post_id"),
 )
 
 post_tags = Table(
@@ -482,6 +485,10 @@ class Media(db.Model):
     # What the image shows, for readers who cannot see it, and the line printed under it.
     alt: Mapped[str] = mapped_column(String(500), default="", server_default="")
     caption: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # Its size in pixels, for <img width height> so pages do not jump while images load.
+    # Recorded at upload and import; None for an SVG that states no size.
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
 
     used_in: Mapped[list[Post]] = relationship(
         secondary=post_media, back_populates="media", order_by="Post.id"

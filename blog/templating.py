@@ -16,6 +16,7 @@ from .content.permissions import can_edit, can_restore
 from .content.posts import post_path
 from .content.review import waiting_count
 from .content.settings import site_settings, site_zone
+from .content.taxonomy import header_categories
 from .content.urls import image_url_problem
 from .models import Role
 from .security import public_url
@@ -30,9 +31,17 @@ def iso_datetime(moment: datetime | None) -> str:
     return moment.astimezone(site_zone()).isoformat(timespec="minutes") if moment else ""
 
 
+# Paths on this site that hold images. A feature image elsewhere on the site is one an
+# import could not find (its `/assets/...` path was kept): shown, it would be a broken image.
+_IMAGE_PATHS = ("/media/", "/static/")
+
+
 def image_url(url: str | None) -> str:
-    """A feature image URL fit for `<img src>`, or "" (older rows may predate the check)."""
-    return url if url and image_url_problem(url) is None else ""
+    """A feature image URL fit for `<img src>`, or "" (older rows may predate the check,
+    and an image an import could not store is left out rather than shown broken)."""
+    if not url or image_url_problem(url) is not None:
+        return ""
+    return url if url.startswith(_IMAGE_PATHS) or not url.startswith("/") else ""
 
 
 def review_waiting() -> int:
@@ -58,6 +67,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.globals["audit_details"] = audit_details
     app.jinja_env.globals["review_waiting"] = review_waiting
+    app.jinja_env.globals["header_categories"] = header_categories
 
     @app.context_processor
     def _site() -> dict[str, Any]:

@@ -173,6 +173,8 @@ PATTERNS: dict[str, Use] = {
     ),
     "blog.content.media._UNSAFE_FILENAME_CHARACTERS": Use(("sub",)),
     "blog.content.media._MARKDOWN_PUNCTUATION": Use(("sub",)),
+    "blog.content.media._SANITISED_IMG": Use(("sub",), ("", "<img", '<img a="', '<img a="b"')),
+    "blog.content.media._SANITISED_ATTRIBUTE": Use(("findall",), ("", " a", ' a="')),
     "blog.content.posts._MEDIA_REFERENCE": Use(("findall",), ("", "/media/")),
     "blog.content.redirects._SLASHES": Use(("sub",)),
     "blog.static_mirror.LIST_PLACE": Use(

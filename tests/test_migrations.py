@@ -105,3 +105,33 @@ def test_serving_does_not_load_alembic(tmp_path) -> None:  # type: ignore[no-unt
     loaded = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True).stdout.strip()  # fmt: skip
     assert loaded == "[]"
+
+
+def test_the_media_size_migration_records_the_size_of_files_already_stored(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"},
+        instance_path=str(tmp_path / "instance"),
+    )
+    init_migrations(app)
+    png = io.BytesIO()
+    Image.new("RGB", (640, 360), (1, 2, 3)).save(png, "PNG")
+    with app.app_context():
+        flask_migrate.upgrade(revision="b71e4c9a2d58")
+        with schema_changes(), db.engine.begin() as connection:
+            for number, (kind, data) in enumerate(
+                [("image/png", png.getvalue()), ("image/svg+xml", b"<svg/>"), ("image/png", b"x")]
+            ):
+                connection.exec_driver_sql(
+                    "INSERT INTO media (sha256, filename, content_type, size, data, created_at) "
+                    "VALUES (?, '사진.png', ?, 1, ?, '2024-01-01 00:00:00')",
+                    (f"{number:064d}", kind, data),
+                )
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            sizes = connection.exec_driver_sql("SELECT width, height FROM media ORDER BY id").all()
+        # An SVG and a file Pillow cannot read keep an unknown size.
+        assert [tuple(row) for row in sizes] == [(640, 360), (None, None), (None, None)]

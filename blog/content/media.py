@@ -7,7 +7,7 @@ import html
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -85,6 +85,8 @@ def store_media(image: CleanImage, filename: str, uploaded_by_id: int | None = N
         "size": len(image.data),
         "data": image.data,
         "uploaded_by_id": uploaded_by_id,
+        "width": image.width,
+        "height": image.height,
     }
     insert_if_absent(db.session, Media, values, unique=["sha256"])
     return db.session.execute(select(Media).where(Media.sha256 == image.sha256)).scalar_one()
@@ -134,6 +136,10 @@ class CleanImage:
     data: bytes
     content_type: str
     sha256: str
+    # In CSS pixels, for <img width height> (pages do not jump as images load); None when
+    # the image does not say (an SVG without a size or viewBox).
+    width: int | None = None
+    height: int | None = None
     _made_by: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -187,7 +193,51 @@ def clean_image(data: bytes, max_bytes: int, accept: frozenset[str] = UPLOAD_TYP
         )
     else:
         clean = _clean_raster(data, content_type)
-    return CleanImage(clean, content_type, hashlib.sha256(clean).hexdigest(), _CLEANED)
+    width, height = image_size(clean, content_type) or (None, None)
+    return CleanImage(clean, content_type, hashlib.sha256(clean).hexdigest(), width, height,
+                      _CLEANED)  # fmt: skip
+
+
+def image_size(data: bytes, content_type: str) -> tuple[int, int] | None:
+    """(width, height) of a cleaned image, read from its header (or an SVG's attributes)."""
+    if content_type == "image/svg+xml":
+        return _svg_size(data)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[content_type]]) as image:
+            return image.size  # type: ignore[no-any-return]
+    except (KeyError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+
+
+def _svg_length(value: str | None) -> float | None:
+    """An SVG width or height in user units (px); None for %, em and the like."""
+    value = (value or "").strip().removesuffix("px")
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if 0 < number < 100_000 else None
+
+
+def _svg_size(data: bytes) -> tuple[int, int] | None:
+    """Its width and height attributes, else its viewBox's: what a browser sizes it by."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return None
+    width, height = _svg_length(root.get("width")), _svg_length(root.get("height"))
+    if width is None or height is None:
+        box = (root.get("viewBox") or "").replace(",", " ").split()
+        if len(box) != 4:
+            return None
+        width, height = _svg_length(box[2]), _svg_length(box[3])
+        if width is None or height is None:
+            return None
+    return max(1, round(width)), max(1, round(height))
 
 
 def _clean_raster(data: bytes, content_type: str) -> bytes:
@@ -504,7 +554,7 @@ def upload_image(
                 found, existing = Media(
                     sha256=image.sha256, filename=name, content_type=image.content_type,
                     size=len(image.data), data=image.data, uploaded_by_id=uploader_id,
-                    alt=alt, caption=caption,
+                    alt=alt, caption=caption, width=image.width, height=image.height,
                 ), False  # fmt: skip
                 db.session.add(found)
     if existing and not _may_know_of(uploader_id, found):
@@ -573,6 +623,36 @@ def image_snippet(url: str, alt: str, caption: str, source_format: str) -> str:
         return f"<figure>{image}<figcaption>{caption_html}</figcaption></figure>"
     image = f"![{markdown_text(alt)}]({url})"
     return f"{image}\n\n*{markdown_text(caption)}*" if caption else image
+
+
+# An <img> as the sanitiser writes it (sanitize.py, nh3): each attribute a lowercase name,
+# one space before it, its value in double quotes (a quote inside is &quot;).
+_SANITISED_IMG = re.compile(r'<img((?: [a-z-]+="[^"]*")*)>')
+_SANITISED_ATTRIBUTE = re.compile(r' ([a-z-]+)="([^"]*)"')
+
+
+def sized_images(body_html: str, sizes: Mapping[str, tuple[int | None, int | None]]) -> str:
+    """Sanitised HTML whose images load lazily, each stored one (its sha256 in `sizes`) with
+    its width and height, so the page keeps its layout while images arrive. What the
+    author wrote wins: an image with a width or height of its own keeps it. Idempotent."""
+    if "<img" not in body_html:
+        return body_html
+
+    def sized(match: re.Match[str]) -> str:
+        attributes = dict(_SANITISED_ATTRIBUTE.findall(match[1]))
+        added = ""
+        src = html.unescape(attributes.get("src", ""))
+        sha256 = src[len(MEDIA_URL_PREFIX) :].partition("/")[0]
+        width, height = (
+            sizes.get(sha256, (None, None)) if src.startswith(MEDIA_URL_PREFIX) else (None, None)
+        )
+        if width and height and "width" not in attributes and "height" not in attributes:
+            added += f' width="{width}" height="{height}"'
+        if "loading" not in attributes:
+            added += ' loading="lazy"'
+        return f"<img{match[1]}{added}>"
+
+    return _SANITISED_IMG.sub(sized, body_html)
 
 
 def update_media_text(media: Media, editor: User, alt: str, caption: str) -> None:

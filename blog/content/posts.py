@@ -31,6 +31,7 @@ from ..models import (
 )
 from . import search, taxonomy
 from .markup import first_paragraph_text, html_to_text, render_body_within_budget
+from .media import sized_images
 from .people import BYLINE_COLUMNS
 from .slugs import slugify, unique_slug
 
@@ -131,9 +132,15 @@ def save_post(
 ) -> Post:
     """Store the rendering, stamp and keep a revision of `post`, and bring its entry in the
     search index up to date, inside `writing()`."""
-    post.body_html, post.summary = rendered.body_html, rendered.summary
+    # Not flushed before the flush below: each flush of a changed post bumps its version.
+    with db.session.no_autoflush:
+        media = _referenced_media(post.source, post.feature_image)
+    # Stored images get their width and height here, where their rows are at hand.
+    sizes = {item.sha256: (item.width, item.height) for item in media}
+    post.body_html = sized_images(rendered.body_html, sizes)
+    post.summary = rendered.summary
     post.updated_at = updated_at or clock.now()
-    post.media = _referenced_media(post.source, post.feature_image)
+    post.media = media
     if post.id is None:
         db.session.add(post)
     db.session.flush()  # assigns the id and bumps `version`

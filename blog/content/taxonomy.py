@@ -20,9 +20,10 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import Table, delete, func, insert, literal, select, update
+from sqlalchemy import Table, delete, exists, func, insert, literal, select, update
+from sqlalchemy.exc import OperationalError
 
-from .. import audit, clock
+from .. import audit, changes, clock
 from ..database import insert_if_absent, writing
 from ..extensions import db
 from ..models import (
@@ -524,3 +525,36 @@ def redirected_term(kind: str, old_slug: str, now: datetime) -> Term | None:
             .exists()
         )
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class HeaderCategory:
+    name: str
+    slug: str
+
+
+def header_categories() -> list[HeaderCategory]:
+    """The categories a public post has, by name: the site header's navigation.
+
+    Every page shows them, so they are read once per public change (`kept_per_change`):
+    one query, an index probe per category (ix_post_categories_category) until a listed
+    post turns up. A category of drafts alone is not named (its page does not exist).
+    """
+
+    def read(now: datetime) -> list[HeaderCategory]:
+        has_public_post = exists().where(
+            post_categories.c.category_id == Category.id,
+            post_categories.c.post_id == Post.id,
+            Post.listed(now, by_date=False),
+        )
+        rows = db.session.execute(
+            select(Category.name, Category.slug).where(has_public_post).order_by(Category.name_key)
+        )
+        return [HeaderCategory(name, slug) for name, slug in rows]
+
+    try:
+        return changes.kept_per_change("header_categories", read)
+    except OperationalError:
+        # Error pages render even when the database cannot be read (as site_settings does).
+        db.session.rollback()
+        return []

@@ -32,7 +32,7 @@ def test_signed_out_elsewhere_autosave_says_so_and_save_hands_the_text_back(
         page.goto(live_server + "/login")
         page.locator("input[name=login]").fill("park")
         page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form button[type=submit]").click()
+        page.locator("main form button[type=submit]").click()
         page.wait_for_url(live_server + "/admin/")
         page.goto(live_server + "/admin/posts/new")
         # Another tab signs out: the same cookies, the session ends.
@@ -61,7 +61,7 @@ def test_signed_out_elsewhere_autosave_says_so_and_save_hands_the_text_back(
         again.click()
         page.locator("input[name=login]").fill("park")
         page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form button[type=submit]").click()
+        page.locator("main form button[type=submit]").click()
         page.wait_for_url(live_server + "/admin/posts/new")
     finally:
         context.close()

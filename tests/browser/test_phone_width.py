@@ -92,7 +92,7 @@ def _sign_in(page: Page, base: str) -> None:
     page.goto(base + "/login")
     page.locator("input[name=login]").fill("admin")
     page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
+    page.locator("main form button[type=submit]").click()
     page.wait_for_url(base + "/admin/")
 
 

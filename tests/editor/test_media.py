@@ -508,3 +508,23 @@ def test_others_drafts_using_a_file_are_counted_not_named(
     refused = post_form(client, f"/admin/media/{item.id}/delete", {"confirmed": "yes"})
     assert refused.status_code == 409 and "1 posts you cannot open" in refused.text
     assert "비밀 초안" not in refused.text
+
+
+def test_an_upload_records_its_upright_size_and_the_article_gives_it_to_the_img(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    login("admin")
+    photo = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turned 90 degrees; stored upright, so 48 x 64
+    Image.new("RGB", (64, 48), (10, 80, 200)).save(photo, "JPEG", exif=exif)
+    assert upload(client, photo.getvalue(), "세로.jpg").status_code == 303
+    with app.app_context():
+        media = db.session.execute(select(Media)).scalar_one()
+        assert (media.width, media.height) == (48, 64)
+        url = f"/media/{media.sha256}/{media.filename}"
+    response = new_post(client, title="사진 기사", slug="photo", status="published",
+                        body=f"![세로 사진]({url})\n\n본문")  # fmt: skip
+    assert response.status_code == 303, response.text
+    article = client.get("/posts/photo").text
+    assert f'<img alt="세로 사진" src="{url}" width="48" height="64" loading="lazy">' in article

@@ -212,3 +212,15 @@ def test_byline_helper_gives_feeds_the_author_s_name_bio_and_picture(app: Flask)
             name="김민지", bio="소개", avatar_url="https://img.example.kr/kim.jpg"
         )
         assert byline(None) is None
+
+
+def test_a_feature_image_an_import_could_not_store_is_not_shown_broken(
+    client: FlaskClient, make_post: MakePost
+) -> None:
+    # The importer keeps the archive's path when the file was missing.
+    make_post(title="속보", slug="a", feature_image="/assets/img/newsdao_breakingnews.jpg")
+    make_post(title="사진", slug="b", feature_image="https://cdn.example.kr/b.jpg")
+    home = client.get("/").text
+    assert "/assets/img/" not in home and 'src="https://cdn.example.kr/b.jpg"' in home
+    assert "feature-image" not in client.get("/posts/a").text
+    assert '<figure class="feature-image">' in client.get("/posts/b").text

@@ -314,7 +314,7 @@ def test_liquid_is_resolved_or_reported(site: Path) -> None:
     report = run(site)
     item = post("liquid")
     assert '<a href="/posts/target-post"' in item.body_html
-    assert '<img alt="img" src="/assets/a.png">' in item.body_html
+    assert '<img alt="img" src="/assets/a.png" loading="lazy">' in item.body_html
     assert "{{ page.title }} is Liquid" in item.body_html
     assert '<code class="language-python">x = 1 &lt; 2</code>' in item.body_html
     assert "{% include ad.html %}" in item.body_html
@@ -765,7 +765,11 @@ def test_each_markdown_body_is_rendered_once(site: Path, monkeypatch: pytest.Mon
     ]
     assert len(moved) == 1 and len(rendered) == 5
     assert post("m2").body_html == markup.render_body("Body *2*\n", "markdown")
-    assert post("pic").body_html == markup.render_body(moved[0], "markdown")
+    # Saving gives the stored image its size (and every image lazy loading).
+    stored = markup.render_body(moved[0], "markdown")
+    assert post("pic").body_html == stored.replace(
+        '">', '" width="1200" height="630" loading="lazy">'
+    )
 
 
 def test_a_post_rolled_back_leaves_its_new_tag_to_the_next_post_of_the_batch(
@@ -801,3 +805,31 @@ def test_each_import_of_a_post_is_one_save_of_one_version(site: Path) -> None:
     assert post("a").version == 2
     versions = db.session.execute(select(Revision.post_version).order_by(Revision.id)).scalars()
     assert list(versions) == [1, 2]
+
+
+def test_imported_images_are_stored_with_their_size_and_shown_sized_and_lazy(site: Path) -> None:
+    photo = io.BytesIO()
+    Image.new("RGB", (320, 180), (20, 120, 220)).save(photo, "JPEG")
+    write(site, "assets/img/사진.jpg", photo.getvalue())
+    write(
+        site,
+        "assets/img/plan.svg",
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 90"/>',
+    )
+    write(
+        site,
+        "_posts/2024-01-01-a.md",
+        "---\n---\n![서울](/assets/img/사진.jpg)\n\n![plan](/assets/img/plan.svg)\n\n"
+        '<img src="/assets/img/사진.jpg" width="100">',
+    )
+    assert not run(site, assets_dir=site).failed
+    media = {m.content_type: m for m in db.session.execute(select(Media)).scalars()}
+    assert (media["image/jpeg"].width, media["image/jpeg"].height) == (320, 180)
+    assert (media["image/svg+xml"].width, media["image/svg+xml"].height) == (120, 90)
+    body = post("a").body_html
+    svg = f"/media/{media['image/svg+xml'].sha256}/"
+    jpeg = f"/media/{media['image/jpeg'].sha256}/%EC%82%AC%EC%A7%84.jpg"
+    assert f'<img alt="서울" src="{jpeg}" width="320" height="180" loading="lazy">' in body
+    assert f'<img alt="plan" src="{svg}plan.svg" width="120" height="90" loading="lazy">' in body
+    # The author's own width wins; a height to go with it is not made up.
+    assert f'<img src="{jpeg}" width="100" loading="lazy">' in body
