@@ -4,17 +4,19 @@ pages use."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from sqlalchemy import Select, bindparam, exists, literal, or_, select, tuple_
+from sqlalchemy import Select, bindparam, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from .. import clock
 from ..clock import epoch_microseconds, from_epoch_microseconds
+from ..database import writing
 from ..extensions import db
 from ..models import (
     Category,
@@ -29,7 +31,8 @@ from ..models import (
     post_tags,
 )
 from . import taxonomy
-from .markup import first_paragraph_text, render_body_within_budget
+from .markdown_worker import RenderFailed
+from .markup import first_paragraph_text, reading_minutes, render_body_within_budget
 from .people import BYLINE_COLUMNS
 from .slugs import slugify, unique_slug
 
@@ -98,11 +101,16 @@ class RenderedPost:
 
     body_html: str
     summary: str
+    reading_minutes: int
 
     @classmethod
     def from_body(cls, body_html: str, excerpt: str = "", feature_text: str = "") -> RenderedPost:
         """The rendering of a body rendered and sanitised already (render_body_within_budget)."""
-        return cls(body_html, excerpt or feature_text or first_paragraph_text(body_html))
+        return cls(
+            body_html,
+            excerpt or feature_text or first_paragraph_text(body_html),
+            reading_minutes(body_html),
+        )
 
 
 def render_post(
@@ -127,6 +135,7 @@ def save_post(
 ) -> Post:
     """Store the rendering, stamp and keep a revision of `post`, inside `writing()`."""
     post.body_html, post.summary = rendered.body_html, rendered.summary
+    post.reading_minutes = rendered.reading_minutes
     post.updated_at = updated_at or clock.now()
     post.media = _referenced_media(post.source, post.feature_image)
     if post.id is None:
@@ -315,12 +324,13 @@ class Neighbour(NamedTuple):
 
 @dataclass
 class ArticlePage:
-    """What an article page shows: the post (with its categories, tags and author) and
-    the listed posts on either side of it."""
+    """What an article page shows: the post (with its categories, tags and author), the
+    listed posts on either side of it, and posts on the same subjects."""
 
     post: Post
     older: Neighbour | None
     newer: Neighbour | None
+    related: list[Neighbour] = field(default_factory=list)
 
 
 @cache
@@ -328,7 +338,8 @@ def _article_query() -> Select[Any]:
     """The article's statement, built once (aliases are costly to build per request):
     the post at :slug, reachable at :now, with its author, and the title and slug of the
     listed posts just older and newer as correlated subqueries, each one step along
-    ix_posts_public_order."""
+    ix_posts_public_order, and its categories (joined: a post has one or two, and the
+    query budget of an article page goes to related posts)."""
     now = bindparam("now", type_=UTCDateTime())
     neighbours = []
     for side, before in (("older", True), ("newer", False)):
@@ -352,7 +363,7 @@ def _article_query() -> Select[Any]:
         .options(
             defer(Post.source),  # the page shows the rendering, not the source
             joinedload(Post.author).load_only(*BYLINE_COLUMNS),
-            selectinload(Post.categories),
+            joinedload(Post.categories),
             selectinload(Post.tags),
         )
     )
@@ -360,13 +371,110 @@ def _article_query() -> Select[Any]:
 
 def article_page(slug: str, now: datetime) -> ArticlePage | None:
     """The article at `slug` if a reader may see it (listed or unlisted), in three queries:
-    the post with its author and neighbours, its categories, its tags."""
+    the post with its author, categories and neighbours, its tags, its related posts."""
     row = db.session.execute(_article_query(), {"slug": slug, "now": now}).unique().one_or_none()
     if row is None:
         return None
     post = row[0]
+    related = related_posts(post, now)
     if post.status == PostStatus.UNLISTED:  # not in any list: no previous or next
-        return ArticlePage(post, None, None)
+        return ArticlePage(post, None, None, related)
     older = Neighbour(row.older_title, row.older_slug) if row.older_slug else None
     newer = Neighbour(row.newer_title, row.newer_slug) if row.newer_slug else None
-    return ArticlePage(post, older, newer)
+    return ArticlePage(post, older, newer, related)
+
+
+RELATED_POSTS = 4
+# Related posts are looked for among the newest links to the post's tags (by post id, the
+# order posts were created in), so a tag on 30,000 posts costs what one on 2,000 does.
+RELATED_CANDIDATE_LINKS = 2_000
+
+
+def related_posts(post: Post, now: datetime, most: int = RELATED_POSTS) -> list[Neighbour]:
+    """Listed posts sharing tags with `post` (tags loaded), those sharing the most tags
+    first, then the newest: one query, none for a post without tags."""
+    tag_ids = [tag.id for tag in post.tags]
+    if not tag_ids:
+        return []
+    links = (
+        select(post_tags.c.post_id)
+        .where(post_tags.c.tag_id.in_(tag_ids), post_tags.c.post_id != post.id)
+        .order_by(post_tags.c.post_id.desc())
+        .limit(RELATED_CANDIDATE_LINKS)
+        .subquery()
+    )
+    shared = (
+        select(links.c.post_id, func.count().label("tags")).group_by(links.c.post_id).subquery()
+    )
+    rows = db.session.execute(
+        select(Post.title, Post.slug)
+        .join(shared, shared.c.post_id == Post.id)
+        .where(Post.listed(now))
+        .order_by(shared.c.tags.desc(), Post.published_at.desc(), Post.id.desc())
+        .limit(most)
+    )
+    return [Neighbour(title, slug) for title, slug in rows]
+
+
+@dataclass
+class RerenderReport:
+    """What `rerender_posts` did: posts rendered again, and those whose source failed."""
+
+    rendered: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (slug, reason)
+
+
+RERENDER_BATCH = 100
+
+
+def rerender_posts(
+    everything: bool = False, progress: Callable[[int, int], None] | None = None
+) -> RerenderReport:
+    """Render posts again from their source with today's renderer (code highlighting,
+    tables of contents, reading time): those never counted (reading_minutes is NULL), or
+    with `everything`, all of them.
+
+    Not a save: no revision, no new version, so an editor's open form stays valid; a post
+    saved while its batch was rendering is left as that save made it (the version must
+    still be the one read). A post whose Markdown fails to render keeps its old body and
+    gets its reading time from it, so it is not tried at every `blog init`.
+    """
+    query = select(Post.id).order_by(Post.id)
+    if not everything:
+        query = query.where(Post.reading_minutes.is_(None))
+    ids = list(db.session.execute(query).scalars())
+    report = RerenderReport()
+    posts = Post.__table__
+    for start in range(0, len(ids), RERENDER_BATCH):
+        columns = (Post.id, Post.slug, Post.version, Post.source, Post.source_format,
+                   Post.excerpt, Post.feature_text, Post.body_html)  # fmt: skip
+        rows = db.session.execute(
+            select(*columns).where(Post.id.in_(ids[start : start + RERENDER_BATCH]))
+        ).all()
+        changes = []
+        for row in rows:
+            try:
+                rendered = render_post(row.source, row.source_format, row.excerpt, row.feature_text)
+            except RenderFailed as error:
+                report.failed.append((row.slug, str(error)))
+                rendered = RenderedPost.from_body(row.body_html, row.excerpt, row.feature_text)
+            else:
+                report.rendered += 1
+            changes.append({"post_id": row.id, "seen_version": row.version,
+                            "new_body": rendered.body_html, "new_summary": rendered.summary,
+                            "new_minutes": rendered.reading_minutes})  # fmt: skip
+        with writing():
+            db.session.execute(
+                update(posts)
+                .where(posts.c.id == bindparam("post_id"))
+                .where(posts.c.version == bindparam("seen_version"))
+                .values(
+                    body_html=bindparam("new_body"),
+                    summary=bindparam("new_summary"),
+                    reading_minutes=bindparam("new_minutes"),
+                ),
+                changes,
+            )
+        if progress is not None:
+            progress(min(start + RERENDER_BATCH, len(ids)), len(ids))
+    return report
