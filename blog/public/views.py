@@ -120,7 +120,7 @@ def article(slug: str) -> Response:
     if page is None:
         abort(404)
     return render("public/article.html", post=page.post, older=page.older, newer=page.newer,
-                  author=post_byline(page.post))  # fmt: skip
+                  related=page.related, author=post_byline(page.post))  # fmt: skip
 
 
 @bp.get("/media/<sha256>/<path:filename>")
