@@ -15,7 +15,9 @@ ROLES = ["contributor", "author", "editor", "admin"]
 # endpoint -> the least role that may use it (None: public; "user": any signed-in user)
 MINIMUM_ROLE: dict[str, str | None] = {
     "public.index": None, "public.category": None, "public.tag": None, "public.article": None,
-    "public.media": None, "static": None, "auth.login": None, "auth.reset_password": None,
+    "public.media": None, "public.archive": None, "public.archive_year": None,
+    "public.archive_month": None, "public.categories": None, "public.tags": None,
+    "static": None, "auth.login": None, "auth.reset_password": None,
     "auth.logout": None, "auth.account": "user", "auth.sign_out_everywhere": "user",
     "editor.dashboard": "user", "editor.new_post": "user", "editor.edit_post": "user",
     "editor.delete_post": "user", "editor.revisions": "user", "editor.restore": "user",
@@ -47,7 +49,7 @@ ALLOWED_STATUS: dict[tuple[str, str], int] = {
 }  # fmt: skip
 ARGUMENTS = {"post_id": 1, "revision_id": 1, "post_key": "new", "user_id": 1, "slug": "x",
              "sha256": "0" * 64, "filename": "x.png", "token": "x", "kind": "category",
-             "term_id": 1, "media_id": 1}  # fmt: skip
+             "term_id": 1, "media_id": 1, "year": 2024, "month": 7}  # fmt: skip
 
 
 def routes(app: Flask, method: str) -> list[tuple[str, str]]:

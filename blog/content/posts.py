@@ -4,12 +4,14 @@ pages use."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
@@ -217,8 +219,44 @@ class PostPage:
         return self.newer is not None
 
 
-def _list_query(now: datetime, category: Category | None, tag: Tag | None) -> Select[Any]:
+class Period(NamedTuple):
+    """A span of publication times, [start, end): an archive's year or month, in UTC."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of_month(cls, year: int, month: int, zone: ZoneInfo) -> Period | None:
+        """The month as the site's clocks count it (a post at 23:30 on 31 July in Seoul is
+        in July, though UTC says 14:30); None for a month no calendar has."""
+        return cls._between(zone, (year, month), (year + month // 12, month % 12 + 1))
+
+    @classmethod
+    def of_year(cls, year: int, zone: ZoneInfo) -> Period | None:
+        """The year in the site's time zone; None for one outside the calendar."""
+        return cls._between(zone, (year, 1), (year + 1, 1))
+
+    @classmethod
+    def _between(
+        cls, zone: ZoneInfo, first: tuple[int, int], after: tuple[int, int]
+    ) -> Period | None:
+        try:
+            start, end = (datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+                          for year, month in (first, after))  # fmt: skip
+        except (ValueError, OverflowError):  # year 0 or 10000, or past UTC's year 1 or 9999
+            return None
+        return cls(start, end)
+
+
+def _list_query(
+    now: datetime, category: Category | None, tag: Tag | None, period: Period | None = None
+) -> Select[Any]:
     query = select(Post).where(Post.listed(now))
+    if period is not None:
+        query = query.where(
+            Post.published_at >= literal(period.start, UTCDateTime()),
+            Post.published_at < literal(period.end, UTCDateTime()),
+        )
     # EXISTS on the link tables themselves: cheaper to build than relationship.contains().
     if category is not None:
         query = query.where(
@@ -250,8 +288,9 @@ def listed_posts(
     before: ListCursor | None = None,
     after: ListCursor | None = None,
     page: int = 1,
+    period: Period | None = None,
 ) -> PostPage:
-    """One page of public posts, newest first, optionally of one category or tag: those
+    """One page of public posts, newest first, optionally of one category, tag or period: those
     older than `before`, those just newer than `after`, or (old links) page number `page`.
 
     One query for the posts and one for their categories, however deep the page: the
@@ -261,7 +300,7 @@ def listed_posts(
     # Listed as of the cursor's time when that is earlier, the same posts: SQLite walks
     # the index from one upper bound only, and must start at the cursor, not at now.
     listed_at = min(now, before.published_at) if before is not None else now
-    query = _list_query(listed_at, category, tag).options(
+    query = _list_query(listed_at, category, tag, period).options(
         # Lists show neither source nor body: do not load them.
         selectinload(Post.categories), defer(Post.source), defer(Post.body_html)
     )  # fmt: skip
@@ -276,7 +315,7 @@ def listed_posts(
             ).scalars()
         )
         if len(rows) <= per_page:  # it reaches the top: that is the first page
-            return listed_posts(per_page, now, category, tag)
+            return listed_posts(per_page, now, category, tag, period=period)
         posts = rows[:per_page][::-1]
         return PostPage(posts, older=ListCursor.of(posts[-1]), newer=ListCursor.of(posts[0]))
     if before is not None:
@@ -285,7 +324,7 @@ def listed_posts(
         # An old `?page=N` link: the ids are counted off in the index (no row is read),
         # then only the page's rows are loaded.
         ids = (
-            _list_query(now, category, tag)
+            _list_query(now, category, tag, period)
             .with_only_columns(Post.id)
             .order_by(*newest_first)
             .offset((page - 1) * per_page)
@@ -299,6 +338,30 @@ def listed_posts(
     older = ListCursor.of(posts[-1]) if len(rows) > per_page else None
     newer = ListCursor.of(posts[0]) if posts and (before is not None or page > 1) else None
     return PostPage(posts, older=older, newer=newer)
+
+
+class ArchiveMonth(NamedTuple):
+    year: int
+    month: int
+    posts: int
+
+
+def archive_months(now: datetime, zone: ZoneInfo) -> list[ArchiveMonth]:
+    """Every month with listed posts, newest first, and how many, by the site's clocks.
+
+    The months are counted here, not in SQL: a database without the zone's rules (SQLite)
+    cannot tell a UTC time's local month, and zones move by half and quarter hours. One
+    query reads the publication times along ix_posts_public_order; the public pages keep
+    the answer per change (changes.kept_per_change).
+    """
+    counts: Counter[tuple[int, int]] = Counter()
+    for (published_at,) in db.session.execute(
+        select(Post.published_at).where(Post.listed(now)).execution_options(yield_per=5_000)
+    ):
+        local = published_at.astimezone(zone)
+        counts[local.year, local.month] += 1
+    return [ArchiveMonth(year, month, counts[year, month])
+            for year, month in sorted(counts, reverse=True)]  # fmt: skip
 
 
 def names_a_listed_post(cursor: ListCursor, now: datetime) -> bool:
