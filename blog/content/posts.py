@@ -7,13 +7,24 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, exists, func, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from .. import clock
@@ -225,6 +236,11 @@ class Period(NamedTuple):
     start: datetime
     end: datetime
 
+    @property
+    def last_moment(self) -> datetime:
+        """The latest time in the period (times are stored to the microsecond)."""
+        return self.end - timedelta(microseconds=1)
+
     @classmethod
     def of_month(cls, year: int, month: int, zone: ZoneInfo) -> Period | None:
         """The month as the site's clocks count it (a post at 23:30 on 31 July in Seoul is
@@ -251,12 +267,12 @@ class Period(NamedTuple):
 def _list_query(
     now: datetime, category: Category | None, tag: Tag | None, period: Period | None = None
 ) -> Select[Any]:
+    if period is not None:
+        # Its end as the listing's `now`: SQLite walks the index from one upper bound only.
+        now = min(now, period.last_moment)
     query = select(Post).where(Post.listed(now))
     if period is not None:
-        query = query.where(
-            Post.published_at >= literal(period.start, UTCDateTime()),
-            Post.published_at < literal(period.end, UTCDateTime()),
-        )
+        query = query.where(Post.published_at >= literal(period.start, UTCDateTime()))
     # EXISTS on the link tables themselves: cheaper to build than relationship.contains().
     if category is not None:
         query = query.where(
@@ -346,22 +362,58 @@ class ArchiveMonth(NamedTuple):
     posts: int
 
 
+# Months counted one by one in SQL at most this far back from the newest; posts older
+# still (an import's odd dates) are counted from their times, in Python.
+ARCHIVE_MONTHS_IN_SQL = 1_200
+
+
 def archive_months(now: datetime, zone: ZoneInfo) -> list[ArchiveMonth]:
     """Every month with listed posts, newest first, and how many, by the site's clocks.
 
-    The months are counted here, not in SQL: a database without the zone's rules (SQLite)
-    cannot tell a UTC time's local month, and zones move by half and quarter hours. One
-    query reads the publication times along ix_posts_public_order; the public pages keep
-    the answer per change (changes.kept_per_change).
+    A database without the zone's rules (SQLite) cannot tell a UTC time's local month, and
+    zones move by half and quarter hours, so the months' bounds are worked out here and
+    the database counts between them: one statement of a count per month, each a range
+    of ix_posts_public_order (no row is read), after one probe for the oldest post. The
+    public pages keep the answer per change (changes.kept_per_change).
     """
-    counts: Counter[tuple[int, int]] = Counter()
-    for (published_at,) in db.session.execute(
-        select(Post.published_at).where(Post.listed(now)).execution_options(yield_per=5_000)
-    ):
-        local = published_at.astimezone(zone)
-        counts[local.year, local.month] += 1
-    return [ArchiveMonth(year, month, counts[year, month])
-            for year, month in sorted(counts, reverse=True)]  # fmt: skip
+    oldest = db.session.execute(
+        select(Post.published_at).where(Post.listed(now)).order_by(Post.published_at).limit(1)
+    ).scalar()
+    if oldest is None:
+        return []
+    months = _months_between(oldest.astimezone(zone), now.astimezone(zone))
+    counted = months[-ARCHIVE_MONTHS_IN_SQL:]
+    periods = [Period.of_month(year, month, zone) for year, month in counted]
+    first = next((period for period in periods if period is not None), None)
+    counts = [_count_in(now, period) for period in periods]
+    row = db.session.execute(select(*counts)).one() if counts else ()
+    found = Counter({month: count for month, count in zip(counted, row, strict=True) if count})
+    if len(counted) < len(months) and first is not None:
+        for (published_at,) in db.session.execute(
+            select(Post.published_at).where(
+                Post.listed(now), Post.published_at < literal(first.start, UTCDateTime())
+            )
+        ):
+            local = published_at.astimezone(zone)
+            found[local.year, local.month] += 1
+    return [ArchiveMonth(year, month, found[year, month])
+            for year, month in sorted(found, reverse=True)]  # fmt: skip
+
+
+def _months_between(first: datetime, last: datetime) -> list[tuple[int, int]]:
+    """(year, month) from `first`'s month to `last`'s, oldest first."""
+    months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+    return [(index // 12, index % 12 + 1) for index in months]
+
+
+def _count_in(now: datetime, period: Period | None) -> Any:
+    if period is None:  # a month beyond the calendar's edge in UTC: nothing is there
+        return literal(0)
+    return (
+        _list_query(now, None, None, period)
+        .with_only_columns(func.count(), maintain_column_froms=True)
+        .scalar_subquery()
+    )
 
 
 def names_a_listed_post(cursor: ListCursor, now: datetime) -> bool:
@@ -401,8 +453,7 @@ def _article_query() -> Select[Any]:
     """The article's statement, built once (aliases are costly to build per request):
     the post at :slug, reachable at :now, with its author, and the title and slug of the
     listed posts just older and newer as correlated subqueries, each one step along
-    ix_posts_public_order, and its categories (joined: a post has one or two, and the
-    query budget of an article page goes to related posts)."""
+    ix_posts_public_order."""
     now = bindparam("now", type_=UTCDateTime())
     neighbours = []
     for side, before in (("older", True), ("newer", False)):
@@ -426,15 +477,17 @@ def _article_query() -> Select[Any]:
         .options(
             defer(Post.source),  # the page shows the rendering, not the source
             joinedload(Post.author).load_only(*BYLINE_COLUMNS),
-            joinedload(Post.categories),
+            # Not joined: SQLite reads a many-to-many join of every post before the one.
+            selectinload(Post.categories),
             selectinload(Post.tags),
         )
     )
 
 
 def article_page(slug: str, now: datetime) -> ArticlePage | None:
-    """The article at `slug` if a reader may see it (listed or unlisted), in three queries:
-    the post with its author, categories and neighbours, its tags, its related posts."""
+    """The article at `slug` if a reader may see it (listed or unlisted), in three queries,
+    the post with its author and neighbours, its categories, its tags, and a fourth for
+    its related posts when it has tags."""
     row = db.session.execute(_article_query(), {"slug": slug, "now": now}).unique().one_or_none()
     if row is None:
         return None
@@ -451,21 +504,31 @@ RELATED_POSTS = 4
 # Related posts are looked for among the newest links to the post's tags (by post id, the
 # order posts were created in), so a tag on 30,000 posts costs what one on 2,000 does.
 RELATED_CANDIDATE_LINKS = 2_000
+RELATED_TAGS_READ = 100
 
 
 def related_posts(post: Post, now: datetime, most: int = RELATED_POSTS) -> list[Neighbour]:
     """Listed posts sharing tags with `post` (tags loaded), those sharing the most tags
     first, then the newest: one query, none for a post without tags."""
-    tag_ids = [tag.id for tag in post.tags]
+    # SQLite allows 500 selects in a UNION; a post has a handful of tags.
+    tag_ids = [tag.id for tag in post.tags][:RELATED_TAGS_READ]
     if not tag_ids:
         return []
-    links = (
-        select(post_tags.c.post_id)
-        .where(post_tags.c.tag_id.in_(tag_ids), post_tags.c.post_id != post.id)
-        .order_by(post_tags.c.post_id.desc())
-        .limit(RELATED_CANDIDATE_LINKS)
-        .subquery()
-    )
+    # The newest links of each tag, straight along ix_post_tags_tag (no sort), at most
+    # RELATED_CANDIDATE_LINKS in all: a tag on every post costs what a rare one does.
+    per_tag = max(1, RELATED_CANDIDATE_LINKS // len(tag_ids))
+    links = union_all(
+        *(
+            select(
+                select(post_tags.c.post_id)
+                .where(post_tags.c.tag_id == tag_id, post_tags.c.post_id != post.id)
+                .order_by(post_tags.c.post_id.desc())
+                .limit(per_tag)
+                .subquery()
+            )
+            for tag_id in tag_ids
+        )
+    ).subquery()
     shared = (
         select(links.c.post_id, func.count().label("tags")).group_by(links.c.post_id).subquery()
     )

@@ -209,3 +209,15 @@ def test_article_page_loads_the_highlight_stylesheet(
         r'<link rel="stylesheet" href="/static/css/highlight\.[0-9a-f]{8}\.css">', html
     )
     assert '<span class="n">x</span>' in html
+
+
+def test_posts_a_century_older_than_the_rest_are_still_counted(
+    client: FlaskClient, make_post: MakePost
+) -> None:
+    # Past ARCHIVE_MONTHS_IN_SQL months back, months are counted from the posts' times.
+    # Seoul kept local mean time then, UTC+8:27:52: 16:00 UTC was 00:27 on 1 April.
+    make_post(title="Ancient", published_at=datetime(1901, 3, 31, 16, 0, tzinfo=UTC))
+    make_post(title="Recent", published_at=datetime(2024, 7, 10, tzinfo=UTC))
+    index = client.get("/archive").text
+    assert re.findall(r'href="/archive/(\d{4}/\d{2})"', index) == ["2024/07", "1901/04"]
+    assert _titles(client.get("/archive/1901/04").text) == ["Ancient"]
