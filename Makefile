@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint clean translations bench
+.PHONY: run test lint clean translations bench highlight-css
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -38,6 +38,10 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o blog/translations/messages.pot .
 	$(BIN)/pybabel update -i blog/translations/messages.pot -d blog/translations -l ko --no-fuzzy-matching --width 100
 	$(BIN)/pybabel compile -d blog/translations -l ko
+
+# The colours of highlighted code (Pygments styles, light and dark): static/css/highlight.css.
+highlight-css: $(VENV)/.installed
+	$(BIN)/python -m blog.highlight_css
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache

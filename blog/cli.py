@@ -25,6 +25,7 @@ from .auth.accounts import (
     set_password,
 )
 from .content.markup import EXCERPT_SCAN_LIMIT, first_paragraph_text
+from .content.posts import rerender_posts
 from .content.settings import set_setting, site_settings
 from .content.text import TextError, clean_line
 from .database import described_by_models, writing
@@ -233,6 +234,7 @@ def init(sample: bool) -> None:
     if refreshed := refresh_excerpts():
         click.echo(f"Excerpts: {refreshed} post(s) without a written excerpt now show their "
                    "first paragraph (instead of a heading).")  # fmt: skip
+    rerender(everything=False)
     if sample and db.session.get(Setting, "sample_imported") is None:
         posts_before = db.session.execute(select(func.count(Post.id))).scalar_one()
         # The import writes in batches of its own; it must not run inside `writing()`.
@@ -323,9 +325,35 @@ def reset_password_command(username: str, password: str | None) -> None:
     click.echo(f"New password for {username!r}: {'(as given)' if password else chosen}")
 
 
+def rerender(everything: bool) -> None:
+    """Render posts saved by an older renderer again (see rerender_posts), saying so."""
+
+    def show_progress(done: int, total: int) -> None:
+        click.echo(f"Rendering posts again: {done}/{total}", err=True)
+
+    report = rerender_posts(everything, progress=show_progress)
+    if report.rendered:
+        click.echo(f"Rendered {report.rendered} post(s) again (code highlighting, tables of "
+                   "contents, reading time); no revision was added.")  # fmt: skip
+    for slug, reason in report.failed:
+        click.echo(f"Not rendered again: {slug}: {reason} (its page is unchanged)", err=True)
+
+
+@click.command("rerender")
+@with_appcontext
+@click.option(
+    "--all", "everything", is_flag=True, help="Every post, not only those an older blog rendered."
+)
+def rerender_command(everything: bool) -> None:
+    """Render stored posts again from their source, after an upgrade of the renderer."""
+    ensure_schema()
+    rerender(everything)
+
+
 def register_commands(app: Flask) -> None:
     """Make the commands available as `blog ...` and `flask --app wsgi ...`."""
-    for command in (init, serve, import_jekyll, create_user_command, reset_password_command):
+    for command in (init, serve, import_jekyll, create_user_command, reset_password_command,
+                    rerender_command):  # fmt: skip
         app.cli.add_command(command)
 
 

@@ -118,6 +118,8 @@ post_tags = Table(
     db.metadata,
     Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # A tag's posts (related posts start from the tags), not only a post's tags.
+    Index("ix_post_tags_tag", "tag_id", "post_id"),
 )
 
 
@@ -342,6 +344,10 @@ class Post(db.Model):
     # on save so a list never parses post bodies.
     summary: Mapped[str] = mapped_column(Text, default="")
     feature_text: Mapped[str] = mapped_column(Text, default="")
+    # Minutes the body takes to read (markup.reading_minutes), derived on save. None: saved
+    # before the blog counted them, or rendered by an older renderer; `blog rerender` (run
+    # by `blog init`) renders those again.
+    reading_minutes: Mapped[int | None] = mapped_column(Integer)
     feature_image: Mapped[str] = mapped_column(String(1000), default="")
     status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT.value)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

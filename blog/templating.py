@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_date, format_skeleton
 from flask import Flask
 from flask_babel import get_locale
 from flask_login import current_user
@@ -25,6 +26,23 @@ from .security import public_url
 def local_date(moment: datetime | None, fmt: str = "%Y-%m-%d") -> str:
     """A UTC moment shown in the site's time zone."""
     return moment.astimezone(site_zone()).strftime(fmt) if moment else ""
+
+
+def long_date(moment: datetime | None) -> str:
+    """The day of a UTC moment in the site's time zone, written as the page's language
+    writes dates: 2024년 7월 22일, July 22, 2024 (CLDR's long date, through Babel)."""
+    if moment is None:
+        return ""
+    return format_date(moment.astimezone(site_zone()).date(), "long", locale=_locale())
+
+
+def month_name(year: int, month: int) -> str:
+    """A month as the page's language names it: 2024년 7월, July 2024."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=_locale())
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
 
 
 def iso_datetime(moment: datetime | None) -> str:
@@ -52,12 +70,14 @@ def review_waiting() -> int:
 def register(app: Flask) -> None:
     app.jinja_env.filters["image_url"] = image_url
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.globals["month_name"] = month_name
     app.jinja_env.filters["iso_datetime"] = iso_datetime
     app.jinja_env.filters["og_locale"] = og_locale
     app.jinja_env.filters["json_script"] = json_script
     app.jinja_env.globals["post_path"] = post_path
     app.jinja_env.globals["public_url"] = public_url
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
+    app.jinja_env.globals["current_locale"] = _locale
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["now"] = clock.now
     app.jinja_env.globals["can_edit"] = can_edit

@@ -274,9 +274,11 @@ def _hostile_urls(app: Flask) -> list[tuple[str, str]]:
     return urls
 
 
-CONVERTERS = ("int", "path", "post_key", "string", "any(category, tag)", "any(atom, rss)")
-# Plain values for arguments whose converter refuses "x" (feeds, sitemap parts).
-PLAIN_VALUES = {"post_key": "new", "feed_format": "atom", "number": "1"}
+CONVERTERS = ("int", "path", "post_key", "string", "any(category, tag)", "any(atom, rss)",
+              "int(fixed_digits=4)", "int(fixed_digits=2)")  # fmt: skip
+# Plain values for arguments whose converter refuses "x" (feeds, sitemap parts, archives).
+PLAIN_VALUES = {"post_key": "new", "feed_format": "atom", "number": "1", "year": "2024",
+                "month": "07"}  # fmt: skip
 
 
 def test_every_route_survives_hostile_path_and_query_values(

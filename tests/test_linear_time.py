@@ -40,7 +40,12 @@ from blog.content.jekyll.frontmatter import (
 )
 from blog.content.jekyll.liquid import LiquidContext, render_liquid
 from blog.content.jekyll.permalinks import jekyll_slugify
-from blog.content.markup import first_paragraph_text, render_body
+from blog.content.markup import (
+    first_paragraph_text,
+    highlight_code_blocks,
+    reading_minutes,
+    render_body,
+)
 from blog.content.media import safe_filename, sniff_image_type
 from blog.content.redirects import normalise_path
 from blog.content.sanitize import (
@@ -168,6 +173,8 @@ PATTERNS: dict[str, Use] = {
     f"{_SANITIZE}._SCHEME": Use(("match",), ("", "a")),
     f"{_SANITIZE}._URL_INVISIBLES": Use(("sub",)),
     "blog.content.markup._SPACES": Use(("sub",)),
+    "blog.content.markup._READ_BY_CHARACTER": Use(("findall", "sub")),
+    "blog.content.markup._WORD": Use(("findall",)),
     "blog.content.media._SVG_START": Use(
         ("match",), ("", "\ufeff", "<?xml", "<!--", "<!-- a -->", "<!DOCTYPE")
     ),
@@ -418,6 +425,25 @@ def test_post_bodies_render_in_linear_time(source_format: str, tmp_path: Path) -
 
     # Python-Markdown takes about 3 CPU seconds for all of these.
     assert_linear_time(cases, tmp_path, cpu_seconds=30)
+
+
+# Code blocks as HTML writes them: opened and never closed, closed without an opening,
+# a language name without its end, and many small blocks of an unknown language.
+CODE_BLOCK_PIECES = ('<pre><code class="language-python">x', "</code></pre>",
+                     '<pre><code class="language-', '<pre><code class="language-zz">a</code></pre>',
+                     "가나 word ")  # fmt: skip
+
+
+def test_code_blocks_and_reading_time_in_linear_time(tmp_path: Path) -> None:
+    def cases() -> Iterator[Case]:
+        for description, text in adversarial_inputs(pieces=CODE_BLOCK_PIECES):
+            yield (
+                f"highlight_code_blocks({description})",
+                functools.partial(highlight_code_blocks, text),
+            )
+            yield f"reading_minutes({description})", functools.partial(reading_minutes, text)
+
+    assert_linear_time(cases, tmp_path)
 
 
 @pytest.mark.xfail(strict=True, reason="a library Markdown rendering relies on is quadratic")

@@ -84,6 +84,7 @@ def _pages(app: Flask) -> list[str]:
         revision = db.session.execute(select(Revision.id).where(Revision.post_id == post.id))
         return [
             "/", "/?page=2", "/category/news", "/tag/tag", "/posts/p0",
+            "/archive", "/archive/2024", "/archive/2024/01", "/categories", "/tags",
             f"/media/{media.sha256}/{media.filename}",
             "/admin/", "/admin/?category=news", f"/admin/posts/{post.id}/edit",
             f"/admin/posts/{post.id}/revisions?b={revision.scalars().first()}",
@@ -134,8 +135,9 @@ def test_an_article_costs_three_queries_and_never_its_neighbours_bodies(
     app: Flask, make_post: MakePost
 ) -> None:
     for number in range(5):
+        # Without tags: no related posts to look for (see the test below for those).
         make_post(title=f"Post {number}", slug=f"p{number}", categories=("News", "국제"),
-                  tags=("a", "b"), author_id=None)  # fmt: skip
+                  author_id=None)  # fmt: skip
     reader = _uncached(app)
     reader.get("/posts/p2")
     with counting_statements(app) as statements:
@@ -185,3 +187,44 @@ def test_settings_are_read_once_per_change_not_per_request(app: Flask, make_post
     with counting_statements(app) as statements:
         assert "다른 이름" in reader.get("/").text
     assert sum("FROM settings" in sql for sql in statements) == 1
+
+
+def test_indexes_and_archives_are_one_grouped_query(app: Flask, make_post: MakePost) -> None:
+    for number in range(6):
+        make_post(title=f"Post {number}", slug=f"p{number}", categories=(f"c{number % 3}",),
+                  tags=(f"t{number % 2}", "all"))  # fmt: skip
+    reader = _uncached(app)
+    costs = {}
+    for url in ("/categories", "/tags", "/archive/2024/01"):
+        reader.get(url)
+        with counting_statements(app) as statements:
+            assert reader.get(url).status_code == 200, url
+        costs[url] = len(_selects(statements))
+    assert costs == {"/categories": 1, "/tags": 1, "/archive/2024/01": 2}, costs
+    reader.get("/archive")
+    with counting_statements(app) as statements:
+        assert reader.get("/archive").status_code == 200
+    # Kept per public change.
+    assert len(_selects(statements)) == 0
+    with app.app_context(), writing():
+        set_setting("title", "다른 이름")
+    with counting_statements(app) as statements:
+        assert reader.get("/archive").status_code == 200
+    # The oldest post, then a count per month in one statement, however many posts.
+    assert sum("FROM posts" in sql for sql in _selects(statements)) == 2
+
+
+def test_related_posts_are_one_query_more(app: Flask, make_post: MakePost) -> None:
+    for number in range(8):
+        make_post(title=f"Post {number}", slug=f"p{number}", categories=("News",),
+                  tags=("a", f"b{number % 2}"))  # fmt: skip
+    reader = _uncached(app)
+    reader.get("/posts/p3")
+    with counting_statements(app) as statements:
+        page = reader.get("/posts/p3")
+    assert 'class="related-posts"' in page.text
+    selects = _selects(statements)
+    # The three of an article without tags, and one for its related posts.
+    assert len(selects) == 4, selects
+    assert sum("post_tags" in sql and "count(" in sql.lower() for sql in selects) == 1
+    assert sum(sql.count("body_html") for sql in selects) == 1, selects

@@ -18,6 +18,8 @@ MINIMUM_ROLE: dict[str, str | None] = {
     "public.media": None, "public.search": None, "public.feed": None, "public.feed_xml": None,
     "public.category_feed": None, "public.tag_feed": None, "public.sitemap": None,
     "public.sitemap_part": None, "public.news_sitemap_view": None, "public.robots": None,
+    "public.archive": None, "public.archive_year": None,
+    "public.archive_month": None, "public.categories": None, "public.tags": None,
     "static": None, "auth.login": None, "auth.reset_password": None,
     "auth.logout": None, "auth.account": "user", "auth.sign_out_everywhere": "user",
     "editor.dashboard": "user", "editor.new_post": "user", "editor.edit_post": "user",
@@ -50,7 +52,8 @@ ALLOWED_STATUS: dict[tuple[str, str], int] = {
 }  # fmt: skip
 ARGUMENTS = {"post_id": 1, "revision_id": 1, "post_key": "new", "user_id": 1, "slug": "x",
              "sha256": "0" * 64, "filename": "x.png", "token": "x", "kind": "category",
-             "term_id": 1, "media_id": 1, "feed_format": "atom", "number": 1}  # fmt: skip
+             "term_id": 1, "media_id": 1, "feed_format": "atom", "number": 1,
+             "year": 2024, "month": 7}  # fmt: skip
 
 
 def routes(app: Flask, method: str) -> list[tuple[str, str]]:

@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 import threading
 from html.parser import HTMLParser
+from typing import Any
 
 import markdown
+from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension, slugify_unicode
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
 from ..models import SourceFormat
 from .markdown_limits import BoundedLinksExtension
 from .markdown_worker import RenderFailed, budget_for, render_in_worker
 from .sanitize import sanitize_html
 
+# The class of the <div> around highlighted code, which static/css/highlight.css scopes to.
+HIGHLIGHT_CLASS = "highlight"
+# A post with this many headings or more opens with a table of contents.
+TOC_MIN_HEADINGS = 3
 # What kramdown users write on Jekyll: tables, fenced code, footnotes, {: .class} attribute
 # lists, markdown="1" inside HTML, definition lists, abbreviations and a table of contents.
 # The TOC's anchors keep Korean text (slugify_unicode) so links like #한미-동맹 work.
+# Code is highlighted by Pygments on save, with its short token classes (`k`, `s2`) rather
+# than inline styles: the sanitiser keeps classes and static/css/highlight.css colours them.
 MARKDOWN_EXTENSIONS = [
     "abbr",
     "attr_list",
     "def_list",
     "fenced_code",
+    CodeHiliteExtension(css_class=HIGHLIGHT_CLASS, guess_lang=False),
     "footnotes",
     "md_in_html",
     "tables",
@@ -32,13 +46,27 @@ MARKDOWN_EXTENSIONS = [
 ]
 
 
+def _with_table_of_contents(converter: markdown.Markdown, rendered: str) -> str:
+    """`rendered` led by its table of contents when it is long (TOC_MIN_HEADINGS headings or
+    more) and the author did not place one (`[TOC]`, kramdown's `{:toc}`) already."""
+    tokens: list[dict[str, Any]] = list(getattr(converter, "toc_tokens", []))
+    headings = 0
+    while tokens and headings < TOC_MIN_HEADINGS:
+        token = tokens.pop()
+        headings += 1
+        tokens.extend(token["children"])
+    toc = getattr(converter, "toc", "")
+    if headings < TOC_MIN_HEADINGS or not toc or '<div class="toc">' in rendered:
+        return rendered
+    return f"{toc}\n{rendered}"
+
+
 def render_markdown(source: str) -> str:
     """Markdown to (unsanitised) HTML; pathological nesting degrades instead of failing."""
     # A Markdown instance keeps state between documents (footnotes, TOC), so use a fresh one.
     try:
-        return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html").convert(
-            source
-        )
+        converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+        return _with_table_of_contents(converter, converter.convert(source))
     except RecursionError:
         pass
     # The TOC walks the element tree recursively: thousands of nested emphasis markers
@@ -59,7 +87,51 @@ def render_body(source: str, source_format: str) -> str:
         rendered = source
     else:
         raise ValueError(f"unknown source format {source_format!r}")
-    return sanitize_html(rendered)
+    # Code blocks written as HTML (in either format; Jekyll's {% highlight %} after import).
+    return sanitize_html(highlight_code_blocks(rendered))
+
+
+# How Markdown writes a fenced block, and Jekyll's {% highlight x %} after import.
+_CODE_OPENING = '<pre><code class="language-'
+_CODE_CLOSING = "</code></pre>"
+_FORMATTER = HtmlFormatter(cssclass=HIGHLIGHT_CLASS, wrapcode=True)
+
+
+def has_code_blocks(source: str) -> bool:
+    """Whether highlight_code_blocks has anything to do in `source`."""
+    return _CODE_OPENING in source
+
+
+def highlight_code_blocks(html_text: str) -> str:
+    """Highlight each `<pre><code class="language-x">` block of plain (escaped) text in an
+    HTML body; blocks with markup inside, or of a language Pygments does not know, stay.
+
+    Found with str.find, each character looked at once: Pygments itself is not known to
+    be linear, so bodies with code blocks are rendered in the worker (render_body_within_budget).
+    """
+    parts: list[str] = []
+    position = 0
+    while (start := html_text.find(_CODE_OPENING, position)) != -1:
+        name_start = start + len(_CODE_OPENING)
+        name_end = html_text.find('">', name_start, name_start + 40)
+        end = html_text.find(_CODE_CLOSING, name_start)
+        if end == -1:
+            break
+        parts.append(html_text[position:start])
+        position = end + len(_CODE_CLOSING)
+        block = html_text[start:position]
+        code = html_text[name_end + 2 : end] if name_end != -1 else ""
+        if name_end == -1 or name_end > end or "<" in code:
+            parts.append(block)
+            continue
+        try:
+            lexer = get_lexer_by_name(html_text[name_start:name_end])
+        except ClassNotFound:
+            parts.append(block)
+            continue
+        parts.append(highlight(html.unescape(code), lexer, _FORMATTER))
+    parts.append(html_text[position:])
+    return "".join(parts)
 
 
 # Live previews (one per keystroke pause, per writer) share a few slots, so that a flood
@@ -75,7 +147,7 @@ class RenderBusy(RenderFailed):
 
 def render_preview(source: str, source_format: str) -> str:
     """The live preview: render_body_within_budget with a shorter budget and a free slot."""
-    if source_format != SourceFormat.MARKDOWN:
+    if source_format != SourceFormat.MARKDOWN and not has_code_blocks(source):
         return render_body(source, source_format)
     if not PREVIEW_SLOTS.acquire(blocking=False):
         raise RenderBusy("every preview slot is busy")
@@ -87,9 +159,10 @@ def render_preview(source: str, source_format: str) -> str:
 
 def render_body_within_budget(source: str, source_format: str) -> str:
     """render_body for author input: Markdown in a worker that is stopped past its time
-    budget (RenderTooSlow), since Python-Markdown has quadratic corners; HTML goes through
-    nh3 alone, which is linear, so it stays in this process."""
-    if source_format == SourceFormat.MARKDOWN:
+    budget (RenderTooSlow), since Python-Markdown has quadratic corners, and so does HTML
+    with code blocks for Pygments; other HTML goes through nh3 alone, which is linear, so
+    it stays in this process."""
+    if source_format == SourceFormat.MARKDOWN or has_code_blocks(source):
         return render_in_worker(source, source_format)
     return render_body(source, source_format)
 
@@ -135,6 +208,27 @@ def text_blocks(html_text: str) -> list[str]:
 def html_to_text(html_text: str) -> str:
     """Plain text of an HTML fragment (for excerpts, search and feeds)."""
     return " ".join(text_blocks(html_text))
+
+
+# Reading speeds: Korean (and Chinese and Japanese) text is read by the character, about
+# 500 a minute; other text by the word, about 230 a minute. A post's time is the sum,
+# rounded up, so "1 minute" is the least a post with any text takes.
+CHARACTERS_PER_MINUTE = 500
+WORDS_PER_MINUTE = 230
+# Hangul syllables and jamo, kana, CJK ideographs.
+_READ_BY_CHARACTER = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+)
+_WORD = re.compile(r"\w+")
+
+
+def reading_minutes(body_html: str) -> int:
+    """How many minutes the text of a sanitised body (every tag closed: html.parser is
+    quadratic on unclosed ones) takes to read; 0 for a body without text."""
+    text = html_to_text(body_html)
+    characters = len(_READ_BY_CHARACTER.findall(text))
+    words = len(_WORD.findall(_READ_BY_CHARACTER.sub(" ", text)))
+    return math.ceil(characters / CHARACTERS_PER_MINUTE + words / WORDS_PER_MINUTE)
 
 
 def truncate_text(text: str, limit: int = 280) -> str:

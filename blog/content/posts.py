@@ -4,18 +4,33 @@ pages use."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, exists, literal, or_, select, tuple_
+from sqlalchemy import (
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..clock import epoch_microseconds, from_epoch_microseconds
+from ..database import writing
 from ..extensions import db
 from ..models import (
     Category,
@@ -30,7 +45,13 @@ from ..models import (
     post_tags,
 )
 from . import search, taxonomy
-from .markup import first_paragraph_text, html_to_text, render_body_within_budget
+from .markdown_worker import RenderFailed
+from .markup import (
+    first_paragraph_text,
+    html_to_text,
+    reading_minutes,
+    render_body_within_budget,
+)
 from .media import sized_images
 from .people import BYLINE_COLUMNS
 from .slugs import slugify, unique_slug
@@ -102,12 +123,13 @@ class RenderedPost:
     summary: str
     # What search indexes of the body: its text without tags.
     body_text: str
+    reading_minutes: int
 
     @classmethod
     def from_body(cls, body_html: str, excerpt: str = "", feature_text: str = "") -> RenderedPost:
         """The rendering of a body rendered and sanitised already (render_body_within_budget)."""
         summary = excerpt or feature_text or first_paragraph_text(body_html)
-        return cls(body_html, summary, html_to_text(body_html))
+        return cls(body_html, summary, html_to_text(body_html), reading_minutes(body_html))
 
 
 def render_post(
@@ -139,6 +161,7 @@ def save_post(
     sizes = {item.sha256: (item.width, item.height) for item in media}
     post.body_html = sized_images(rendered.body_html, sizes)
     post.summary = rendered.summary
+    post.reading_minutes = rendered.reading_minutes
     post.updated_at = updated_at or clock.now()
     post.media = media
     if post.id is None:
@@ -221,8 +244,48 @@ class PostPage:
         return self.newer is not None
 
 
-def _list_query(now: Any, category_id: Any = None, tag_id: Any = None) -> Select[Any]:
+class Period(NamedTuple):
+    """A span of publication times, [start, end): an archive's year or month, in UTC."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def last_moment(self) -> datetime:
+        """The latest time in the period (times are stored to the microsecond)."""
+        return self.end - timedelta(microseconds=1)
+
+    @classmethod
+    def of_month(cls, year: int, month: int, zone: ZoneInfo) -> Period | None:
+        """The month as the site's clocks count it (a post at 23:30 on 31 July in Seoul is
+        in July, though UTC says 14:30); None for a month no calendar has."""
+        return cls._between(zone, (year, month), (year + month // 12, month % 12 + 1))
+
+    @classmethod
+    def of_year(cls, year: int, zone: ZoneInfo) -> Period | None:
+        """The year in the site's time zone; None for one outside the calendar."""
+        return cls._between(zone, (year, 1), (year + 1, 1))
+
+    @classmethod
+    def _between(
+        cls, zone: ZoneInfo, first: tuple[int, int], after: tuple[int, int]
+    ) -> Period | None:
+        try:
+            start, end = (datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+                          for year, month in (first, after))  # fmt: skip
+        except (ValueError, OverflowError):  # year 0 or 10000, or past UTC's year 1 or 9999
+            return None
+        return cls(start, end)
+
+
+def _list_query(
+    now: Any, category_id: Any = None, tag_id: Any = None, since: Any = None
+) -> Select[Any]:
+    """Listed posts as of `now`, of a category or tag (their ids) and published `since` a
+    time, when given (values, or parameters bound later)."""
     query = select(Post).where(Post.listed(now))
+    if since is not None:
+        query = query.where(Post.published_at >= since)
     # EXISTS on the link tables themselves: cheaper to build than relationship.contains().
     if category_id is not None:
         query = query.where(
@@ -242,16 +305,19 @@ def _order_key() -> Any:
 
 
 @cache
-def _list_statement(of_category: bool, of_tag: bool, place: str) -> Select[Any]:
+def _list_statement(of_category: bool, of_tag: bool, of_period: bool, place: str) -> Select[Any]:
     """A list page's statement for one shape of list, built once (building one costs more
     than running it): `place` is "top", "before" (older than a cursor), "after" (just
     newer than one, read upwards) or "page" (an old ?page=N link). Values are bound per
-    request: now, category_id, tag_id, cursor_at, cursor_id, offset, limit."""
+    request: now, category_id, tag_id, since, cursor_at, cursor_id, offset, limit."""
     now = bindparam("now", type_=UTCDateTime())
     category_id = bindparam("category_id") if of_category else None
     tag_id = bindparam("tag_id") if of_tag else None
+    since = bindparam("since", type_=UTCDateTime()) if of_period else None
     # Lists show neither source nor body: do not load them.
-    query = _list_query(now, category_id, tag_id).options(defer(Post.source), defer(Post.body_html))
+    query = _list_query(now, category_id, tag_id, since).options(
+        defer(Post.source), defer(Post.body_html)
+    )
     cursor = tuple_(bindparam("cursor_at", type_=UTCDateTime()), bindparam("cursor_id"))
     newest_first = (Post.published_at.desc(), Post.id.desc())
     if place == "after":
@@ -266,7 +332,7 @@ def _list_statement(of_category: bool, of_tag: bool, place: str) -> Select[Any]:
         # An old `?page=N` link: the ids are counted off in the index (no row is read),
         # then only the page's rows are loaded.
         ids = (
-            _list_query(now, category_id, tag_id)
+            _list_query(now, category_id, tag_id, since)
             .with_only_columns(Post.id)
             .order_by(*newest_first)
             .offset(bindparam("offset"))
@@ -308,8 +374,9 @@ def listed_posts(
     before: ListCursor | None = None,
     after: ListCursor | None = None,
     page: int = 1,
+    period: Period | None = None,
 ) -> PostPage:
-    """One page of public posts, newest first, optionally of one category or tag: those
+    """One page of public posts, newest first, optionally of one category, tag or period: those
     older than `before`, those just newer than `after`, or (old links) page number `page`.
 
     One query for the posts and one for their categories, however deep the page: the
@@ -328,17 +395,19 @@ def listed_posts(
         values["offset"] = (page - 1) * per_page
     if (cursor := after or before) is not None:
         values["cursor_at"], values["cursor_id"] = cursor.published_at, cursor.post_id
+    # SQLite walks the index from one upper bound only: listed as of the cursor's time or
+    # the period's end when that is earlier, the same posts, from where the list starts.
     if before is not None:
-        # Listed as of the cursor's time when that is earlier, the same posts: SQLite
-        # walks the index from one upper bound only, and must start at the cursor, not at
-        # now.
-        values["now"] = min(now, before.published_at)
-    statement = _list_statement(category is not None, tag is not None, place)
+        values["now"] = min(values["now"], before.published_at)
+    if period is not None:
+        values["now"] = min(values["now"], period.last_moment)
+        values["since"] = period.start
+    statement = _list_statement(category is not None, tag is not None, period is not None, place)
     rows = list(db.session.execute(statement, values).scalars())
     if after is not None:
         # The page above: the posts just newer than `after`, read upwards, then turned.
         if len(rows) <= per_page:  # it reaches the top: that is the first page
-            return listed_posts(per_page, now, category, tag)
+            return listed_posts(per_page, now, category, tag, period=period)
         posts = rows[:per_page][::-1]
         _load_categories(posts)
         return PostPage(posts, older=ListCursor.of(posts[-1]), newer=ListCursor.of(posts[0]))
@@ -347,6 +416,67 @@ def listed_posts(
     older = ListCursor.of(posts[-1]) if len(rows) > per_page else None
     newer = ListCursor.of(posts[0]) if posts and (before is not None or page > 1) else None
     return PostPage(posts, older=older, newer=newer)
+
+
+class ArchiveMonth(NamedTuple):
+    year: int
+    month: int
+    posts: int
+
+
+# Months counted one by one in SQL at most this far back from the newest; posts older
+# still (an import's odd dates) are counted from their times, in Python.
+ARCHIVE_MONTHS_IN_SQL = 1_200
+
+
+def archive_months(now: datetime, zone: ZoneInfo) -> list[ArchiveMonth]:
+    """Every month with listed posts, newest first, and how many, by the site's clocks.
+
+    A database without the zone's rules (SQLite) cannot tell a UTC time's local month, and
+    zones move by half and quarter hours, so the months' bounds are worked out here and
+    the database counts between them: one statement of a count per month, each a range
+    of ix_posts_public_order (no row is read), after one probe for the oldest post. The
+    public pages keep the answer per change (changes.kept_per_change).
+    """
+    oldest = db.session.execute(
+        select(Post.published_at).where(Post.listed(now)).order_by(Post.published_at).limit(1)
+    ).scalar()
+    if oldest is None:
+        return []
+    months = _months_between(oldest.astimezone(zone), now.astimezone(zone))
+    counted = months[-ARCHIVE_MONTHS_IN_SQL:]
+    periods = [Period.of_month(year, month, zone) for year, month in counted]
+    first = next((period for period in periods if period is not None), None)
+    counts = [_count_in(now, period) for period in periods]
+    row = db.session.execute(select(*counts)).one() if counts else ()
+    found = Counter({month: count for month, count in zip(counted, row, strict=True) if count})
+    if len(counted) < len(months) and first is not None:
+        for (published_at,) in db.session.execute(
+            select(Post.published_at).where(
+                Post.listed(now), Post.published_at < literal(first.start, UTCDateTime())
+            )
+        ):
+            local = published_at.astimezone(zone)
+            found[local.year, local.month] += 1
+    return [ArchiveMonth(year, month, found[year, month])
+            for year, month in sorted(found, reverse=True)]  # fmt: skip
+
+
+def _months_between(first: datetime, last: datetime) -> list[tuple[int, int]]:
+    """(year, month) from `first`'s month to `last`'s, oldest first."""
+    months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+    return [(index // 12, index % 12 + 1) for index in months]
+
+
+def _count_in(now: datetime, period: Period | None) -> Any:
+    if period is None:  # a month beyond the calendar's edge in UTC: nothing is there
+        return literal(0)
+    # Its end as the count's `now`: SQLite walks the index from one upper bound only.
+    return (
+        _list_query(min(now, period.last_moment), since=literal(period.start, UTCDateTime()))
+        .with_only_columns(func.count(), maintain_column_froms=True)
+        .scalar_subquery()
+    )
 
 
 def names_a_listed_post(cursor: ListCursor, now: datetime) -> bool:
@@ -372,12 +502,13 @@ class Neighbour(NamedTuple):
 
 @dataclass
 class ArticlePage:
-    """What an article page shows: the post (with its categories, tags and author) and
-    the listed posts on either side of it."""
+    """What an article page shows: the post (with its categories, tags and author), the
+    listed posts on either side of it, and posts on the same subjects."""
 
     post: Post
     older: Neighbour | None
     newer: Neighbour | None
+    related: list[Neighbour] = field(default_factory=list)
 
 
 @cache
@@ -409,6 +540,7 @@ def _article_query() -> Select[Any]:
         .options(
             defer(Post.source),  # the page shows the rendering, not the source
             joinedload(Post.author).load_only(*BYLINE_COLUMNS),
+            # Not joined: SQLite reads a many-to-many join of every post before the one.
             selectinload(Post.categories),
             selectinload(Post.tags),
         )
@@ -416,14 +548,122 @@ def _article_query() -> Select[Any]:
 
 
 def article_page(slug: str, now: datetime) -> ArticlePage | None:
-    """The article at `slug` if a reader may see it (listed or unlisted), in three queries:
-    the post with its author and neighbours, its categories, its tags."""
+    """The article at `slug` if a reader may see it (listed or unlisted), in three queries,
+    the post with its author and neighbours, its categories, its tags, and a fourth for
+    its related posts when it has tags."""
     row = db.session.execute(_article_query(), {"slug": slug, "now": now}).unique().one_or_none()
     if row is None:
         return None
     post = row[0]
+    related = related_posts(post, now)
     if post.status == PostStatus.UNLISTED:  # not in any list: no previous or next
-        return ArticlePage(post, None, None)
+        return ArticlePage(post, None, None, related)
     older = Neighbour(row.older_title, row.older_slug) if row.older_slug else None
     newer = Neighbour(row.newer_title, row.newer_slug) if row.newer_slug else None
-    return ArticlePage(post, older, newer)
+    return ArticlePage(post, older, newer, related)
+
+
+RELATED_POSTS = 4
+# Related posts are looked for among the newest links to the post's tags (by post id, the
+# order posts were created in), so a tag on 30,000 posts costs what one on 2,000 does.
+RELATED_CANDIDATE_LINKS = 2_000
+RELATED_TAGS_READ = 100
+
+
+def related_posts(post: Post, now: datetime, most: int = RELATED_POSTS) -> list[Neighbour]:
+    """Listed posts sharing tags with `post` (tags loaded), those sharing the most tags
+    first, then the newest: one query, none for a post without tags."""
+    # SQLite allows 500 selects in a UNION; a post has a handful of tags.
+    tag_ids = [tag.id for tag in post.tags][:RELATED_TAGS_READ]
+    if not tag_ids:
+        return []
+    # The newest links of each tag, straight along ix_post_tags_tag (no sort), at most
+    # RELATED_CANDIDATE_LINKS in all: a tag on every post costs what a rare one does.
+    per_tag = max(1, RELATED_CANDIDATE_LINKS // len(tag_ids))
+    links = union_all(
+        *(
+            select(
+                select(post_tags.c.post_id)
+                .where(post_tags.c.tag_id == tag_id, post_tags.c.post_id != post.id)
+                .order_by(post_tags.c.post_id.desc())
+                .limit(per_tag)
+                .subquery()
+            )
+            for tag_id in tag_ids
+        )
+    ).subquery()
+    shared = (
+        select(links.c.post_id, func.count().label("tags")).group_by(links.c.post_id).subquery()
+    )
+    rows = db.session.execute(
+        select(Post.title, Post.slug)
+        .join(shared, shared.c.post_id == Post.id)
+        .where(Post.listed(now))
+        .order_by(shared.c.tags.desc(), Post.published_at.desc(), Post.id.desc())
+        .limit(most)
+    )
+    return [Neighbour(title, slug) for title, slug in rows]
+
+
+@dataclass
+class RerenderReport:
+    """What `rerender_posts` did: posts rendered again, and those whose source failed."""
+
+    rendered: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (slug, reason)
+
+
+RERENDER_BATCH = 100
+
+
+def rerender_posts(
+    everything: bool = False, progress: Callable[[int, int], None] | None = None
+) -> RerenderReport:
+    """Render posts again from their source with today's renderer (code highlighting,
+    tables of contents, reading time): those never counted (reading_minutes is NULL), or
+    with `everything`, all of them.
+
+    Not a save: no revision, no new version, so an editor's open form stays valid; a post
+    saved while its batch was rendering is left as that save made it (the version must
+    still be the one read). A post whose Markdown fails to render keeps its old body and
+    gets its reading time from it, so it is not tried at every `blog init`.
+    """
+    query = select(Post.id).order_by(Post.id)
+    if not everything:
+        query = query.where(Post.reading_minutes.is_(None))
+    ids = list(db.session.execute(query).scalars())
+    report = RerenderReport()
+    posts = Post.__table__
+    for start in range(0, len(ids), RERENDER_BATCH):
+        columns = (Post.id, Post.slug, Post.version, Post.source, Post.source_format,
+                   Post.excerpt, Post.feature_text, Post.body_html)  # fmt: skip
+        rows = db.session.execute(
+            select(*columns).where(Post.id.in_(ids[start : start + RERENDER_BATCH]))
+        ).all()
+        changes = []
+        for row in rows:
+            try:
+                rendered = render_post(row.source, row.source_format, row.excerpt, row.feature_text)
+            except RenderFailed as error:
+                report.failed.append((row.slug, str(error)))
+                rendered = RenderedPost.from_body(row.body_html, row.excerpt, row.feature_text)
+            else:
+                report.rendered += 1
+            changes.append({"post_id": row.id, "seen_version": row.version,
+                            "new_body": rendered.body_html, "new_summary": rendered.summary,
+                            "new_minutes": rendered.reading_minutes})  # fmt: skip
+        with writing():
+            db.session.execute(
+                update(posts)
+                .where(posts.c.id == bindparam("post_id"))
+                .where(posts.c.version == bindparam("seen_version"))
+                .values(
+                    body_html=bindparam("new_body"),
+                    summary=bindparam("new_summary"),
+                    reading_minutes=bindparam("new_minutes"),
+                ),
+                changes,
+            )
+        if progress is not None:
+            progress(min(start + RERENDER_BATCH, len(ids)), len(ids))
+    return report

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -405,6 +405,31 @@ def terms_with_counts(kind: str) -> list[tuple[Term, int]]:
         .order_by(model.name_key, model.id)
     ).all()
     return [(term, count) for term, count in rows]
+
+
+class TermInUse(NamedTuple):
+    """A category or tag on the public index: its name, slug and number of listed posts."""
+
+    name: str
+    slug: str
+    posts: int
+
+
+def public_terms_with_counts(kind: str, now: datetime) -> list[TermInUse]:
+    """The terms of `kind` that listed posts have, with how many, by name: one grouped
+    query. Drafts, scheduled, unlisted and trashed posts are not counted, and a term only
+    they have is not shown (its page does not exist)."""
+    model = model_for(kind)
+    table, term_column = _posts_table(kind)
+    rows = db.session.execute(
+        select(model.name, model.slug, func.count(table.c.post_id))
+        .join(table, term_column == model.id)
+        .join(Post, Post.id == table.c.post_id)
+        .where(Post.listed(now))
+        .group_by(model.id)
+        .order_by(model.name_key, model.id)
+    ).all()
+    return [TermInUse(name, slug, count) for name, slug, count in rows]
 
 
 def term_by_id(kind: str, term_id: int | None) -> Term | None:

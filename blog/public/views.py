@@ -6,13 +6,16 @@ from flask import Response, abort, current_app, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from .. import clock
+from .. import changes, clock
 from ..content.link_previews import article_preview
 from ..content.media import MEDIA_CSP
 from ..content.people import list_bylines, post_byline
 from ..content.posts import (
+    ArchiveMonth,
     ListCursor,
+    Period,
     PostPage,
+    archive_months,
     article_page,
     listed_posts,
     names_a_listed_post,
@@ -20,13 +23,14 @@ from ..content.posts import (
 from ..content.search import MAX_PAGE as MAX_SEARCH_PAGE
 from ..content.search import search_posts
 from ..content.settings import site_settings, site_zone
-from ..content.taxonomy import redirected_term
+from ..content.taxonomy import public_terms_with_counts, redirected_term
 from ..extensions import db
 from ..htmx import render
 from ..models import Category, Media, Tag
 from ..paging import list_position
 from ..security import public_url
 from ..static_mirror import NOT_MIRRORED
+from ..templating import month_name
 from . import bp
 
 
@@ -122,6 +126,48 @@ def tag(slug: str) -> Response:
     )
 
 
+@bp.get("/archive")
+def archive() -> Response:
+    months = changes.kept_per_change("archive_months", lambda now: archive_months(now, site_zone()))
+    years: dict[int, list[ArchiveMonth]] = {}
+    for month in months:
+        years.setdefault(month.year, []).append(month)
+    return render("public/archive.html", years=years)
+
+
+# Four-digit years and two-digit months only: /archive/99999/13 and /archive/abc are 404.
+@bp.get("/archive/<int(fixed_digits=4):year>")
+def archive_year(year: int) -> Response:
+    period = Period.of_year(year, site_zone())
+    if period is None:
+        abort(404)
+    return _post_list({"heading": str(year), "kind": "archive", "list_url": "public.archive_year",
+                       "list_args": {"year": year}}, period=period)  # fmt: skip
+
+
+@bp.get("/archive/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>")
+def archive_month(year: int, month: int) -> Response:
+    period = Period.of_month(year, month, site_zone()) if 1 <= month <= 12 else None
+    if period is None:
+        abort(404)
+    return _post_list({"heading": month_name(year, month), "kind": "archive",
+                       "list_url": "public.archive_month",
+                       "list_args": {"year": year, "month": month}}, period=period)  # fmt: skip
+
+
+@bp.get("/categories")
+def categories() -> Response:
+    terms = public_terms_with_counts("category", clock.now())
+    return render("public/terms.html", kind="category", terms=terms)
+
+
+@bp.get("/tags")
+def tags() -> Response:
+    return render(
+        "public/terms.html", kind="tag", terms=public_terms_with_counts("tag", clock.now())
+    )
+
+
 @bp.get("/posts/<slug>")
 def article(slug: str) -> Response:
     page = article_page(slug, clock.now())
@@ -130,7 +176,7 @@ def article(slug: str) -> Response:
     author = post_byline(page.post)
     preview = article_preview(page.post, author, site_settings(), site_zone(), public_url)
     return render("public/article.html", post=page.post, older=page.older, newer=page.newer,
-                  author=author, preview=preview)  # fmt: skip
+                  related=page.related, author=author, preview=preview)  # fmt: skip
 
 
 @bp.get("/search")

@@ -10,10 +10,12 @@ def test_markdown_tables_render() -> None:
     assert "<table>" in html and "<td>1</td>" in html
 
 
-def test_fenced_code_keeps_its_language_and_escapes_html() -> None:
+def test_fenced_code_is_highlighted_with_classes_and_escapes_html() -> None:
     html = render_body("```python\nprint('<b>')\n```\n", "markdown")
-    assert '<code class="language-python">' in html
-    assert "&lt;b&gt;" in html
+    assert '<div class="highlight"><pre><span></span><code>' in html
+    assert '<span class="nb">print</span>' in html
+    assert "&lt;b&gt;" in html and "<b>" not in html
+    assert "style=" not in html  # colours come from static/css/highlight.css
 
 
 def test_footnotes_render() -> None:

@@ -42,7 +42,7 @@ def test_article_shows_title_date_categories_tags_and_body(
     )
     html = client.get(f"/posts/{slug}").text
     assert '<h1 class="post-title">Hello</h1>' in html
-    assert '<time datetime="2024-03-02T00:30+09:00">2024-03-02</time>' in html
+    assert '<time datetime="2024-03-02T00:30+09:00">March 2, 2024</time>' in html
     assert 'href="/category/news">News</a>' in html
     assert f'href="/category/{quote("한국")}">한국</a>' in html
     assert f'href="/tag/{quote("웹-개발")}">#웹 개발</a>' in html

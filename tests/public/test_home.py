@@ -41,7 +41,7 @@ def test_home_lists_posts_newest_first_with_date_categories_and_excerpt(
     )
     html = client.get("/").text
     assert html.index("Newer") < html.index("Older")
-    assert '<time datetime="2024-07-22T01:00+09:00">2024-07-22</time>' in html  # site zone
+    assert '<time datetime="2024-07-22T01:00+09:00">July 22, 2024</time>' in html  # site zone
     assert '<a class="post-category" href="/category/news">News</a>' in html
     assert "The excerpt." in html
     assert '<img src="/media/x/cover.jpg"' in html

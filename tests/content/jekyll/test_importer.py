@@ -316,7 +316,9 @@ def test_liquid_is_resolved_or_reported(site: Path) -> None:
     assert '<a href="/posts/target-post"' in item.body_html
     assert '<img alt="img" src="/assets/a.png" loading="lazy">' in item.body_html
     assert "{{ page.title }} is Liquid" in item.body_html
-    assert '<code class="language-python">x = 1 &lt; 2</code>' in item.body_html
+    # {% highlight %} is highlighted like a fenced block.
+    assert '<div class="highlight"><pre><span></span><code><span class="n">x' in item.body_html
+    assert '<span class="o">&lt;</span> <span class="mi">2</span>' in item.body_html
     assert "{% include ad.html %}" in item.body_html
     warnings = result_for(report, "_posts/2024-01-02-liquid.md").warnings
     assert any("{% include %}" in w for w in warnings)
