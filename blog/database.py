@@ -299,7 +299,9 @@ def is_storage_full(error: OperationalError) -> bool:
 # vocabulary. No model describes them; their migration makes them.
 UNMODELLED_TABLES = frozenset({
     "post_search", "post_search_data", "post_search_idx", "post_search_content",
-    "post_search_docsize", "post_search_config", "post_search_vocab",
+    "post_search_docsize", "post_search_config", "post_search_vocab", "post_search_title",
+    "post_search_title_data", "post_search_title_idx", "post_search_title_content",
+    "post_search_title_docsize", "post_search_title_config",
 })  # fmt: skip
 
 

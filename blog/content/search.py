@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from .. import changes
 from ..extensions import db
 from ..models import Category, Post, PostStatus, Tag, UTCDateTime, post_categories, post_tags
 from .markup import html_to_text
@@ -159,9 +160,16 @@ _BM25_WEIGHTS = (10.0, 1.0, 3.0, 3.0, 5.0)
 # Matches ranked per search: the newest this many, plus every post whose title matches (see
 # matching_ids). As many as the result pages readers can reach (MAX_PAGE of ten).
 CANDIDATES = 1_000
+# bm25 weighs each word by how few posts have it, which FTS5 learns by reading every post
+# that has it: ranked by bm25 only when every word is in fewer posts than this. A word that
+# common says little about relevance anyway; such searches show the newest first.
+MAX_POSTS_FOR_BM25 = 1_000
 # A one- or two-character word is looked up as every trigram that starts with it; past this
 # many (a single common letter), the posts' text is scanned instead.
 MAX_TRIGRAMS_PER_WORD = 2_000
+# Short words whose trigrams are kept, per public state (reading them costs ~25 ms at
+# 100,000 posts: fts5vocab counts every posting).
+MAX_SHORT_WORDS_KEPT = 1_000
 
 # The SQLite schema (the migration that adds it keeps its own copy, as migrations do). The
 # index keeps its own copy of the text: the body text exists nowhere else (posts keep HTML),
@@ -173,6 +181,10 @@ SQLITE_SCHEMA = (
     "title, body, excerpt, feature_text, terms, tokenize='trigram')",
     # The index's own trigrams, in order: what a short word is looked up through.
     "CREATE VIRTUAL TABLE post_search_vocab USING fts5vocab(post_search, 'row')",
+    # Titles alone: "title matches first" looks there, where a common word's postings are
+    # a title's worth per post, not a body's (a column filter on post_search reads them
+    # all: about 56 ms for three common words at 100,000 posts).
+    "CREATE VIRTUAL TABLE post_search_title USING fts5(title, tokenize='trigram')",
 )
 
 
@@ -201,11 +213,16 @@ class SqliteSearchIndex:
                 ),
                 [asdict(row) for row in rows],
             )
+            session.execute(
+                text("INSERT INTO post_search_title (rowid, title) VALUES (:post_id, :title)"),
+                [{"post_id": row.post_id, "title": row.title} for row in rows],
+            )
 
     def forget(self, session: Session, post_ids: Iterable[int]) -> None:
         ids = [{"post_id": post_id} for post_id in post_ids]
         if ids:
             session.execute(text("DELETE FROM post_search WHERE rowid = :post_id"), ids)
+            session.execute(text("DELETE FROM post_search_title WHERE rowid = :post_id"), ids)
 
     def set_terms(self, session: Session, terms: dict[int, str]) -> None:
         if terms:
@@ -218,6 +235,9 @@ class SqliteSearchIndex:
         """The index's trigrams that start with `term` (shorter than a trigram); None when
         there are more than MAX_TRIGRAMS_PER_WORD. The tokenizer folds case: so does this."""
         prefix = term.lower()
+        kept = changes.kept_per_change("search.short_words", lambda _now: {})
+        if prefix in kept:
+            return kept[prefix]  # type: ignore[no-any-return]
         rows = session.execute(
             text(
                 "SELECT term FROM post_search_vocab WHERE term >= :low AND term < :high "
@@ -225,14 +245,31 @@ class SqliteSearchIndex:
             ),
             {"low": prefix, "high": prefix + "\U0010ffff", "limit": MAX_TRIGRAMS_PER_WORD + 1},
         ).scalars()
-        found = list(rows)
-        return None if len(found) > MAX_TRIGRAMS_PER_WORD else found
+        found: list[str] | None = list(rows)
+        if len(found) > MAX_TRIGRAMS_PER_WORD:  # type: ignore[arg-type]
+            found = None
+        if len(kept) < MAX_SHORT_WORDS_KEPT:
+            kept[prefix] = found
+        return found
+
+    def _bm25_affordable(self, session: Session, phrases: Sequence[str]) -> bool:
+        """Whether every phrase is in fewer than MAX_POSTS_FOR_BM25 posts (each probe
+        stops there: a millisecond or so)."""
+        probe = text(
+            "SELECT count(*) FROM (SELECT 1 FROM post_search WHERE post_search MATCH :phrase "
+            "LIMIT :most)"
+        )
+        return all(
+            session.execute(probe, {"phrase": phrase, "most": MAX_POSTS_FOR_BM25}).scalar_one()
+            < MAX_POSTS_FOR_BM25
+            for phrase in phrases
+        )
 
     def matching_ids(
         self, session: Session, query: SearchQuery, now: datetime, limit: int, offset: int
     ) -> list[int]:
         """Ids of listed posts with every term: titles with all of them first, then by
-        bm25, then newest first.
+        bm25 (where every word is rarer than MAX_POSTS_FOR_BM25), then newest first.
 
         Ranked among the CANDIDATES newest posts that match (by id, which follows the
         order posts were written), with those whose title matches looked up apart: a common
@@ -266,7 +303,8 @@ class SqliteSearchIndex:
             else:
                 phrases.append("(" + " OR ".join(_quoted(trigram) for trigram in trigrams) + ")")
         weights = ", ".join(str(weight) for weight in _BM25_WEIGHTS)
-        score = f"bm25(post_search, {weights})" if phrases else "0"
+        ranked = bool(phrases) and self._bm25_affordable(session, phrases)
+        score = f"bm25(post_search, {weights})" if ranked else "0"
         found = " AND ".join(["post_search MATCH :match"] * bool(phrases) + scanned)
         values["match"] = " AND ".join(phrases)
         title_first = " AND ".join(in_title)
@@ -278,13 +316,13 @@ class SqliteSearchIndex:
             # ... else through the index, as a search of titles of its own, so that an old
             # post whose title matches is not lost behind the bound either.
             tier = "1"
-            values["title_match"] = "{title} : (" + values["match"] + ")"
-            also = f"AND {title_first} AND {' AND '.join(scanned)}" if scanned else ""
+            # Words only a scan can find must be in the title too (then the post has them).
+            also = f"AND {title_first}" if scanned else ""
             titled = f"""
             UNION
-            SELECT id, 0 AS tier, score FROM (
-                SELECT rowid AS id, {score} AS score FROM post_search
-                WHERE post_search MATCH :title_match {also}
+            SELECT id, 0 AS tier, 0 AS score FROM (
+                SELECT rowid AS id FROM post_search_title
+                WHERE post_search_title MATCH :match {also}
                 ORDER BY rowid DESC LIMIT :candidates
             )"""
         statement = f"""
@@ -329,11 +367,12 @@ def search_index(session: Session | None = None) -> SearchIndex | None:
 def _create_sqlite_index(_metadata: Any, connection: Any, **_kw: Any) -> None:
     """create_all() (tests, and databases made without Alembic) builds the index too."""
     if connection.dialect.name == "sqlite":
-        exists = connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE name = 'post_search'"
-        ).first()
-        if not exists:
-            for statement in SQLITE_SCHEMA:
+        for statement in SQLITE_SCHEMA:
+            name = statement.split()[3]  # CREATE VIRTUAL TABLE <name> ...
+            exists = connection.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = ?", (name,)
+            ).first()
+            if not exists:
                 connection.execute(DDL(statement))
 
 

@@ -159,6 +159,19 @@ def test_a_common_word_ranks_the_newest_matches_and_every_title_match(
     assert titles(client, "반도") == ["반도체 첫 기사", "본문 3", "본문 4"]  # short word
 
 
+def test_words_in_many_posts_rank_the_newest_first_after_the_titles(
+    client: FlaskClient, make_post: MakePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bm25 must read every post a word is in; past MAX_POSTS_FOR_BM25 such posts the
+    newest come first (after title matches), and the search stays bounded."""
+    monkeypatch.setattr(search, "MAX_POSTS_FOR_BM25", 2)
+    day = datetime(2024, 3, 1, tzinfo=UTC)
+    make_post(title="반도체 옛 기사", source="내용", published_at=day - timedelta(days=30))
+    make_post(title="본문에 여러 번", source="반도체 " * 8, published_at=day)
+    make_post(title="본문에 한 번", source="반도체 이야기", published_at=day + timedelta(days=1))
+    assert titles(client, "반도체") == ["반도체 옛 기사", "본문에 한 번", "본문에 여러 번"]
+
+
 def test_the_matching_passage_is_shown_escaped_with_the_match_marked(
     client: FlaskClient, make_post: MakePost
 ) -> None:
