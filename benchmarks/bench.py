@@ -33,10 +33,12 @@ import platform
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -382,6 +384,12 @@ def import_archive(options: argparse.Namespace, work: Path, env: dict[str, str])
     }
 
 
+def schema_revision(database: Path) -> str:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(row[0]) if row else ""
+
+
 def reused_import(
     options: argparse.Namespace, instance: Path, env: dict[str, str], work: Path
 ) -> dict[str, Any]:
@@ -399,7 +407,16 @@ def reused_import(
         return stats
     print(f"Reusing the archive imported into {kept} ...", flush=True)
     shutil.copytree(kept / "instance", instance)
+    database = instance / "blog.sqlite3"
+    before = schema_revision(database)
     blog_command("init", "--no-sample", env=env, log=work / "import.log")
+    if schema_revision(database) != before:
+        # The upgrade may have rendered every post again (new columns): keep its result,
+        # so the next run does not wait for it too.
+        print(f"  the schema was upgraded ({before} -> {schema_revision(database)}): "
+              "keeping the upgraded copy", flush=True)  # fmt: skip
+        shutil.rmtree(kept / "instance")
+        shutil.copytree(instance, kept / "instance")
     stats = json.loads(stats_file.read_text())
     stats["import"]["reused_from"] = str(kept)
     return dict(stats)
