@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from feedgen.feed import FeedGenerator
 from sqlalchemy import exists, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -23,6 +22,9 @@ from ..models import Category, Post, Tag, post_categories, post_tags
 from .people import BYLINE_COLUMNS, byline
 from .posts import post_path
 from .sanitize import with_absolute_urls
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 # Enough for a reader that checks a few times a day; the page cache keeps the result.
 FEED_POSTS = 20
@@ -100,6 +102,8 @@ def build_feed(
     absolute: Callable[[str], str],
 ) -> bytes:
     """The feed document, UTF-8 XML."""
+    from feedgen.feed import FeedGenerator  # here: only feeds need it (and lxml, 11 MB)
+
     feed = FeedGenerator()
     feed.load_extension("dc")  # RSS has no author without an e-mail address: dc:creator
     page_url = absolute(source.page_path)

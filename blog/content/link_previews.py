@@ -7,7 +7,6 @@ The domain knows no request: the caller passes how a path becomes an absolute UR
 from __future__ import annotations
 
 import html
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from ..extensions import db
@@ -77,16 +75,16 @@ _MOST_SIZES = 4096
 
 
 def _stored_image_size(sha256: str) -> tuple[int, int] | None:
+    """The width and height recorded when the file was stored (upload, import, or the
+    migration that measured the files already there); None when unknown (SVG, unreadable)."""
     if sha256 in _SIZES:
         return _SIZES[sha256]
-    data = db.session.execute(select(Media.data).where(Media.sha256 == sha256)).scalar()
-    if data is None:
+    row = db.session.execute(
+        select(Media.width, Media.height).where(Media.sha256 == sha256)
+    ).first()
+    if row is None:
         return None  # not stored (yet): asked again next time
-    try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            size: tuple[int, int] | None = (int(image.size[0]), int(image.size[1]))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        size = None  # SVG, or bytes Pillow cannot read: no size is better than a wrong one
+    size = (int(row.width), int(row.height)) if row.width and row.height else None
     if len(_SIZES) >= _MOST_SIZES:
         _SIZES.clear()
     _SIZES[sha256] = size

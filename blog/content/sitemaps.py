@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import load_only
 
@@ -105,6 +104,8 @@ def _w3c(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def _document(root: Any) -> bytes:
+    from lxml import etree  # here: XML is written only for sitemaps
+
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -112,6 +113,8 @@ def urlset(
     entries: Sequence[SitemapEntry], absolute: Callable[[str], str], zone: ZoneInfo
 ) -> bytes:
     """A sitemap file of `entries`."""
+    from lxml import etree  # here: XML is written only for sitemaps
+
     root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
     for entry in entries:
         url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
@@ -123,6 +126,8 @@ def urlset(
 
 def sitemap_index(part_urls: Sequence[str]) -> bytes:
     """A sitemap index naming each part (absolute URLs)."""
+    from lxml import etree  # here: XML is written only for sitemaps
+
     root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
     for part_url in part_urls:
         sitemap = etree.SubElement(root, f"{{{SITEMAP_NS}}}sitemap")
@@ -150,6 +155,8 @@ def news_sitemap(
     zone: ZoneInfo,
 ) -> bytes:
     """A Google News sitemap of `posts`, published under `publication` in `language`."""
+    from lxml import etree  # here: XML is written only for sitemaps
+
     root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS, "news": NEWS_NS})
     for post in posts:
         assert post.published_at is not None
