@@ -709,7 +709,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             measure(planned, blog, reference, options.duration)
             rows = [row for row, _ in planned]
             rss_measured = blog.rss_kb()
-            # 32 MB of pages with their gzip and brotli forms is about a thousand pages.
+            # 24 MiB of pages with their gzip and brotli forms is about 1,200 pages.
             print("Reading 3,000 distinct pages to fill the page cache ...", flush=True)
             cache_fill = fill_page_cache(blog_port, 3000)
             # The same signed-in editor on a server that keeps no page for them: what the

@@ -253,7 +253,9 @@ def init(sample: bool) -> None:
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
 def serve(host: str | None, port: int | None, threads: int) -> None:
     """Serve the blog with waitress."""
-    from .serving import create
+    from .serving import create, limit_malloc_arenas
+
+    limit_malloc_arenas()  # before waitress (or the static mirror) starts a thread
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     host = host or app.config["HOST"]

@@ -71,7 +71,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BLOG_TIMEZONE": env.get("BLOG_TIMEZONE", "Asia/Seoul"),
         "POSTS_PER_PAGE": int(env.get("POSTS_PER_PAGE", "10")),
         # Anonymous pages kept in memory, in bytes (with their compressed forms); 0: off.
-        "PAGE_CACHE_BYTES": int(env.get("PAGE_CACHE_BYTES", str(32 * 1024 * 1024))),
+        "PAGE_CACHE_BYTES": int(env.get("PAGE_CACHE_BYTES", str(24 * 1024 * 1024))),
         # How long a signed-in reader's public pages are kept for their browser; 0: never.
         "PAGE_CACHE_SIGNED_IN_SECONDS": float(env.get("PAGE_CACHE_SIGNED_IN_SECONDS", "60")),
         # A directory nginx/Caddy serve anonymous readers from (blog/static_mirror.py); off

@@ -29,6 +29,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
+    # 1 MiB of pages per connection, not SQLite's 2: a server holds one per thread, and the
+    # operating system keeps the file's pages in memory anyway (a miss costs a read()).
+    "PRAGMA cache_size=-1024",
 )
 _WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 

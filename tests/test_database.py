@@ -82,3 +82,8 @@ def test_concurrent_saves_queue_instead_of_failing(app: Flask, live_server: str)
     with app.app_context():
         titles = sorted(w.fields["title"] for w in db.session.query(WorkingCopy))
     assert titles == sorted(f"{n}-4" for n in range(8))
+
+
+def test_each_connection_keeps_one_mebibyte_of_pages(app: Flask) -> None:
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA cache_size")).scalar() == -1024

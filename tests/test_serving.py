@@ -62,3 +62,12 @@ def test_a_client_that_asks_to_close_is_answered_and_closed(
     answer = connection.getresponse()
     assert answer.status == 304 and answer.getheader("Connection") == "close"
     connection.close()
+
+
+def test_blog_serve_asks_glibc_for_two_malloc_arenas() -> None:
+    """Fewer arenas keep the RSS of a full page cache down (see limit_malloc_arenas)."""
+    import platform
+
+    from blog.serving import limit_malloc_arenas
+
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
