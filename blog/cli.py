@@ -357,6 +357,9 @@ def register_commands(app: Flask) -> None:
     for command in (init, serve, import_jekyll, create_user_command, reset_password_command,
                     rerender_command):  # fmt: skip
         app.cli.add_command(command)
+    from .content.jekyll.commands import export_jekyll_command  # the Jekyll site export
+
+    app.cli.add_command(export_jekyll_command)
 
 
 if __name__ == "__main__":

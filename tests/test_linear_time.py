@@ -201,6 +201,10 @@ PATTERNS: dict[str, Use] = {
     f"{_JEKYLL}.frontmatter._KEY_ONLY": Use(("match",), ("", "k", "k:")),
     f"{_JEKYLL}.importer._IMG_SRC": Use(("findall",), ("", "<img src='")),
     f"{_JEKYLL}.importer._IMAGE_HREF": Use(("findall",), ("", "<a href='a.")),
+    f"{_JEKYLL}.importer._SRCSET": Use(("findall",), ("", "srcset", "srcset=", "srcset='")),
+    f"{_JEKYLL}.exporter._MEDIA_URL": Use(("sub", "findall"), ("", "/media/" + "a" * 64 + "/")),
+    f"{_JEKYLL}.exporter._LIQUID": Use(("search",), ("", "{")),
+    f"{_JEKYLL}.exporter._ENDRAW": Use(("split",), _LIQUID_TAG_PREFIXES),
     f"{_JEKYLL}.importer._UNIQUE_SLUG_SUFFIX": Use(("fullmatch",), ("", "-")),
     f"{_JEKYLL}.importer._KRAMDOWN_TOC": Use(
         ("sub",), ("", "* ", "1. ", "* a\n", "* a\n{:", "* a\n{: toc")

@@ -63,6 +63,8 @@ _IMAGE_HREF = re.compile(
     r"""<a\b(?:[^<>]|<(?!a\b))*?\bhref\s*=\s*["']([^"']+\.(?:jpe?g|png|gif|webp|avif|svg))["']""",
     re.I,
 )
+# The image candidates of srcset="a.jpg 1x, b.jpg 2x" (on <img> and <picture>'s <source>).
+_SRCSET = re.compile(r"""\bsrcset\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 # The -2, -3, ... that unique_slug adds to a taken slug.
 _UNIQUE_SLUG_SUFFIX = re.compile(r"(?:-\d+)?")
 _MORE = "<!--more-->"
@@ -671,6 +673,9 @@ class JekyllImporter:
         urls = {
             html.unescape(u) for u in _IMG_SRC.findall(rendered) + _IMAGE_HREF.findall(rendered)
         }
+        for double, single in _SRCSET.findall(rendered):
+            candidates = html.unescape(double or single).split(",")
+            urls.update(words[0] for words in (c.split() for c in candidates) if words)
         if feature_image:
             urls.add(feature_image)
         replacements: dict[str, str] = {}
