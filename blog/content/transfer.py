@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +61,7 @@ NO_PASSWORD = "!imported: needs a new password"
 # Profile fields an import gives an account that already exists, so bylines read the same.
 PROFILE_FIELDS = ("display_name", "bio", "avatar")
 MAX_MEDIA_BYTES = 512 * 1024 * 1024  # a sanity limit, far above any upload limit
+RENDER_THREADS = 2
 
 
 class TransferError(Exception):
@@ -288,7 +290,13 @@ def import_site(data: dict[str, list[dict[str, Any]]]) -> ImportSummary:
     summary = ImportSummary()
     media = _checked_media(data["media"])
     # The expensive part, before the write lock: render every body as a save would.
-    rendered = {row["id"]: _render(row, summary) for row in data["posts"]}
+    # Markdown renders in worker processes (markdown_worker), two at a time as the Jekyll
+    # importer does.
+    with ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="import-render") as pool:
+        renderings = pool.map(lambda row: _render(row, summary), data["posts"])
+        rendered = {
+            row["id"]: rendering for row, rendering in zip(data["posts"], renderings, strict=True)
+        }
     sizes = {row["sha256"]: (row.get("width"), row.get("height")) for row in media}
     db.session.rollback()  # end the read transaction the check above began
     try:
