@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import closing
@@ -27,6 +29,8 @@ from blog.database import writing
 from blog.extensions import db, init_migrations
 from blog.models import Post, User
 from tests.conftest import app_config
+from tests.helpers_http import free_port
+from tests.test_cli import _get_when_up
 
 # Everything a restored blog must give back, compared row by row with the source.
 TABLES = ("users", "settings", "categories", "tags", "posts", "revisions", "media",
@@ -333,3 +337,34 @@ def test_restore_moves_the_static_mirror_to_an_empty_generation(
         ).fetchone()
     assert after != before and after.startswith(f"g{counter}-")
     assert not any((mirror / after).iterdir())
+
+
+def test_the_blog_command_backs_up_while_serving_and_restores_once_stopped(
+    tmp_path: Path,
+) -> None:
+    """Across real processes: `blog backup` beside a running `blog serve`, `blog restore`
+    refused while it runs, done once it stopped."""
+    blog = Path(sys.executable).parent / "blog"
+    port = free_port()
+    env = {**os.environ, "BLOG_INSTANCE_PATH": str(tmp_path / "instance"), "PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([blog, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    assert run("init").returncode == 0
+    server = subprocess.Popen([blog, "serve"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        assert "한·미 동맹" in _get_when_up(f"http://127.0.0.1:{port}/")
+        backup = run("backup", str(tmp_path / "copy.sqlite3"))
+        assert backup.returncode == 0, backup.stderr
+        assert "1 post(s) with" in backup.stdout
+        refused = run("restore", "--force", str(tmp_path / "copy.sqlite3"))
+        assert refused.returncode == 1
+        assert "open in another process" in refused.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    restored = run("restore", "--force", str(tmp_path / "copy.sqlite3"))
+    assert restored.returncode == 0, restored.stderr
+    assert "replacing 1 post(s)" in restored.stdout
