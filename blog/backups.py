@@ -93,6 +93,8 @@ def _replace(temporary: Path, target: Path) -> None:
 def _copy_sqlite(source: sqlite3.Connection, destination: Path) -> None:
     """A one-step backup-API copy of `source` into a new file, left in rollback-journal mode
     so that it is one self-contained file (no -wal beside it)."""
+    # Readable by the owner alone: it holds password hashes and unpublished posts.
+    os.close(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     with closing(sqlite3.connect(destination, isolation_level=None)) as copy:
         source.backup(copy)  # pages=-1: every page in one step, one read transaction
         copy.execute("PRAGMA journal_mode=DELETE")

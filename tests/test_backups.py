@@ -359,6 +359,7 @@ def test_the_blog_command_backs_up_while_serving_and_restores_once_stopped(
         backup = run("backup", str(tmp_path / "copy.sqlite3"))
         assert backup.returncode == 0, backup.stderr
         assert "1 post(s) with" in backup.stdout
+        assert (tmp_path / "copy.sqlite3").stat().st_mode & 0o077 == 0  # owner only
         refused = run("restore", "--force", str(tmp_path / "copy.sqlite3"))
         assert refused.returncode == 1
         assert "open in another process" in refused.stderr

@@ -99,7 +99,9 @@ def export_site(target: Path, now: datetime, schema: str | None) -> ExportSummar
     summary = ExportSummary()
     db.session.rollback()  # read from a transaction of our own, begun now
     try:
-        with temporary.open("w", encoding="utf-8") as out:
+        # Readable by the owner alone: it holds e-mail addresses and unpublished posts.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as out:
             _write_document(out, now, schema, summary)
             out.flush()
             os.fsync(out.fileno())

@@ -149,6 +149,7 @@ def exported(source: Flask, tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = source.test_cli_runner().invoke(args=["export-json", str(file)])
     assert result.exit_code == 0, result.output
     assert "Passwords are not in it" in result.output
+    assert file.stat().st_mode & 0o077 == 0  # owner only
     return file
 
 
