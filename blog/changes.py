@@ -116,6 +116,13 @@ class ChangeWatcher:
         self._local.known = (data_version, state)
         return state
 
+    def close(self) -> None:
+        """Close this thread's connection (`blog restore` replaces the file under it)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+        self._local.connection = self._local.known = None
+
 
 class ChangeSignal:
     """The change counters' latest values in shared memory beside the database file

@@ -354,8 +354,10 @@ def rerender_command(everything: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Make the commands available as `blog ...` and `flask --app wsgi ...`."""
+    from .backup_commands import COMMANDS as BACKUP_COMMANDS
+
     for command in (init, serve, import_jekyll, create_user_command, reset_password_command,
-                    rerender_command):  # fmt: skip
+                    rerender_command, *BACKUP_COMMANDS):  # fmt: skip
         app.cli.add_command(command)
     from .content.jekyll.commands import export_jekyll_command  # the Jekyll site export
 
