@@ -19,6 +19,7 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import itertools
 import multiprocessing
 import pkgutil
 import re
@@ -448,6 +449,36 @@ def test_code_blocks_and_reading_time_in_linear_time(tmp_path: Path) -> None:
             yield f"reading_minutes({description})", functools.partial(reading_minutes, text)
 
     assert_linear_time(cases, tmp_path)
+
+
+# Headings as Tistory writes them, and what makes their anchors collide: one name again and
+# again, a name like another's numbered one (`a_10`), ids taken before, headings in headings,
+# headings left open, names the page keeps for itself.
+HEADING_PIECES = ("<h2>a</h2>", "<h2>가 나</h2>", "<h2>a_10</h2>", '<h2 id="a">a</h2>',
+                  '<p id="a_1">', "<h3>a</h3><h2>b</h2><h4>c</h4>", "<h2><span><h2>a", "<h2>",
+                  "<h4>main</h4>", "<h2>htmx</h2>", "<h2>!</h2>",
+                  '<div class="toc"><h2>a</h2>')  # fmt: skip
+
+
+def test_headings_get_anchors_and_contents_in_linear_time(tmp_path: Path) -> None:
+    def cases() -> Iterator[Case]:
+        # Many headings of each kind; one heading of 100,000 characters of each run.
+        inputs = itertools.chain(
+            adversarial_inputs(pieces=HEADING_PIECES), adversarial_inputs(prefixes=("<h2>",))
+        )
+        for description, source in inputs:
+            yield (
+                f"render_body({description}, 'html')",
+                functools.partial(render_body, source, "html"),
+            )
+        count = SIZE // 30
+        taken = "".join(f'<p id="a_{n}"></p>' for n in range(1, count)) + "<h2>a</h2>" * count
+        yield (
+            "render_body(a_1 to a_n taken, then n headings a)",
+            functools.partial(render_body, taken, "html"),
+        )
+
+    assert_linear_time(cases, tmp_path, cpu_seconds=30)
 
 
 @pytest.mark.xfail(strict=True, reason="a library Markdown rendering relies on is quadratic")

@@ -11,24 +11,23 @@ from typing import Any
 
 import markdown
 from markdown.extensions.codehilite import CodeHiliteExtension
-from markdown.extensions.toc import TocExtension, slugify_unicode
+from markdown.extensions.toc import TocExtension
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from ..models import SourceFormat
+from .headings import TOC_MIN_HEADINGS, heading_slug, with_heading_anchors
 from .markdown_limits import BoundedLinksExtension
 from .markdown_worker import RenderFailed, budget_for, render_in_worker
 from .sanitize import sanitize_html
 
 # The class of the <div> around highlighted code, which static/css/highlight.css scopes to.
 HIGHLIGHT_CLASS = "highlight"
-# A post with this many headings or more opens with a table of contents.
-TOC_MIN_HEADINGS = 3
 # What kramdown users write on Jekyll: tables, fenced code, footnotes, {: .class} attribute
 # lists, markdown="1" inside HTML, definition lists, abbreviations and a table of contents.
-# The TOC's anchors keep Korean text (slugify_unicode) so links like #한미-동맹 work.
+# The TOC's anchors keep Korean text (heading_slug) so links like #한미-동맹 work.
 # Code is highlighted by Pygments on save, with its short token classes (`k`, `s2`) rather
 # than inline styles: the sanitiser keeps classes and static/css/highlight.css colours them.
 MARKDOWN_EXTENSIONS = [
@@ -42,7 +41,7 @@ MARKDOWN_EXTENSIONS = [
     "tables",
     "sane_lists",
     BoundedLinksExtension(),
-    TocExtension(slugify=slugify_unicode, permalink=False),  # last: render_markdown may drop it
+    TocExtension(slugify=heading_slug, permalink=False),  # last: render_markdown may drop it
 ]
 
 
@@ -88,7 +87,9 @@ def render_body(source: str, source_format: str) -> str:
     else:
         raise ValueError(f"unknown source format {source_format!r}")
     # Code blocks written as HTML (in either format; Jekyll's {% highlight %} after import).
-    return sanitize_html(highlight_code_blocks(rendered))
+    # Headings written as HTML get anchors and a table of contents like Markdown's: in HTML
+    # posts, and in Markdown posts of pasted Tistory HTML (the toc extension skips raw HTML).
+    return with_heading_anchors(sanitize_html(highlight_code_blocks(rendered)))
 
 
 # How Markdown writes a fenced block, and Jekyll's {% highlight x %} after import.

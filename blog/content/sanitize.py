@@ -295,6 +295,11 @@ def sanitize_style(style: str) -> str:
 _RESERVED_IDS = re.compile(r"^(?:main|error-.*|htmx.*)$", re.I)
 
 
+def is_reserved_id(value: str) -> bool:
+    """Whether `value` is an id the page keeps for itself, dropped from author content."""
+    return _RESERVED_IDS.match(value.strip()) is not None
+
+
 # A URL is safe if its scheme is allowed or it has none (relative). Read the scheme as
 # browsers do: leading/trailing controls and spaces stripped, tabs and newlines removed.
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.I)
@@ -321,7 +326,7 @@ def _safe_url_attribute(attribute: str, value: str) -> str | None:
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "style":
         return sanitize_style(value) or None
-    if attribute == "id" and _RESERVED_IDS.match(value.strip()):
+    if attribute == "id" and is_reserved_id(value):
         return None
     if attribute in URL_ATTRIBUTES:
         return _safe_url_attribute(attribute, value)

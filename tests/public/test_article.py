@@ -117,7 +117,7 @@ def test_sample_post_renders_faithfully(app: Flask, client: FlaskClient) -> None
     assert html.count('<span style="color: #1a5490">') == 4
     assert html.count('<td style="text-align: center; height: 17px">') == 4
     assert '<table style="width: 100%; border-collapse: collapse">' in html
-    assert html.count('<h2 data-ke-size="size26">') == 4
+    assert html.count('data-ke-size="size26">') == 4  # with anchors: tests/content/test_headings.py
     assert "<li>정치적 변동성에도 불구하고 협력 지속</li>" in html
     assert 'href="https://newsdao.kr"' in html
     assert 'alt="bookingtag 속보"' in html

@@ -492,7 +492,7 @@ def test_tistory_editor_markup_survives_with_its_formatting(site: Path) -> None:
     html = post("tistory-post").body_html
     assert "<blockquote>\n<p>원문:" in html  # the Markdown before the HTML block
     assert "<span style=\"font-family: 'Noto Serif KR'\">" in html
-    assert '<h3 data-ke-size="size23">소제목</h3>' in html
+    assert '<h3 id="소제목" data-ke-size="size23">소제목</h3>' in html  # anchored
     assert '<p style="text-align: center" data-ke-size="size18">' in html
     assert '<span style="color: #006dd7"><b>가운데 파란 글씨</b></span>' in html
     assert '<pre id="code_1778247505700" class="bash" data-ke-language="bash"' in html
