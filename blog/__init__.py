@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             max_page_count=app.config.get("SQLITE_MAX_PAGE_COUNT"),
         )
 
-    from . import errors, routing, security, static_files, templating
+    from . import errors, health, routing, security, static_files, templating
     from .auth import bp as auth_bp
     from .editor import bp as editor_bp
     from .public import bp as public_bp
@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
     errors.register(app)
+    health.register(app)
     security.register(app)
     templating.register(app)
     static_files.register(app)
