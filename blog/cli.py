@@ -54,7 +54,24 @@ def _create_app_for_cli() -> Flask:
     return app
 
 
+def _use_data_directory(
+    context: click.Context, parameter: click.Parameter, data: Path | None
+) -> None:
+    # Read by create_app. Set while the options are parsed: the app is made before the
+    # group's own callback runs, to find the command (they are the app's commands).
+    if data is not None:
+        os.environ["BLOG_INSTANCE_PATH"] = str(data.resolve())
+
+
 @click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    is_eager=True,
+    expose_value=False,
+    callback=_use_data_directory,
+    help="The blog's data directory: database, secret key (default: BLOG_INSTANCE_PATH).",
+)
 def main() -> None:
     """Manage the blog: set it up, import Jekyll archives, serve it."""
 
