@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint clean translations bench highlight-css
+.PHONY: run test lint clean translations bench highlight-css pyz
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -17,6 +17,16 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+$(VENV)/.installed-pyz: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[pyz]'
+	touch $@
+
+# One file to deploy: `python3 dist/blog.pyz serve` on Linux x86-64 (glibc 2.28+) with
+# CPython 3.11 to 3.14; PYZ_PYTHONS="3.12" carries the compiled wheels of fewer versions.
+PYZ ?= dist/blog.pyz
+pyz: $(VENV)/.installed-pyz
+	$(BIN)/python deploy/build_pyz.py --output $(PYZ) $(if $(PYZ_PYTHONS),--pythons "$(PYZ_PYTHONS)")
 
 run: $(VENV)/.installed
 	$(BIN)/blog init
@@ -44,4 +54,4 @@ highlight-css: $(VENV)/.installed
 	$(BIN)/python -m blog.highlight_css
 
 clean:
-	rm -rf $(VENV) test-output .pytest_cache
+	rm -rf $(VENV) test-output .pytest_cache build dist

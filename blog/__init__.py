@@ -17,6 +17,13 @@ from .extensions import htmx as htmx_extension  # blog.htmx, the module, would s
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _site_folder(name: str) -> str:
+    """templates/ or static/: beside the package in a checkout, inside it in the .pyz
+    (deploy/build_pyz.py copies them in, as nothing else is there to find)."""
+    packaged = Path(__file__).resolve().parent / name
+    return str(packaged if packaged.is_dir() else PROJECT_ROOT / name)
+
+
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI commands, error pages."""
     # Imported here, not at the top: importing blog.content (the domain) must not load
@@ -28,8 +35,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         __name__,
         instance_path=instance_path or os.environ.get("BLOG_INSTANCE_PATH") or None,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=_site_folder("templates"),
+        static_folder=_site_folder("static"),
     )
     app.config.update(load_config(Path(app.instance_path), config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -49,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             max_page_count=app.config.get("SQLITE_MAX_PAGE_COUNT"),
         )
 
-    from . import errors, routing, security, static_files, templating
+    from . import errors, health, routing, security, static_files, templating
     from .auth import bp as auth_bp
     from .editor import bp as editor_bp
     from .public import bp as public_bp
@@ -59,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
     errors.register(app)
+    health.register(app)
     security.register(app)
     templating.register(app)
     static_files.register(app)

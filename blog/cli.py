@@ -31,6 +31,7 @@ from .content.text import TextError, clean_line
 from .database import described_by_models, writing
 from .extensions import db, init_migrations
 from .models import Post, Role, Setting
+from .schema_state import NEWER_MESSAGE, OLDER_MESSAGE, head_revision, schema_state
 from .static_mirror import keep_current
 
 if TYPE_CHECKING:
@@ -53,7 +54,24 @@ def _create_app_for_cli() -> Flask:
     return app
 
 
+def _use_data_directory(
+    context: click.Context, parameter: click.Parameter, data: Path | None
+) -> None:
+    # Read by create_app. Set while the options are parsed: the app is made before the
+    # group's own callback runs, to find the command (they are the app's commands).
+    if data is not None:
+        os.environ["BLOG_INSTANCE_PATH"] = str(data.resolve())
+
+
 @click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    is_eager=True,
+    expose_value=False,
+    callback=_use_data_directory,
+    help="The blog's data directory: database, secret key (default: BLOG_INSTANCE_PATH).",
+)
 def main() -> None:
     """Manage the blog: set it up, import Jekyll archives, serve it."""
 
@@ -246,17 +264,34 @@ def init(sample: bool) -> None:
         click.echo(f"Imported the sample post ({posts_before} post(s) were already there).")
 
 
+def check_schema_for_serving() -> None:
+    """Set up a new blog's database; refuse to serve one whose schema is not this code's."""
+    with db.engine.connect() as connection:
+        state, found = schema_state(connection)
+    if state == "empty":
+        # A new data directory (the .pyz's first run): as `blog init` would make it.
+        click.get_current_context().invoke(init)
+    elif state == "older":
+        raise click.ClickException(OLDER_MESSAGE)
+    elif state == "newer":
+        raise click.ClickException(NEWER_MESSAGE.format(found=found, head=head_revision()))
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default=None, help="Address to listen on (default: HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
-def serve(host: str | None, port: int | None, threads: int) -> None:
-    """Serve the blog with waitress."""
-    from .serving import create, limit_malloc_arenas
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="A JSON line per request on standard error.")  # fmt: skip
+def serve(host: str | None, port: int | None, threads: int, access_log: bool) -> None:
+    """Serve the blog with waitress (setting up a new database first); stop with SIGTERM."""
+    from .access_log import AccessLog, configure_logger
+    from .serving import create, limit_malloc_arenas, run_until_stopped
 
     limit_malloc_arenas()  # before waitress (or the static mirror) starts a thread
 
+    check_schema_for_serving()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
@@ -272,13 +307,23 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     logging.basicConfig()  # as waitress.serve does: its errors go to standard error
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     keep_current(app)  # the static mirror, if any, follows scheduled posts without requests
+    logged = AccessLog(app)
     server = create(
-        app, host=host, port=port, threads=threads, ident="blog",
+        logged if access_log else app, host=host, port=port, threads=threads, ident="blog",
         # Idle keep-alive connections are closed after 30 s; at most 200 at once, so a
         # flood of slow clients cannot hold every socket of a small machine.
         channel_timeout=30, connection_limit=200,
     )  # fmt: skip
-    server.run()
+    if access_log:
+        configure_logger()
+        logged.start()
+    try:
+        answered = run_until_stopped(server)
+    finally:
+        logged.stop()
+    if not answered:
+        raise click.ClickException("Stopped with requests still unanswered after 30 seconds.")
+    click.echo("Blog stopped: every request in flight was answered.")
 
 
 @click.command("create-user")

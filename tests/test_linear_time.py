@@ -185,6 +185,9 @@ PATTERNS: dict[str, Use] = {
     "blog.content.media._SANITISED_ATTRIBUTE": Use(("findall",), ("", " a", ' a="')),
     "blog.content.posts._MEDIA_REFERENCE": Use(("findall",), ("", "/media/")),
     "blog.content.redirects._SLASHES": Use(("sub",)),
+    "blog.schema_state.REVISION_LINE": Use(
+        ("findall",), ("", "revision", "down_revision: str", "revision = ", 'revision = "')
+    ),
     "blog.static_mirror.LIST_PLACE": Use(
         ("fullmatch",), ("", "page=", "before=", "before=1-", "after=12345678901234567-")
     ),

@@ -20,7 +20,7 @@ MINIMUM_ROLE: dict[str, str | None] = {
     "public.sitemap_part": None, "public.news_sitemap_view": None, "public.robots": None,
     "public.archive": None, "public.archive_year": None,
     "public.archive_month": None, "public.categories": None, "public.tags": None,
-    "static": None, "auth.login": None, "auth.reset_password": None,
+    "static": None, "health.healthz": None, "auth.login": None, "auth.reset_password": None,
     "auth.logout": None, "auth.account": "user", "auth.sign_out_everywhere": "user",
     "editor.dashboard": "user", "editor.new_post": "user", "editor.edit_post": "user",
     "editor.delete_post": "user", "editor.revisions": "user", "editor.restore": "user",
