@@ -49,7 +49,11 @@ def test_reader_follows_the_sample_post_and_sees_its_formatting(
     body_width = page.locator(".post-body").evaluate("el => el.clientWidth")
     assert abs(table.evaluate("el => el.offsetWidth") - body_width) <= 1  # width: 100%
 
-    expect(page.locator(".post-body ul > li")).to_have_count(3)
+    expect(page.locator(".post-body ul:not(.toc ul) > li")).to_have_count(3)
+    # Four headings: the contents box links each (issue 11), and the links lead to them.
+    expect(page.locator(".post-body .toc a")).to_have_count(4)
+    page.locator(".post-body .toc a").last.click()
+    expect(page.locator(".post-body h2").last).to_be_in_viewport()
     expect(page.locator(".post-body a[href='https://newsdao.kr']")).to_have_text(
         "https://newsdao.kr"
     )
