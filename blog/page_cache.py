@@ -23,6 +23,7 @@ time. The comparison is a read of shared memory on SQLite (see changes.py).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -95,8 +96,6 @@ class PageCache:
         path = environ.get("PATH_INFO", "")
         if path.startswith((*PRIVATE_PREFIXES, "/logout")):
             return True
-        if path == "/healthz":
-            return True  # asks the database itself, even when the cache's own look fails
         if path.startswith("/static/"):
             return False  # the same bytes for everyone: kept for signed-in readers too
         header = environ.get("HTTP_COOKIE", "")
@@ -161,8 +160,9 @@ class PageCache:
             return compressing(self.wsgi_app, environ, start_response)
         try:
             self._fresh_state()
-        except SQLAlchemyError:
-            # The database cannot say whether pages are fresh (locked, not yet upgraded):
+        except (SQLAlchemyError, sqlite3.Error):
+            # The database cannot say whether pages are fresh (locked, not yet upgraded,
+            # corrupt: the watcher asks SQLite's own connection for data_version, unwrapped):
             # nothing is served from memory; the app answers, with its own error page.
             self.clear()
             return compressing(self.wsgi_app, environ, start_response)
