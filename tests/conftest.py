@@ -1,7 +1,13 @@
-"""Fixtures: an app on a fresh SQLite database, a client, the CLI runner, post factories."""
+"""Fixtures: an app on a fresh database, a client, the CLI runner, post factories.
+
+The suite runs on SQLite (the default) or on PostgreSQL (`pytest --database postgresql`, or
+BLOG_TEST_DATABASE=postgresql): then every blog a test makes gets its own database on a real
+PostgreSQL server (tests/postgres_server.py), dropped when the test ends.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -25,12 +31,82 @@ from blog.extensions import db
 from blog.models import Post, Role, User
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("BLOG_TEST_DATABASE", "sqlite"),
+        help="the database every test's blog runs on (PostgreSQL: a private server is started)",
+    )
+
+
+class _Databases:
+    """Which database the run uses, and on PostgreSQL the server and this test's databases."""
+
+    kind = "sqlite"
+    server: Any = None
+    created: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _Databases.kind = config.getoption("--database")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not on_postgresql():
+        return
+    skip = pytest.mark.skip(reason="tests SQLite's own machinery")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _Databases.server is not None:
+        _Databases.server.stop()
+        _Databases.server = None
+
+
+def on_postgresql() -> bool:
+    return _Databases.kind == "postgresql"
+
+
+def database_url(directory: Path) -> str:
+    """The database of the blog whose data directory is `directory`: its SQLite file, or on
+    PostgreSQL a new database of its own (made on first use, dropped after the test)."""
+    if not on_postgresql():
+        return f"sqlite:///{directory / 'blog.sqlite3'}"
+    if _Databases.server is None:
+        from tests.postgres_server import PostgresServer
+
+        _Databases.server = PostgresServer.from_environment()
+    name = "blog_" + hashlib.sha1(str(directory.resolve()).encode()).hexdigest()[:20]
+    if name not in _Databases.created:
+        _Databases.server.drop_database(name)  # left by an interrupted run on an outside server
+        _Databases.server.create_database(name)
+        _Databases.created.append(name)
+    return str(_Databases.server.url(name))
+
+
+def database_env(directory: Path) -> dict[str, str]:
+    """What a `blog` process needs in its environment to use `directory`'s database (nothing
+    on SQLite: the data directory says it)."""
+    return {"DATABASE_URL": database_url(directory)} if on_postgresql() else {}
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    while _Databases.created:
+        _Databases.server.drop_database(_Databases.created.pop())
+
+
 def app_config(tmp_path: Path) -> dict[str, Any]:
-    """The test app's configuration: a fresh SQLite database in tmp_path."""
+    """The test app's configuration: a fresh database for tmp_path."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "BLOG_TITLE": "Test Blog",
         "BLOG_LANGUAGE": "en",
         "BLOG_TIMEZONE": "Asia/Seoul",
