@@ -1,8 +1,9 @@
-"""The one seam for database-specific behaviour (SQLite today, PostgreSQL later).
+"""The one seam for database-specific behaviour (SQLite, and PostgreSQL).
 
 Code that writes says so: `with writing():` opens the one kind of transaction that may
 write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so concurrent saves
-queue for up to the busy timeout instead of failing; every other transaction is a plain
+queue for up to the busy timeout instead of failing; on PostgreSQL it takes an advisory lock
+that does the same (see _serialise_postgresql_writers). Every other transaction is a plain
 read that never blocks a writer. Expensive work (rendering, sanitising, images) belongs
 before `writing()`, so the lock is held only for the statements themselves.
 """
@@ -115,6 +116,8 @@ def configure_engine(
             # Counted once per transaction, at commit (see writing()).
             changes.update(counters_for(written_table(statement, context)))
 
+    if engine.dialect.name == "postgresql":
+        _serialise_postgresql_writers(engine, busy_timeout_ms)
     if engine.dialect.name != "sqlite":
         return
     pragmas = [*SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(busy_timeout_ms)}"]
@@ -144,6 +147,41 @@ def configure_engine(
 
     event.listen(engine, "commit", _restore_busy_timeout)
     event.listen(engine, "rollback", _restore_busy_timeout)
+
+
+# The advisory lock every write transaction takes on PostgreSQL (any number the blog alone
+# uses: "blog" in ASCII).
+WRITE_LOCK_KEY = 0x626C6F67
+
+
+def _serialise_postgresql_writers(engine: Engine, lock_timeout_ms: int) -> None:
+    """One writer at a time on PostgreSQL too, as on SQLite: every `writing()` transaction
+    first takes one transaction-scoped advisory lock (released at commit or rollback).
+
+    The domain layer was written for SQLite's single writer: a conflict-safe save reads the
+    post's version and then writes, a slug is checked free and then taken, a login attempt is
+    counted and then compared with the limit. Under PostgreSQL's READ COMMITTED two such
+    transactions could interleave; taken in turn, each sees the other's committed rows, as
+    on SQLite. Reads never take the lock, and a blog's writes are few and short (rendering
+    happens before `writing()`), so queueing them costs nothing readers notice.
+    """
+
+    @event.listens_for(engine, "begin")
+    def _take_write_lock(connection: Any) -> None:
+        if not _writing.get():
+            return
+        if _without_waiting.get():
+            taken = connection.exec_driver_sql(
+                f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK_KEY})"
+            ).scalar()
+            if not taken:
+                raise OperationalError(
+                    "pg_try_advisory_xact_lock", None, Exception("another writer holds the lock")
+                )
+            return
+        # As SQLite's busy timeout: wait this long for the lock, then fail.
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def in_write_transaction() -> bool:
@@ -222,14 +260,16 @@ def writing(
 
 def bump_change_counter(connection: Any, name: str) -> int:
     """Add one to a change counter, inside the caller's write transaction; its new value."""
-    result = connection.execute(
-        text("UPDATE change_counters SET value = value + 1 WHERE name = :name"), {"name": name}
-    )
-    if result.rowcount == 0:
+    return int(
         connection.execute(
-            text("INSERT INTO change_counters (name, value) VALUES (:name, 1)"), {"name": name}
-        )
-    return read_change_counter(connection, name)
+            text(
+                "INSERT INTO change_counters (name, value) VALUES (:name, 1) "
+                "ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 "
+                "RETURNING value"
+            ),
+            {"name": name},
+        ).scalar_one()
+    )
 
 
 # engine -> what to call with (counter name, new value) once a counted change has committed

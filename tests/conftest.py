@@ -50,6 +50,14 @@ class _Databases:
 
 def pytest_configure(config: pytest.Config) -> None:
     _Databases.kind = config.getoption("--database")
+    if on_postgresql() and not os.environ.get("BLOG_TEST_POSTGRES_URL"):
+        from tests.postgres_server import server_binaries
+
+        if server_binaries() is None:
+            message = "PostgreSQL's server is not installed (apt-get install postgresql)"
+            if os.environ.get("CI"):
+                raise pytest.UsageError(message + ": .ci/run installs it")
+            pytest.exit(message + "; the PostgreSQL run is skipped.", returncode=0)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
