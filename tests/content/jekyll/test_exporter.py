@@ -155,6 +155,14 @@ def made_in_the_blog(app: Flask, make_post: MakePost) -> None:
     with blog(app), writing():
         post = db.session.execute(select(Post).where(Post.slug == renamed)).scalar_one()
         add_redirect(post, "/posts/old-name")
+        # Posts published once, then taken back: their old URLs still lead to them.
+        for slug, old_paths in (
+            ("draft-in-editor", ["/posts/초안-이전", "/2019/01/01/old-draft.html"]),
+            ("waiting", ["/posts/waiting-old"]),
+        ):
+            post = db.session.execute(select(Post).where(Post.slug == slug)).scalar_one()
+            for old_path in old_paths:
+                add_redirect(post, old_path)
 
 
 def media_key(match: re.Match[str]) -> str:
@@ -229,14 +237,16 @@ def test_export_then_import_into_an_empty_blog_gives_the_same_blog(
         export_jekyll(tmp_path / "again")
     # Exporting the imported blog writes the same site again, every image byte for byte.
     assert tree(tmp_path / "again") == tree(tmp_path / "export")
-    # Jekyll has no "waiting for review": such a post comes back as a draft.
-    before["waiting"]["status"] = "draft"
     assert set(after) == set(before)
     for slug, fields in before.items():
         assert after[slug] == fields, slug
     assert before["한글-슬러그"]["status"] == "unlisted"
     assert before["scheduled"]["status"] == before["future"]["status"] == "scheduled"
     assert before["초안"]["status"] == "draft" and before["초안"]["published_at"] is None
+    # Jekyll has no "waiting for review": `status: pending` in _drafts/ brings it back.
+    assert before["waiting"]["status"] == "pending" and before["waiting"]["extra"] == {}
+    assert before["draft-in-editor"]["redirects"] == ["/2019/01/01/old-draft", "/posts/초안-이전"]
+    assert before["waiting"]["redirects"] == ["/posts/waiting-old"]
     assert before["draft-in-editor"]["title"] == "Tags <b>shown</b> &amp; kept"
     assert "<script" not in before["html-post"]["body_html"]
     assert "{{ site.title }} stays as written" in before["서울의-봄"]["body_html"]
@@ -265,7 +275,8 @@ def test_export_then_import_into_an_empty_blog_gives_the_same_blog(
     assert "/old/seoul-spring" in old_urls and "/posts/old-name" in old_urls
     assert "/custom/hidden-post" in old_urls
     assert "/여행/daily life/2024/03/01/서울의-봄" in old_urls
-    paths = [unquote(post_path(slug)) for slug in public] + old_urls
+    drafts_old_urls = ["/posts/초안-이전", "/2019/01/01/old-draft.html", "/posts/waiting-old"]
+    paths = [unquote(post_path(slug)) for slug in public] + old_urls + drafts_old_urls
     answered = answers(app, paths)
     assert answered == answers(other, paths)
     assert all(answered[unquote(post_path(slug))][0] == 200 for slug in public), answered
@@ -307,6 +318,38 @@ def test_drafts_go_to_the_drafts_folder_unpublished(
     assert text.startswith("_drafts/초안.md\n")
     front = front_of(text)
     assert front["published"] is False and "permalink" not in front
+    assert "status" not in front and "redirect_from" not in front
+
+
+def test_a_post_waiting_for_review_is_a_draft_that_says_so(
+    app: Flask, make_post: MakePost, tmp_path: Path
+) -> None:
+    slug = make_post(title="검토 중", slug="검토-중", status="pending")
+    with blog(app), writing():
+        post = db.session.execute(select(Post).where(Post.slug == slug)).scalar_one()
+        add_redirect(post, "/posts/검토-전")
+    with blog(app):
+        export_jekyll(tmp_path / "site")
+    text = (tmp_path / "site" / "_drafts" / "검토-중.md").read_text("utf-8")
+    front = front_of(text)
+    assert front["published"] is False and front["status"] == "pending"
+    assert front["redirect_from"] == ["/posts/검토-전"] and "permalink" not in front
+
+
+def test_a_kept_pending_status_is_not_written_for_a_post_that_waits_no_more(
+    app: Flask, make_post: MakePost, tmp_path: Path
+) -> None:
+    write(tmp_path / "old", "_drafts/wp.md", "---\ntitle: WP\nstatus: Pending\n---\nx\n")
+    with blog(app):
+        import_site(tmp_path / "old")
+        post = db.session.execute(select(Post).where(Post.slug == "wp")).scalar_one()
+        assert post.status == "pending" and "status" not in (post.extra or {})
+        with writing():
+            post.status = "draft"
+            post.extra = {"status": "pending"}  # as an older import kept it
+        export_jekyll(tmp_path / "site")
+    front = front_of((tmp_path / "site" / "_drafts" / "wp.md").read_text("utf-8"))
+    assert front["published"] is False and "status" not in front
 
 
 def test_a_folder_with_files_is_refused_unless_forced_and_nothing_is_deleted(
