@@ -55,6 +55,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
             max_page_count=app.config.get("SQLITE_MAX_PAGE_COUNT"),
         )
+    from .secret_key import configure_secret_key
+
+    configure_secret_key(app)  # SECRET_KEY given, else the database's
 
     from . import errors, health, routing, security, static_files, templating
     from .auth import bp as auth_bp

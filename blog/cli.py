@@ -229,8 +229,11 @@ def refresh_excerpts() -> int:
 @click.option("--sample/--no-sample", default=True, help="Import the sample post on first run.")
 def init(sample: bool) -> None:
     """Create or upgrade the database, an admin account and the sample post; keep what exists."""
+    from .secret_key import keep_secret_key
+
     ensure_schema()
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    keep_secret_key(current_app)  # the key that signs sessions, moved in from a file if need be
     username = os.environ.get("BLOG_ADMIN_USER", "admin")
     user = find_user(username)
     if user is None:

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-
-def _instance_secret_key(instance_path: Path) -> str:
-    """Read instance/secret_key, creating it with a random key on first run."""
-    key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # Create with 0600 so other local users cannot read the key.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
-
 
 # Hosts a request may name when no BLOG_BASE_URL says where the blog lives.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -109,6 +93,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     }
     config.update(overrides)
-    if "SECRET_KEY" not in config:
-        config["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret_key(instance_path)
+    if "SECRET_KEY" not in config and env.get("SECRET_KEY"):
+        # Else the database's (blog/secret_key.py, once the database can be read).
+        config["SECRET_KEY"] = env["SECRET_KEY"]
     return config

@@ -49,7 +49,7 @@ _without_waiting: ContextVar[bool] = ContextVar("blog_without_waiting", default=
 # counts as public, so forgetting to list one costs cache hits, never freshness.
 PRIVATE_TABLES = frozenset({
     "login_sessions", "login_attempts", "working_copies", "audit_events", "password_resets",
-    "alembic_version", "change_counters",
+    "alembic_version", "change_counters", "secrets",
 })  # fmt: skip
 # The change counter public pages are cached against (see changes.py).
 PUBLIC_COUNTER = "public"

@@ -521,3 +521,16 @@ class ChangeCounter(db.Model):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Secret(db.Model):
+    """A secret of the blog's own, such as the key that signs sessions (blog/secret_key.py).
+
+    In the database, not a file beside it: every process on any machine reads the same, and
+    a backup carries it. Private: no page shows it, and writing it moves no change counter.
+    """
+
+    __tablename__ = "secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

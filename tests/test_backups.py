@@ -21,14 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from blog import backups, create_app
+from blog.auth.accounts import create_user
 from blog.changes import ChangeSignal
 from blog.content.media import clean_image, media_url_for, store_media
 from blog.content.posts import render_post, save_post, set_categories, set_tags
 from blog.content.settings import set_setting
 from blog.database import writing
 from blog.extensions import db, init_migrations
-from blog.models import Post, User
-from tests.conftest import app_config
+from blog.models import Post, Role, User
+from tests.conftest import PASSWORD, app_config, token_from
 from tests.helpers_http import free_port
 from tests.test_cli import _get_when_up
 
@@ -369,3 +370,43 @@ def test_the_blog_command_backs_up_while_serving_and_restores_once_stopped(
     restored = run("restore", "--force", str(tmp_path / "copy.sqlite3"))
     assert restored.returncode == 0, restored.stderr
     assert "replacing 1 post(s)" in restored.stdout
+
+
+def test_a_backup_restored_into_a_fresh_data_directory_keeps_everyone_signed_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key that signs sessions is in the database, so the backup carries it."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    def blog_in(directory: Path, **config: Any) -> Flask:
+        settings = {**app_config(directory), **config}
+        if "SECRET_KEY" not in config:
+            del settings["SECRET_KEY"]  # the database's key, as a real start finds it
+        return create_app(settings, instance_path=str(directory / "instance"))
+
+    source = blog_in(tmp_path / "old")
+    assert source.test_cli_runner().invoke(args=["init", "--no-sample"]).exit_code == 0
+    with source.app_context(), writing():
+        create_user("기자", PASSWORD, Role.ADMIN)
+    browser = source.test_client()
+    token = token_from(browser.get("/login").text)
+    signed_in = browser.post("/login", data={"login": "기자", "password": PASSWORD,
+                                             "csrf_token": token})  # fmt: skip
+    assert signed_in.status_code == 303, signed_in.text
+    assert browser.get("/admin/").status_code == 200
+    file = tmp_path / "with-key.sqlite3"
+    assert source.test_cli_runner().invoke(args=["backup", str(file)]).exit_code == 0
+    with source.app_context():
+        db.engine.dispose()
+
+    fresh = tmp_path / "new"  # another machine: nothing but the backup
+    assert _restore(blog_in(fresh), file).exit_code == 0
+    restored = blog_in(fresh)  # the process started after the restore
+    assert restored.config["SECRET_KEY"] == source.config["SECRET_KEY"]
+    cookie_name = source.config["SESSION_COOKIE_NAME"]
+    cookie = browser.get_cookie(cookie_name)
+    assert cookie is not None
+    for app, answer in ((restored, 200), (blog_in(fresh, SECRET_KEY="another key"), 302)):
+        moved = app.test_client()
+        moved.set_cookie(cookie_name, cookie.value)
+        assert moved.get("/admin/").status_code == answer  # signed in; with another key, not

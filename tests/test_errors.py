@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import subprocess
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from blog import create_app
 from tests.conftest import Login, post_form, token_from
 
 
@@ -136,22 +132,6 @@ def test_too_many_requests_page(app: Flask, client: FlaskClient) -> None:
 def test_error_pages_speak_the_site_language(app: Flask, client: FlaskClient) -> None:
     app.config["BLOG_LANGUAGE"] = "ko"
     assert_friendly(client.get("/nowhere"), 404, "페이지가 없거나 옮겨졌습니다.")
-
-
-def test_secret_key_is_generated_once_into_the_instance_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    instance = tmp_path / "instance"
-    config = {"SQLALCHEMY_DATABASE_URI": "sqlite://"}
-    first = create_app(dict(config), instance_path=str(instance))
-    key_file = instance / "secret_key"
-    assert key_file.exists() and stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    assert len(first.config["SECRET_KEY"]) == 64
-    second = create_app(dict(config), instance_path=str(instance))
-    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
-    other = create_app(dict(config), instance_path=str(tmp_path / "elsewhere"))
-    assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]
 
 
 def test_the_repository_carries_no_secret_key_or_database() -> None:

@@ -116,6 +116,7 @@ MAX_ANIMATION_PIXELS = 32_000_000
 MAX_ANIMATION_FRAMES = 1_000
 # What a GIF frame keeps besides its pixels: timing and transparency, never comments.
 _GIF_KEPT = ("duration", "transparency", "background")
+_EXIF_ORIENTATION = 0x0112
 _PILLOW_FORMATS = {
     "image/jpeg": "JPEG",
     "image/png": "PNG",
@@ -131,7 +132,7 @@ _CLEANED = object()
 
 @dataclass(frozen=True)
 class CleanImage:
-    """Image bytes re-encoded by clean_image(): the only thing store_media() accepts."""
+    """Image bytes cleaned by clean_image(): the only thing store_media() accepts."""
 
     data: bytes
     content_type: str
@@ -153,10 +154,12 @@ def prepare_upload(data: bytes, max_bytes: int) -> CleanImage:
     Raises UploadError for anything that is not a readable JPEG, PNG, WebP or GIF within
     `max_bytes`, MAX_IMAGE_PIXELS and (animations) MAX_ANIMATION_PIXELS / _FRAMES.
     Dropped: EXIF (camera, GPS position, time), XMP, comments (JPEG COM, GIF comment
-    extensions), PNG text and eXIf chunks, DPI, and anything appended after the image.
+    extensions), PNG text and eXIf chunks, and anything appended after the image.
     Kept: the pixels, turned upright by the EXIF orientation; the ICC colour profile (not
     for CMYK converted to RGB); transparency; a GIF's frames, their durations and its
-    loop count. JPEG is encoded again at quality 90, WebP at Pillow's default (lossy).
+    loop count. An upright RGB or grey JPEG and a still WebP keep their compressed bytes
+    (only metadata is cut out); other JPEGs are encoded again at quality 90, other WebPs
+    at Pillow's default (lossy).
     """
     return clean_image(data, max_bytes, UPLOAD_TYPES)
 
@@ -164,11 +167,15 @@ def prepare_upload(data: bytes, max_bytes: int) -> CleanImage:
 def clean_image(data: bytes, max_bytes: int, accept: frozenset[str] = UPLOAD_TYPES) -> CleanImage:
     """The image re-encoded with nothing in it but pictures; the one way into the store.
 
-    Rasters are decoded and encoded again, which drops EXIF (camera, GPS position, time),
-    XMP, IPTC, comments (JPEG COM, GIF comment extensions), PNG text chunks (tEXt, zTXt,
-    iTXt) and eXIf, DPI, and anything appended after the image. Kept: the pixels turned upright
-    (EXIF orientation applied), the ICC colour profile, transparency, and for animated GIFs
-    each frame's duration and the loop count. Animated WebP and PNG keep their first frame.
+    Rasters are decoded (a damaged one is refused), then dropped are EXIF (camera, GPS
+    position, time), XMP, IPTC, comments (JPEG COM, GIF comment extensions), PNG text chunks
+    (tEXt, zTXt, iTXt) and eXIf, and anything appended after the image. Kept: the pixels
+    turned upright (EXIF orientation applied), the ICC colour profile, transparency, and for
+    animated GIFs each frame's duration and the loop count. Animated WebP and PNG keep their
+    first frame. An upright RGB or grey JPEG and a still WebP lose only their metadata
+    segments, their pictures' bytes unchanged (image_metadata.py): cleaning them again, as
+    importing an export does, gives the same bytes and URL. Other rasters are encoded again
+    (and lose their DPI).
     SVG (only if `accept` has it) is parsed and written again without comments, the DOCTYPE,
     <metadata> and the elements and attributes of drawing programs (Inkscape, Sodipodi,
     RDF, Creative Commons, Dublin Core, Adobe). Raises UploadError saying why it refused.
@@ -251,8 +258,10 @@ def _clean_raster(data: bytes, content_type: str) -> bytes:
         with Image.open(io.BytesIO(data), formats=formats) as image:
             if content_type == "image/gif" and getattr(image, "is_animated", False):
                 return _reencode_animation(image, data)
-            image.load()
-            return _reencode_still(image, formats[0])
+            image.load()  # every pixel decodes: a damaged file is refused here
+            return _without_metadata(image, data, content_type) or _reencode_still(
+                image, formats[0]
+            )
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -261,6 +270,25 @@ def _clean_raster(data: bytes, content_type: str) -> bytes:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         # Pillow says "image file is truncated", "broken PNG file" and the like, in English.
         raise UploadError(_("The image is damaged or incomplete.")) from None
+
+
+def _without_metadata(image: Any, data: bytes, content_type: str) -> bytes | None:
+    """The file with its metadata cut out and its picture's bytes kept (image_metadata.py),
+    when nothing else needs changing; None when it must be encoded again.
+
+    Encoded again: a picture turned by its EXIF orientation (browsers would show it turned
+    once its EXIF is gone), a CMYK JPEG (made RGB), an animated WebP, formats other than
+    JPEG and WebP.
+    """
+    from .image_metadata import jpeg_without_metadata, webp_without_metadata
+
+    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        return None
+    if content_type == "image/jpeg" and image.mode in ("RGB", "L"):
+        return jpeg_without_metadata(data)
+    if content_type == "image/webp" and not getattr(image, "is_animated", False):
+        return webp_without_metadata(data)
+    return None
 
 
 def _wrong_type(accept: frozenset[str]) -> UploadError:

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 from flask import Flask
-from PIL import Image, features
+from PIL import Image, ImageCms, features
 from sqlalchemy import func, select
 
 from blog.content.media import (
@@ -306,6 +306,108 @@ def test_avif_is_refused_when_pillow_cannot_re_encode_it(
     monkeypatch.setattr(features, "check", lambda name: name != "avif")
     with pytest.raises(UploadError, match="AVIF"):
         clean_image(b"\x00\x00\x00\x1cftypavif" + b"\x00" * 40, 1024 * 1024, IMPORT_TYPES)
+
+
+# -- JPEG and WebP: metadata cut out, the picture's bytes kept ----------------------------
+
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+SECRETS = (b"SecretCam", b"SECRET-COMMENT", b"SECRET-XMP", b"SECRET-THUMB", b"SECRET-TAIL")
+
+
+def gps_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {1: "N", 2: (37.0, 33.0, 0.0), 3: "E", 4: (126.0, 58.0, 0.0)}  # GPS
+    return exif
+
+
+def photo(kind: str, **options: Any) -> bytes:
+    """A noisy picture (every pixel differs: encoding it again would show) with metadata."""
+    output = io.BytesIO()
+    picture = Image.effect_noise((64, 48), 60).convert(options.pop("mode", "RGB"))
+    if kind == "JPEG":
+        options["comment"] = b"SECRET-COMMENT"
+    picture.save(output, kind, exif=gps_exif(), xmp=b"<x:xmpmeta>SECRET-XMP</x:xmpmeta>",
+                 **options)  # fmt: skip
+    return output.getvalue() + b"SECRET-TAIL"
+
+
+def pixels(data: bytes) -> tuple[str, tuple[int, int], bytes]:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.mode, image.size, image.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("JPEG", {"icc_profile": SRGB}),
+        ("JPEG", {"progressive": True, "quality": 70}),
+        ("JPEG", {"mode": "L", "restart_marker_blocks": 2}),
+        ("WEBP", {"icc_profile": SRGB}),
+        ("WEBP", {"lossless": True}),
+    ],
+    ids=["jpeg-icc", "jpeg-progressive", "jpeg-grey-restarts", "webp-lossy", "webp-lossless"],
+)
+def test_jpeg_and_webp_lose_their_metadata_but_keep_their_pixels_exactly(
+    kind: str, options: dict[str, Any]
+) -> None:
+    original = photo(kind, **options)
+    written = {b"SecretCam", b"SECRET-XMP", b"SECRET-TAIL"} | (
+        {b"SECRET-COMMENT"} if kind == "JPEG" else set()
+    )
+    assert all(secret in original for secret in written), kind
+    clean = clean_image(original, 1024 * 1024, IMPORT_TYPES)
+    for secret in SECRETS:
+        assert secret not in clean.data, secret
+    assert pixels(clean.data) == pixels(original)  # decoded, the same: nothing encoded again
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert not image.getexif() and "xmp" not in image.info and "comment" not in image.info
+        assert image.info.get("icc_profile") == options.get("icc_profile")
+        if kind == "WEBP":  # VP8X no longer says it has EXIF or XMP
+            assert clean.data[12:16] != b"VP8X" or clean.data[20] & 0x0C == 0
+    # Cleaning the clean file (importing an export of it) keeps its bytes, hence its URL.
+    again = clean_image(clean.data, 1024 * 1024, IMPORT_TYPES)
+    assert again.data == clean.data and again.sha256 == clean.sha256
+
+
+def test_a_jpeg_written_without_metadata_is_stored_as_it_is() -> None:
+    output = io.BytesIO()
+    Image.effect_noise((40, 30), 60).convert("RGB").save(output, "JPEG", quality=95)
+    assert clean_image(output.getvalue(), 1024 * 1024).data == output.getvalue()
+
+
+def test_a_jfif_thumbnail_is_dropped_and_the_jfif_header_kept() -> None:
+    output = io.BytesIO()
+    Image.effect_noise((40, 30), 60).convert("RGB").save(output, "JPEG")
+    plain = output.getvalue()
+    assert plain[2:4] == b"\xff\xe0" and plain[6:11] == b"JFIF\x00"
+    header_end = 4 + int.from_bytes(plain[4:6], "big")
+    # A 2 x 2 RGB thumbnail: 12 bytes of its own picture.
+    app0 = plain[6:18] + b"\x02\x02" + b"SECRET-THUMB"
+    with_thumbnail = plain[:4] + (len(app0) + 2).to_bytes(2, "big") + app0 + plain[header_end:]
+    assert pixels(with_thumbnail) == pixels(plain)
+    clean = clean_image(with_thumbnail, 1024 * 1024)
+    assert clean.data == plain  # the header as it was, the thumbnail's size 0 x 0
+
+
+def test_a_turned_jpeg_is_encoded_again_upright() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turned 90 degrees; without EXIF it must be upright
+    output = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 80, 200)).save(output, "JPEG", exif=exif)
+    clean = clean_image(output.getvalue(), 1024 * 1024)
+    assert (clean.width, clean.height) == (48, 64)
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert image.size == (48, 64) and not image.getexif()
+
+
+def test_an_animated_webp_is_still_encoded_again() -> None:
+    frames = [Image.new("RGB", (20, 20), (80 * index, 40, 200)) for index in range(3)]
+    output = io.BytesIO()
+    frames[0].save(output, "WEBP", save_all=True, append_images=frames[1:], duration=50)
+    clean = clean_image(output.getvalue(), 1024 * 1024)
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert not getattr(image, "is_animated", False)  # its first frame, as before
 
 
 # -- inserting an image: alt text and caption escaped for each format -------------------

@@ -2,8 +2,10 @@
 
 Every post becomes a file whose front matter the importer turns into the same post: the
 same title, slug (the file name), status, date, categories, tags, excerpt, feature text and
-image, the same old URLs (`permalink:` and `redirect_from:`) and the keys the import kept
-(Post.extra). Stored media go under `assets/media/`, and the posts point at them there.
+image, the same old URLs (`permalink:` and `redirect_from:`; a draft's in `redirect_from:`)
+and the keys the import kept (Post.extra). Drafts go in `_drafts/` with `published: false`;
+posts waiting for review too, with `status: pending`. Stored media go under
+`assets/media/`, and the posts point at them there.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..markup import plain_text
 from ..posts import POST_URL_PREFIX
 from ..redirects import normalise_path
 from ..settings import site_settings
+from .frontmatter import REVIEW_STATUS, waits_for_review
 
 ASSETS_FOLDER = "assets/media"
 # A stored file's URL, as media_url_for() writes it: the hash names the file, the name part
@@ -82,7 +85,6 @@ def export_jekyll(target: Path, *, force: bool = False) -> ExportReport:
         .scalars()
         .all()
     )
-    pending = 0
     for post in _posts(ids):
         front = front_matter(post, zone, asset_urls)
         uses_redirect_from = uses_redirect_from or "redirect_from" in front
@@ -92,10 +94,6 @@ def export_jekyll(target: Path, *, force: bool = False) -> ExportReport:
         report.posts += 1
         if post.status in _NOT_PUBLIC:
             report.drafts += 1
-        pending += post.status == PostStatus.PENDING.value
-    if pending:
-        report.notes.append(f"{pending} post(s) waiting for review are written as drafts "
-                            "(Jekyll has no such state)")  # fmt: skip
     config: dict[str, Any] = {
         "title": str(settings["title"]),
         "timezone": zone.key,
@@ -158,12 +156,22 @@ def front_matter(post: Post, zone: ZoneInfo, asset_urls: dict[str, str]) -> dict
         front["image"] = _asset_urls_in(post.feature_image, asset_urls)
     if post.status in _NOT_PUBLIC:
         front["published"] = False
+        # Jekyll has no "waiting for review": a key of our own, that the importer reads.
+        if post.status == PostStatus.PENDING.value:
+            front["status"] = REVIEW_STATUS
+        elif waits_for_review(extra):  # kept from an import; the post waits no more
+            del extra["status"]
     elif post.status == PostStatus.UNLISTED.value:
         front["hidden"] = True  # what the importer reads as unlisted (and Jekyll themes hide)
     elif "hidden" in extra:
         front["hidden"] = False  # made public since its import
     if post.status not in _NOT_PUBLIC:
         front.update(_old_urls(post, extra))
+    elif post.redirects:
+        # A draft has no URL in Jekyll (no permalink), but the URLs it had before it went
+        # back to being a draft still lead to it: redirect_from, which the importer reads.
+        urls = _old_urls(post, extra)
+        front["redirect_from"] = [urls["permalink"], *urls.get("redirect_from", [])]
     if "slug" in extra:
         front["slug"] = post.slug  # the file name says the same
     for key, value in extra.items():

@@ -219,3 +219,15 @@ def _describe(error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error).split("\n")[0]
     return f"line {mark.line + 2}: {problem}" if mark is not None else str(problem)
+
+
+# `status: pending` beside `published: false`: a post waiting for review. The export writes
+# it (Jekyll ignores the key), and WordPress archives converted by jekyll-import say the
+# same of their posts pending review.
+REVIEW_STATUS = "pending"
+
+
+def waits_for_review(front: dict[str, Any]) -> bool:
+    """Whether the front matter's `status` says the post waits for review."""
+    status = front.get("status")
+    return isinstance(status, str) and status.strip().lower() == REVIEW_STATUS

@@ -45,11 +45,18 @@ from ..redirects import add_redirect, redirects_of
 from ..slugs import slugify, title_from_slug, unique_slug
 from ..urls import image_url_problem
 from .dates import FILENAME_DATE, DateError, parse_jekyll_date
-from .frontmatter import FrontMatterError, normalise_text, parse_front_matter, split_front_matter
+from .frontmatter import (
+    FrontMatterError,
+    normalise_text,
+    parse_front_matter,
+    split_front_matter,
+    waits_for_review,
+)
 from .liquid import LiquidContext, render_liquid
 from .permalinks import jekyll_permalink, permalink_template
 from .site import JekyllSite, PostFile, discover_posts, load_site
 
+_NOT_PUBLIC = {PostStatus.DRAFT.value, PostStatus.PENDING.value}
 # Front-matter keys that become columns; every other key is kept in Post.extra.
 _COLUMN_KEYS = {"title", "date", "categories", "category", "tags", "tag", "excerpt",
                 "feature_text", "published"}  # fmt: skip
@@ -343,7 +350,9 @@ class JekyllImporter:
     def _status(self, item: _Parsed) -> str:
         published = item.front.get("published", True)
         if item.file.is_draft or published is False or str(published).lower() == "false":
-            return PostStatus.DRAFT.value
+            return (
+                PostStatus.PENDING.value if waits_for_review(item.front) else PostStatus.DRAFT.value
+            )
         if item.published_at is None:
             return PostStatus.DRAFT.value
         if item.front.get("hidden") is True:
@@ -456,9 +465,10 @@ class JekyllImporter:
         feature_image = _acceptable_feature_image(feature_image, warnings)
         feature_text = plain_text(front.get("feature_text") or "")
         excerpt = self._excerpt(front, source, item.source_format)
-        extra = _kept_extra({k: v for k, v in front.items() if k not in _COLUMN_KEYS}, warnings)
+        # A `status` the post's status now says is not kept: it would outlive a change.
+        column_keys = _COLUMN_KEYS | ({"status"} if item.status == PostStatus.PENDING else set())
+        extra = _kept_extra({k: v for k, v in front.items() if k not in column_keys}, warnings)
         updated_at = self._updated_at(front, warnings) or item.published_at
-        is_draft = item.status == PostStatus.DRAFT.value
         categories = _categories(front, item.file.path_categories)
         tags = _pluralized(front, "tag", "tags")
         if started.rendering is not None and source == started.source:
@@ -478,7 +488,7 @@ class JekyllImporter:
             tags=tags,
             updated_at=updated_at,
             rendered=RenderedPost.from_body(body_html, excerpt, feature_text),
-            old_paths=[] if is_draft else self._old_paths(item),
+            old_paths=self._old_paths(item),
             images=images,
         )
 
@@ -596,7 +606,7 @@ class JekyllImporter:
                 if warning:
                     result.warnings.append(warning)
         result.post_slug = post.slug
-        result.draft = item.status == PostStatus.DRAFT.value
+        result.draft = item.status in _NOT_PUBLIC
         return post
 
     def _updated_at(self, front: dict[str, Any], warnings: list[str]) -> datetime | None:
@@ -611,7 +621,15 @@ class JekyllImporter:
         return None
 
     def _old_paths(self, item: _Parsed) -> list[str]:
+        """The URLs the post had, to redirect: its permalink and `redirect_from`.
+
+        A draft was never built by Jekyll, so it has no permalink; only the URLs its
+        `redirect_from` names (URLs it had before it went back to being a draft; the export
+        writes them so) lead to it.
+        """
         paths: list[str] = []
+        if item.status in _NOT_PUBLIC:
+            return self._redirect_from(item, paths)
         assert item.published_at is not None
         template = str(item.front.get("permalink") or permalink_template(self.site.permalink))
         permalink = jekyll_permalink(
@@ -624,10 +642,15 @@ class JekyllImporter:
         paths.append(permalink)
         if self.site.baseurl:
             paths.append(self.site.baseurl + permalink)
+        return self._redirect_from(item, paths)
+
+    def _redirect_from(self, item: _Parsed, paths: list[str]) -> list[str]:
+        """`paths` and the front matter's `redirect_from`, less the post's own URL."""
         redirect_from = item.front.get("redirect_from") or []
         if isinstance(redirect_from, str):
             redirect_from = [redirect_from]
-        paths.extend(str(path) for path in redirect_from if path)
+        if isinstance(redirect_from, list):
+            paths = [*paths, *(str(path) for path in redirect_from if path)]
         own = post_path(item.slug)
         return [path for path in paths if unquote(path) != unquote(own)]
 

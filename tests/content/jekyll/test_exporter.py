@@ -36,9 +36,7 @@ TISTORY = Path(__file__).parents[2] / "fixtures" / "tistory-post.md"
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 HOSTILE_TITLE = "Colons: \"quoted\" & 'single' # not a comment - [x] {y} a < b > c, 100%: 끝"
-# Media URLs in bodies and feature images: the same file may get another hash in the other
-# blog (JPEG and WebP are encoded again when imported), so a URL is compared by the file
-# it leads to.
+# Media URLs in bodies and feature images, resolved to the file they lead to.
 _MEDIA_URL = re.compile(r"/media/([0-9a-f]{64})/([^\s\"'<>()]*)")
 
 
@@ -51,6 +49,16 @@ def write(root: Path, relative: str, content: str | bytes) -> None:
 def png(colour: tuple[int, int, int], size: tuple[int, int] = (30, 20)) -> bytes:
     output = io.BytesIO()
     Image.new("RGB", size, colour).save(output, "PNG")
+    return output.getvalue()
+
+
+def webp_with_gps() -> bytes:
+    """A phone's WebP: noisy pixels (encoding them again would show) and EXIF GPS."""
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (37.0, 33.0, 0.0), 3: "E", 4: (126.0, 58.0, 0.0)}
+    output = io.BytesIO()
+    noise = bytes(index * 37 % 251 for index in range(32 * 24 * 3))  # the same every time
+    Image.frombytes("RGB", (32, 24), noise).save(output, "WEBP", exif=exif)
     return output.getvalue()
 
 
@@ -96,7 +104,7 @@ OLD_SITE = {
     "_drafts/초안.md": "---\ntitle: 초안\ntags: [wip]\n---\n쓰는 중\n",
     "_posts/2024-03-04-unpublished.md": "---\ntitle: Off\npublished: false\n---\nx\n",
     "_posts/2024-03-05-more.md": "---\ntitle: More\nexcerpt_separator: <!--more-->\n"
-    "---\nOpening.\n\n<!--more-->\n\nRest.\n",
+    "---\nOpening.\n\n<!--more-->\n\nRest.\n\n![밤](/assets/img/밤.webp)\n",
     "_posts/2024-03-06-offset.md": "---\ntitle: Offset\ndate: 2024-03-06 23:30:00 -0400\n---\nx\n",
 }
 
@@ -108,6 +116,7 @@ def old_site(root: Path) -> Path:
     write(root, "_posts/2023-05-09-tistory-post.md", TISTORY.read_bytes())
     write(root, "assets/img/사진.png", png((200, 30, 30)))
     write(root, "assets/img/cover.png", png((30, 30, 200), (40, 10)))
+    write(root, "assets/img/밤.webp", webp_with_gps())
     return root
 
 
@@ -146,13 +155,20 @@ def made_in_the_blog(app: Flask, make_post: MakePost) -> None:
     with blog(app), writing():
         post = db.session.execute(select(Post).where(Post.slug == renamed)).scalar_one()
         add_redirect(post, "/posts/old-name")
+        # Posts published once, then taken back: their old URLs still lead to them.
+        for slug, old_paths in (
+            ("draft-in-editor", ["/posts/초안-이전", "/2019/01/01/old-draft.html"]),
+            ("waiting", ["/posts/waiting-old"]),
+        ):
+            post = db.session.execute(select(Post).where(Post.slug == slug)).scalar_one()
+            for old_path in old_paths:
+                add_redirect(post, old_path)
 
 
 def media_key(match: re.Match[str]) -> str:
     media = db.session.execute(select(Media).where(Media.sha256 == match[1])).scalar_one()
-    lossless = media.content_type not in {"image/jpeg", "image/webp"}
-    data = hashlib.sha256(media.data).hexdigest() if lossless else "encoded again"
-    return f"<{media.filename} {media.width}x{media.height} {data}>"
+    assert hashlib.sha256(media.data).hexdigest() == media.sha256
+    return f"<{media.filename} {media.width}x{media.height} {media.sha256}>"
 
 
 def snapshot() -> dict[str, dict[str, Any]]:
@@ -186,7 +202,7 @@ def snapshot() -> dict[str, dict[str, Any]]:
 
 def tree(root: Path) -> dict[str, bytes]:
     return {
-        path.relative_to(root).as_posix(): path.read_bytes() if path.suffix != ".jpg" else b""
+        path.relative_to(root).as_posix(): path.read_bytes()
         for path in root.rglob("*")
         if path.is_file()
     }
@@ -211,7 +227,7 @@ def test_export_then_import_into_an_empty_blog_gives_the_same_blog(
     with blog(app):
         before = snapshot()
         report = export_jekyll(tmp_path / "export")
-    assert report.posts == len(before) == 15 and report.drafts == 4 and report.media == 5
+    assert report.posts == len(before) == 15 and report.drafts == 4 and report.media == 6
     (tmp_path / "b").mkdir()
     other = create_app(app_config(tmp_path / "b"), instance_path=str(tmp_path / "b" / "i"))
     with blog(other):
@@ -219,39 +235,48 @@ def test_export_then_import_into_an_empty_blog_gives_the_same_blog(
         import_site(tmp_path / "export")
         after = snapshot()
         export_jekyll(tmp_path / "again")
-    # Exporting the imported blog writes the same site again (the JPEG aside: see below).
+    # Exporting the imported blog writes the same site again, every image byte for byte.
     assert tree(tmp_path / "again") == tree(tmp_path / "export")
-    # Jekyll has no "waiting for review": such a post comes back as a draft.
-    before["waiting"]["status"] = "draft"
     assert set(after) == set(before)
     for slug, fields in before.items():
         assert after[slug] == fields, slug
     assert before["한글-슬러그"]["status"] == "unlisted"
     assert before["scheduled"]["status"] == before["future"]["status"] == "scheduled"
     assert before["초안"]["status"] == "draft" and before["초안"]["published_at"] is None
+    # Jekyll has no "waiting for review": `status: pending` in _drafts/ brings it back.
+    assert before["waiting"]["status"] == "pending" and before["waiting"]["extra"] == {}
+    assert before["draft-in-editor"]["redirects"] == ["/2019/01/01/old-draft", "/posts/초안-이전"]
+    assert before["waiting"]["redirects"] == ["/posts/waiting-old"]
     assert before["draft-in-editor"]["title"] == "Tags <b>shown</b> &amp; kept"
     assert "<script" not in before["html-post"]["body_html"]
     assert "{{ site.title }} stays as written" in before["서울의-봄"]["body_html"]
     assert "{% endraw %} in it" in before["한글-슬러그"]["body_html"]
-    # The same files: the PNGs byte for byte (their URLs are the same), the JPEG by name.
+    # The same files at the same URLs: JPEG and WebP too keep their bytes once cleaned
+    # (their metadata segments cut out, nothing encoded again), so no URL changes.
     with blog(app):
         urls_before = {media_url(m) for m in db.session.execute(select(Media)).scalars()}
+        webp = db.session.execute(select(Media.data).where(Media.filename == "밤.webp"))
+        webp_data = webp.scalar_one()
     with blog(other):
         stored = db.session.execute(select(Media)).scalars().all()
         urls_after = {media_url(m) for m in stored}
         assert sorted(m.filename for m in stored) == [
-            "cover.png", "newsdao_breakingnews.jpg", "그림 1.png", "사진.png", "큰 그림.png"
+            "cover.png", "newsdao_breakingnews.jpg", "그림 1.png", "밤.webp", "사진.png",
+            "큰 그림.png",
         ]  # fmt: skip
-    assert {u for u in urls_before if u.endswith(".png")} == {
-        u for u in urls_after if u.endswith(".png")
-    }
+    assert urls_after == urls_before
+    # The WebP lost its GPS position on the first import, and kept its pixels.
+    assert b"Exif" not in webp_data
+    with Image.open(io.BytesIO(webp_data)) as kept, Image.open(io.BytesIO(webp_with_gps())) as old:
+        assert kept.tobytes() == old.tobytes()
     # The same pages at the same URLs, and old URLs answer 301 to the same places.
     public = [s for s, f in before.items() if f["status"] in {"published", "unlisted"}]
     old_urls = [path for slug in public for path in before[slug]["redirects"]]
     assert "/old/seoul-spring" in old_urls and "/posts/old-name" in old_urls
     assert "/custom/hidden-post" in old_urls
     assert "/여행/daily life/2024/03/01/서울의-봄" in old_urls
-    paths = [unquote(post_path(slug)) for slug in public] + old_urls
+    drafts_old_urls = ["/posts/초안-이전", "/2019/01/01/old-draft.html", "/posts/waiting-old"]
+    paths = [unquote(post_path(slug)) for slug in public] + old_urls + drafts_old_urls
     answered = answers(app, paths)
     assert answered == answers(other, paths)
     assert all(answered[unquote(post_path(slug))][0] == 200 for slug in public), answered
@@ -293,6 +318,38 @@ def test_drafts_go_to_the_drafts_folder_unpublished(
     assert text.startswith("_drafts/초안.md\n")
     front = front_of(text)
     assert front["published"] is False and "permalink" not in front
+    assert "status" not in front and "redirect_from" not in front
+
+
+def test_a_post_waiting_for_review_is_a_draft_that_says_so(
+    app: Flask, make_post: MakePost, tmp_path: Path
+) -> None:
+    slug = make_post(title="검토 중", slug="검토-중", status="pending")
+    with blog(app), writing():
+        post = db.session.execute(select(Post).where(Post.slug == slug)).scalar_one()
+        add_redirect(post, "/posts/검토-전")
+    with blog(app):
+        export_jekyll(tmp_path / "site")
+    text = (tmp_path / "site" / "_drafts" / "검토-중.md").read_text("utf-8")
+    front = front_of(text)
+    assert front["published"] is False and front["status"] == "pending"
+    assert front["redirect_from"] == ["/posts/검토-전"] and "permalink" not in front
+
+
+def test_a_kept_pending_status_is_not_written_for_a_post_that_waits_no_more(
+    app: Flask, make_post: MakePost, tmp_path: Path
+) -> None:
+    write(tmp_path / "old", "_drafts/wp.md", "---\ntitle: WP\nstatus: Pending\n---\nx\n")
+    with blog(app):
+        import_site(tmp_path / "old")
+        post = db.session.execute(select(Post).where(Post.slug == "wp")).scalar_one()
+        assert post.status == "pending" and "status" not in (post.extra or {})
+        with writing():
+            post.status = "draft"
+            post.extra = {"status": "pending"}  # as an older import kept it
+        export_jekyll(tmp_path / "site")
+    front = front_of((tmp_path / "site" / "_drafts" / "wp.md").read_text("utf-8"))
+    assert front["published"] is False and "status" not in front
 
 
 def test_a_folder_with_files_is_refused_unless_forced_and_nothing_is_deleted(

@@ -109,6 +109,31 @@ def test_drafts_folder_imports_as_drafts_without_redirects(site: Path) -> None:
     assert report.drafts == 1 and item.redirects == []
 
 
+def test_a_draft_keeps_the_old_urls_its_redirect_from_names_but_gets_no_permalink(
+    site: Path,
+) -> None:
+    write(site, "_drafts/taken-back.md", "---\ntitle: 다시 초안\npermalink: /custom/x/\n"
+          "redirect_from: [/posts/옛-주소, /2020/01/01/taken-back.html]\n---\nwip")  # fmt: skip
+    run(site)
+    item = post("taken-back")
+    assert item.status == "draft"
+    assert sorted(r.old_path for r in item.redirects) == [
+        "/2020/01/01/taken-back", "/posts/옛-주소"
+    ]  # fmt: skip
+    assert find_redirect("/custom/x/") is None  # Jekyll never built a draft there
+
+
+def test_status_pending_on_an_unpublished_post_waits_for_review(site: Path) -> None:
+    write(site, "_drafts/review.md", "---\ntitle: R\npublished: false\nstatus: pending\n---\nx")
+    write(site, "_posts/2024-01-01-wp.md", "---\npublished: false\nstatus: Pending\n---\nx")
+    write(site, "_posts/2024-01-02-live.md", "---\nstatus: pending\nwordpress_id: 3\n---\nx")
+    report = run(site)
+    assert post("review").status == post("wp").status == "pending"
+    assert "status" not in post("review").extra and report.drafts == 2
+    # Published in Jekyll: live whatever its status key says (kept with the other keys).
+    assert post("live").status == "published" and post("live").extra["status"] == "pending"
+
+
 def test_markdown_markdown_and_html_extensions(site: Path) -> None:
     write(site, "_posts/2024-01-01-md.md", "---\ntitle: md\n---\n*em*")
     write(site, "_posts/2024-01-02-long.markdown", "---\ntitle: long\n---\n**strong**")
