@@ -1,0 +1,409 @@
+"""deploy/: Debian's nginx with the shipped configuration (deploy/nginx/blog.conf, its TLS
+parts left out) in front of real `blog serve` processes, two of them on one database behind
+one upstream; X-Forwarded-* believed only with TRUST_PROXY_HEADERS; the systemd unit and the
+Caddyfile checked by their own tools.
+
+The processes are started once for the module. Each test uses its own posts and account
+names, so they do not depend on each other's order.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import token_from
+from tests.helpers_http import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from nginx_mirror import Nginx, nginx_binary, site_config, start_nginx, stop_process  # noqa: E402
+
+UNIT = ROOT / "deploy" / "systemd" / "blog.service"
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
+BLOG = Path(sys.executable).parent / "blog"
+ADMIN_PASSWORD = "배포 시험용 비밀번호 2026"
+BASE_URL = "http://blog.test"
+ONE_YEAR = "public, max-age=31536000, immutable"
+# prctl(2): the kernel's refusal of writable and executable memory (Linux 6.3+), what
+# systemd's MemoryDenyWriteExecute=yes asks for; inherited across fork and exec.
+PR_SET_MDWE, PR_GET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 66, 1
+UNDER_MDWE = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(65, 1, 0, 0, 0) != 0 or libc.prctl(66, 0, 0, 0, 0) != 1:
+    sys.exit("PR_SET_MDWE refused")
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def database_url(data: Path) -> str:
+    """The database of the blog kept in `data`: the one place these tests name it."""
+    return f"sqlite:///{data / 'blog.sqlite3'}"
+
+
+def mdwe_available() -> bool:
+    """Whether this kernel can refuse writable and executable memory (PR_SET_MDWE)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", UNDER_MDWE, sys.executable, "-c", ""], capture_output=True
+    )
+    return probe.returncode == 0
+
+
+# A browser ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    cookies: list[str]  # each Set-Cookie as sent
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    @property
+    def location(self) -> str:
+        """The path a redirect names (absolute or not)."""
+        place = urlsplit(self.headers.get("location", ""))
+        return place.path + (f"?{place.query}" if place.query else "")
+
+
+@dataclass
+class Browser:
+    """One reader's browser talking to one port: its cookies and CSRF token; redirects are
+    not followed. `source` is the loopback address it connects from (127.0.0.2, ...), as a
+    reader on another machine would. `at(port)` is the same browser talking to another port."""
+
+    port: int
+    source: str = "127.0.0.1"
+    cookies: dict[str, str] = field(default_factory=dict)
+    token: str = ""
+
+    def at(self, port: int) -> Browser:
+        return Browser(port, self.source, self.cookies, self.token)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=(self.source, 0)
+        )
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            reply = Reply(
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                response.headers.get_all("Set-Cookie") or [],
+                response.read(),
+            )
+        finally:
+            connection.close()
+        for line in reply.cookies:
+            for name, morsel in SimpleCookie(line).items():
+                if morsel.value and morsel["max-age"] != "0":
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
+        return reply
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        return self.request("GET", path, headers=headers)
+
+    def post(
+        self, path: str, fields: dict[str, str], headers: dict[str, str] | None = None
+    ) -> Reply:
+        body = urlencode({"csrf_token": self.token, **fields}).encode()
+        form = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        return self.request("POST", path, body, form)
+
+    def upload(self, path: str, fields: dict[str, str], name: str, data: bytes) -> Reply:
+        boundary = uuid.uuid4().hex
+        parts = io.BytesIO()
+        for key, value in {"csrf_token": self.token, **fields}.items():
+            parts.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+                        f"{value}\r\n".encode())  # fmt: skip
+        parts.write(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                    f'filename="{name}"\r\nContent-Type: image/png\r\n\r\n'.encode())  # fmt: skip
+        parts.write(data + f"\r\n--{boundary}--\r\n".encode())
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return self.request("POST", path, parts.getvalue(), {"Content-Type": content_type})
+
+    def try_sign_in(
+        self, login: str, password: str, headers: dict[str, str] | None = None
+    ) -> Reply:
+        self.token = token_from(self.get("/login").text)
+        return self.post("/login", {"login": login, "password": password}, headers)
+
+    def sign_in(self, login: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+        answer = self.try_sign_in(login, password)
+        assert answer.status == 303, answer.text[:300]
+        self.token = token_from(self.get("/account").text)
+
+
+# The processes -------------------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """`blog serve` processes on one data directory and the nginx in front of them."""
+
+    data: Path
+    front: int  # nginx's port
+    backends: list[int]
+    access_log: Path
+
+    def browser(self, source: str = "127.0.0.1") -> Browser:
+        return Browser(self.front, source)
+
+    def upstreams(self, request_line: str) -> list[str]:
+        """upstream=... of each logged request with this request line ("-": nginx alone)."""
+        return re.findall(rf'"{re.escape(request_line)} HTTP/1\.1" \d+ \d+ upstream=(\S+)',
+                          self.access_log.read_text())  # fmt: skip
+
+    def served(self, browser: Browser, path: str) -> tuple[Reply, str]:
+        """GET `path` through nginx: the answer and who gave it ("-": nginx alone). nginx
+        logs a request just after answering it, so its line is awaited."""
+        line = f"GET {path}"
+        before = len(self.upstreams(line))
+        answer = browser.get(path)
+        deadline = time.monotonic() + 10
+        while len(logged := self.upstreams(line)) <= before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(logged) > before, f"nginx logged no {line}"
+        return answer, logged[-1]
+
+
+def blog_environment(data: Path, trust_proxy: bool) -> dict[str, str]:
+    env = {**os.environ, "BLOG_INSTANCE_PATH": str(data), "DATABASE_URL": database_url(data),
+           "BLOG_LANGUAGE": "en", "BLOG_TITLE": "배포 시험 블로그", "BLOG_ADMIN_USER": "admin",
+           "BLOG_ADMIN_PASSWORD": ADMIN_PASSWORD, "BLOG_BASE_URL": BASE_URL,
+           "BLOG_STATIC_MIRROR": str(data.parent / "mirror"), "POSTS_PER_PAGE": "20"}  # fmt: skip
+    env.pop("TRUST_PROXY_HEADERS", None)
+    if trust_proxy:
+        env["TRUST_PROXY_HEADERS"] = "1"
+    return env
+
+
+def start_blog(
+    stack: ExitStack, data: Path, port: int, trust_proxy: bool, mdwe: bool = False
+) -> None:
+    """`blog serve` on `port` until the stack closes; under PR_SET_MDWE when asked."""
+    command = [str(BLOG), "serve", "--port", str(port)]
+    if mdwe:
+        command = [sys.executable, "-c", UNDER_MDWE, *command]
+    log = data.parent / f"serve-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=blog_environment(data, trust_proxy),
+                                   stdout=output, stderr=output)  # fmt: skip
+    stack.callback(stop_process, process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"blog serve exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if Browser(port).get("/healthz").status == 200:
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"blog serve did not answer on port {port}")
+
+
+def start_front(stack: ExitStack, work: Path, backends: list[int]) -> tuple[int, Path]:
+    """The shipped nginx configuration without TLS in front of `backends` (round robin)."""
+    port, access_log = free_port(), work / "access.log"
+    servers = site_config(port, backends, work.parent / "mirror", access_log)
+    nginx: Nginx = start_nginx(work, servers, port)
+    stack.callback(nginx.stop)
+    return port, access_log
+
+
+@pytest.fixture(scope="module")
+def nginx_available() -> str:
+    binary = nginx_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing: .ci/run installs Debian's nginx package")
+        pytest.skip("nginx is missing (apt-get install nginx)")
+    return binary
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A blog made by `blog init`, its admin's password from BLOG_ADMIN_PASSWORD."""
+    data = tmp_path_factory.mktemp("deploy") / "data"
+    done = subprocess.run([BLOG, "init", "--no-sample"], env=blog_environment(data, False),
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return data
+
+
+@pytest.fixture(scope="module")
+def site(data: Path, nginx_available: str) -> Iterator[Site]:
+    """Two `blog serve` processes trusting the proxy's headers, behind one nginx. The second
+    runs under the kernel's refusal of writable executable memory when there is one, as
+    deploy/systemd/blog.service's MemoryDenyWriteExecute=yes makes it."""
+    with ExitStack() as stack:
+        backends = [free_port(), free_port()]
+        start_blog(stack, data, backends[0], trust_proxy=True)
+        start_blog(stack, data, backends[1], trust_proxy=True, mdwe=mdwe_available())
+        front, access_log = start_front(stack, data.parent / "nginx", backends)
+        yield Site(data, front, backends, access_log)
+
+
+@pytest.fixture(scope="module")
+def untrusting(data: Path, nginx_available: str) -> Iterator[Site]:
+    """One `blog serve` on the same blog without TRUST_PROXY_HEADERS, behind its own nginx."""
+    with ExitStack() as stack:
+        backend = free_port()
+        start_blog(stack, data, backend, trust_proxy=False)
+        front, access_log = start_front(stack, data.parent / "nginx-untrusting", [backend])
+        yield Site(data, front, [backend], access_log)
+
+
+def database_rows(data: Path, query: str, **values: object) -> list[tuple[object, ...]]:
+    engine = create_engine(database_url(data))
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query), values)]
+    finally:
+        engine.dispose()
+
+
+POST_FIELDS = {"format": "markdown", "status": "published", "version": "", "categories": "",
+               "tags": "", "excerpt": "", "feature_text": "", "feature_image": ""}  # fmt: skip
+
+
+def write_post(browser: Browser, title: str, slug: str, body: str) -> str:
+    """A new published post through the editor form; its edit page's path."""
+    fields = {**POST_FIELDS, "title": title, "slug": slug, "body": body}
+    created = browser.post("/admin/posts/new", fields)
+    assert created.status == 303, created.text[:500]
+    return created.location
+
+
+def edit_title(browser: Browser, edit_path: str, title: str) -> None:
+    form = browser.get(edit_path).text
+    version = re.search(r'name="version"[^>]*value="([^"]*)"', form)
+    body = re.search(r'<textarea[^>]*name="body"[^>]*>\s*([^<]*)</textarea>', form)
+    slug = re.search(r'name="slug"[^>]*value="([^"]*)"', form)
+    assert version and body and slug
+    fields = {**POST_FIELDS, "title": title, "slug": slug[1], "body": body[1],
+              "version": version[1]}  # fmt: skip
+    saved = browser.post(edit_path, fields)
+    assert saved.status == 303, saved.text[:500]
+
+
+def article_path(slug: str) -> str:
+    return "/posts/" + quote(slug)
+
+
+# The shipped files, by their own tools --------------------------------------------------------
+
+
+def test_the_systemd_unit_passes_systemd_analyze() -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is missing (Debian's systemd package)")
+    verified = subprocess.run([analyze, "verify", str(UNIT)], capture_output=True, text=True)
+    assert verified.returncode == 0 and not verified.stderr.strip(), verified.stderr
+    security = subprocess.run([analyze, "security", "--offline=yes", "--no-pager", str(UNIT)],
+                              capture_output=True, text=True)  # fmt: skip
+    exposure = re.search(r"Overall exposure level for blog\.service: ([0-9.]+)", security.stdout)
+    assert exposure is not None, security.stdout[-2000:] + security.stderr
+    # 0 is a service that can do nothing, 10 one left as it is; below 2 systemd calls "OK".
+    assert float(exposure[1]) < 2.0, security.stdout
+
+
+def test_the_caddyfile_is_valid_caddy_configuration() -> None:
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is missing (Debian's caddy package)")
+    adapted = subprocess.run(
+        [caddy, "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile", "--validate"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert adapted.returncode == 0, adapted.stderr
+    assert '"max_size":16777216' in adapted.stdout  # 16 MiB: the app's MAX_CONTENT_LENGTH
+
+
+# nginx in front of one blog ------------------------------------------------------------------
+
+
+def test_pages_static_files_and_sign_in_through_nginx(site: Site) -> None:
+    writer = site.browser()
+    # Sign in through nginx: the form's CSRF token and cookie, then a 303 to the dashboard.
+    login = writer.get("/login")
+    assert login.status == 200 and "session" in writer.cookies
+    writer.token = token_from(login.text)
+    signed_in = writer.post("/login", {"login": "admin", "password": ADMIN_PASSWORD})
+    assert signed_in.status == 303 and signed_in.location == "/admin/"
+    dashboard = writer.get("/admin/")
+    assert dashboard.status == 200 and "admin" in dashboard.text
+    assert dashboard.headers["cache-control"] == "no-store"
+    writer.token = token_from(dashboard.text)
+    write_post(writer, "서울 시청 앞 집회", "서울-집회", "시민 **3천 명**이 모였다.")
+
+    reader = site.browser()
+    home = reader.get("/")
+    assert (
+        home.status == 200 and "배포 시험 블로그" in home.text and "서울 시청 앞 집회" in home.text
+    )
+    article = reader.get(article_path("서울-집회"))
+    assert article.status == 200 and "<strong>3천 명</strong>" in article.text
+    # A page nginx found in the static mirror, once the app has written it there.
+    again, source = site.served(reader, article_path("서울-집회"))
+    assert again.body == article.body and source == "-"
+
+    # The stylesheet under its hashed name: a year, immutable; kept by nginx after the first.
+    stylesheet = re.search(r'href="(/static/css/blog\.[0-9a-f]{8}\.css)"', home.text)
+    assert stylesheet is not None
+    first, first_source = site.served(reader, stylesheet[1])
+    second, second_source = site.served(reader, stylesheet[1])
+    assert first.status == second.status == 200 and first.body == second.body
+    assert first.headers["cache-control"] == second.headers["cache-control"] == ONE_YEAR
+    assert first.headers["content-type"].startswith("text/css")
+    assert first_source in {f"127.0.0.1:{port}" for port in site.backends}
+    assert second_source == "-"
+    # The plain name is revalidated each time, and never kept by nginx.
+    for _ in range(2):
+        plain, source = site.served(reader, "/static/css/blog.css")
+        assert plain.status == 200 and plain.headers["cache-control"] == "no-cache"
+        assert plain.body == first.body and source != "-"
+    # An outdated hash is redirected to the current name, every time by the app.
+    for _ in range(2):
+        moved, source = site.served(reader, "/static/css/blog.00000000.css")
+        assert moved.status == 302 and moved.location == stylesheet[1] and source != "-"
+
+
+def test_a_request_larger_than_the_app_takes_is_refused_by_nginx(site: Site) -> None:
+    writer = site.browser()
+    writer.sign_in()
+    answer = writer.upload("/admin/media", {"alt": "큰 사진"}, "big.png", b"\0" * (17 << 20))
+    assert answer.status == 413
