@@ -9,6 +9,7 @@ names, so they do not depend on each other's order.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 import os
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
@@ -407,3 +409,155 @@ def test_a_request_larger_than_the_app_takes_is_refused_by_nginx(site: Site) -> 
     writer.sign_in()
     answer = writer.upload("/admin/media", {"alt": "큰 사진"}, "big.png", b"\0" * (17 << 20))
     assert answer.status == 413
+
+
+# Two processes on one database behind one nginx ----------------------------------------------
+
+
+def test_an_edit_through_one_process_is_seen_by_both_at_the_next_request(site: Site) -> None:
+    first, second = site.backends
+    writer = site.browser()
+    writer.sign_in()
+    edit_path = write_post(writer, "국회 본회의 속보", "본회의-속보", "첫 보도.")
+    path = article_path("본회의-속보")
+    reader = site.browser()
+    # Every page cache and the mirror hold the first version.
+    for port in (first, second):
+        assert "국회 본회의 속보" in reader.at(port).get(path).text
+        assert "국회 본회의 속보" in reader.at(port).get("/").text
+    assert site.served(reader, path)[1] == "-"
+    for number, (through, other) in enumerate([(first, second), (second, first)]):
+        title = f"국회 본회의 속보 (수정 {number + 1})"
+        edit_title(writer.at(through), edit_path, title)
+        # The very next request, wherever it goes.
+        for port in (other, through):
+            assert title in reader.at(port).get(path).text
+            assert title in reader.at(port).get("/").text
+        for _ in range(2):
+            assert title in reader.get(path).text
+            assert title in reader.get("/").text
+
+
+def test_a_scheduled_post_is_published_once_on_both_when_due(site: Site) -> None:
+    """Publishing is a condition of the queries (published_at <= now), not a job: at its
+    time the post shows on both processes and through nginx, once, and nothing is written."""
+    from blog import create_app
+    from blog.auth.accounts import find_user
+    from blog.content.publish import PostFields, save_fields
+    from blog.extensions import db
+
+    first, second = site.backends
+    reader = site.browser()
+    path = article_path("예약-기사")
+    # Both page caches and the mirror hold the home page before the post is scheduled.
+    for port in (first, second):
+        reader.at(port).get("/")
+    reader.get("/")
+    # The editor's form takes minutes; the same domain call with a time seconds ahead, from
+    # this test's process on the same data directory (as a `blog` CLI command would).
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url(site.data),
+         "BLOG_STATIC_MIRROR": str(site.data.parent / "mirror"), "BLOG_BASE_URL": BASE_URL},
+        instance_path=str(site.data),
+    )  # fmt: skip
+    due = datetime.now(UTC) + timedelta(seconds=3)
+    with app.app_context():
+        editor = find_user("admin")
+        assert editor is not None
+        fields = PostFields(title="예약된 단독 기사", slug="예약-기사", body="정각에 공개.",
+                            status="scheduled", published_at=due)  # fmt: skip
+        post_id = save_fields(None, fields, editor, None).id
+        db.engine.dispose()
+    written = database_rows(site.data, "SELECT count(*) FROM revisions WHERE post_id = :id",
+                            id=post_id)  # fmt: skip
+    for port in (first, second, site.front):
+        assert reader.at(port).get(path).status == 404
+        assert "예약된 단독 기사" not in reader.at(port).get("/").text
+    # Wait for it on each, without any request between: each process finds it due by itself.
+    deadline = time.monotonic() + 30
+    for port in (first, second, site.front):
+        while reader.at(port).get(path).status == 404:
+            assert time.monotonic() < deadline, f"the post never appeared on port {port}"
+            time.sleep(0.1)
+    assert datetime.now(UTC) >= due
+    homes = {port: reader.at(port).get("/").text for port in (first, second, site.front)}
+    # Both processes agree, and the post is listed as often as any other post is.
+    assert homes[first] == homes[second] == homes[site.front]
+    listed = homes[first].count(f'href="{path}"')
+    assert listed >= 1 and listed == homes[first].count(f'href="{article_path("서울-집회")}"')
+    for port in (first, second, site.front):
+        article = reader.at(port).get(path)
+        assert article.status == 200 and article.text.count("<p>정각에 공개.</p>") == 1
+    # Exactly one post, and publishing wrote nothing: no new revision, status unchanged.
+    assert database_rows(site.data, "SELECT id, status FROM posts WHERE slug = :slug",
+                         slug="예약-기사") == [(post_id, "scheduled")]  # fmt: skip
+    assert database_rows(site.data, "SELECT count(*) FROM revisions WHERE post_id = :id",
+                         id=post_id) == written  # fmt: skip
+
+
+def test_failed_sign_ins_through_either_process_add_up_to_one_limit(site: Site) -> None:
+    """Sign-in attempts are counted in the database (login_attempts): 10 failures per account
+    and address in 15 minutes, wherever they were answered."""
+    first, second = site.backends
+    guesser = Browser(first)
+    for attempt in range(10):
+        port = (first, second)[attempt % 2]
+        assert guesser.at(port).try_sign_in("없는-기자-c", f"틀린 {attempt}").status == 422
+    for port in (first, second, site.front):
+        assert guesser.at(port).try_sign_in("없는-기자-c", "또 틀린").status == 429
+    rows = database_rows(site.data, "SELECT address FROM login_attempts WHERE account_key = :k",
+                         k="name:없는-기자-c")  # fmt: skip
+    assert rows == [("127.0.0.1",)] * 10
+
+
+def test_a_session_works_whichever_process_answers(site: Site) -> None:
+    first, second = site.backends
+    writer = Browser(first)
+    writer.sign_in()  # the session starts on the first process
+    for port in (second, first, site.front):
+        account = writer.at(port).get("/account")
+        assert account.status == 200 and token_from(account.text) == writer.token
+    # A form from one process is accepted by the other (same secret key, same CSRF token).
+    edit_path = write_post(
+        writer.at(second), "세션 공유 확인", "세션-공유", "두 번째 프로세스에서 씀."
+    )
+    edit_title(writer.at(first), edit_path, "세션 공유 확인 (첫 번째에서 고침)")
+    # Signing out on one ends the session on both.
+    assert writer.at(second).post("/logout", {}).status == 303
+    for port in (first, second):
+        gone = Browser(port, cookies=dict(writer.cookies)).get("/account")
+        assert gone.status in (302, 303) and gone.location.startswith("/login")
+
+
+def png(colour: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(output, "PNG")
+    return output.getvalue()
+
+
+def test_media_uploaded_through_one_process_are_served_by_the_other(site: Site) -> None:
+    """Media live in the database: no shared files needed. The upload goes through the
+    second process, which runs under PR_SET_MDWE where the kernel has it (Pillow checks and
+    cleans the image there)."""
+    first, second = site.backends
+    writer = Browser(second)
+    writer.sign_in()
+    fields = {"alt": "광화문 광장", "caption": "현장 사진", "next": ""}
+    uploaded = writer.upload("/admin/media", fields, "광화문.png", png((200, 30, 60)))
+    assert uploaded.status == 303, uploaded.text[:500]
+    library = writer.get("/admin/media").text
+    found = re.search(r'/media/([0-9a-f]{64})/[^"\s<]+', library)
+    assert found is not None
+    url, digest = found[0], found[1]
+    reader = Browser(first)
+    answers = [reader.at(port).get(url) for port in (first, second, site.front)]
+    for answer in answers:
+        assert answer.status == 200 and answer.headers["content-type"] == "image/png"
+        assert answer.headers["cache-control"] == ONE_YEAR
+        assert answer.body == answers[0].body
+    assert hashlib.sha256(answers[0].body).hexdigest() == digest
+    etag = answers[0].headers["etag"]
+    for port in (first, second, site.front):
+        assert reader.at(port).get(url, {"If-None-Match": etag}).status == 304
