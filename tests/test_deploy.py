@@ -561,3 +561,64 @@ def test_media_uploaded_through_one_process_are_served_by_the_other(site: Site) 
     etag = answers[0].headers["etag"]
     for port in (first, second, site.front):
         assert reader.at(port).get(url, {"If-None-Match": etag}).status == 304
+
+
+# X-Forwarded-*: believed from the proxy only when configured ---------------------------------
+
+FORGED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
+          "X-Forwarded-Host": "evil.example"}  # fmt: skip
+
+
+def session_cookie(reply: Reply) -> str:
+    lines = [line for line in reply.cookies if line.startswith("session=")]
+    assert len(lines) == 1, reply.cookies
+    return lines[0]
+
+
+def addresses_tried(data: Path, account: str) -> list[str]:
+    rows = database_rows(data, "SELECT address FROM login_attempts WHERE account_key = :key "
+                         "ORDER BY id", key=f"name:{account}")  # fmt: skip
+    return [str(address) for (address,) in rows]
+
+
+def test_forwarded_headers_are_ignored_without_trust_proxy_headers(
+    untrusting: Site, site: Site
+) -> None:
+    (backend,) = untrusting.backends
+    # A client claiming HTTPS and another address, straight to the app: neither believed.
+    login = Browser(backend).get("/login", FORGED)
+    assert "strict-transport-security" not in login.headers
+    assert "secure" not in session_cookie(login).lower()
+    guesser = Browser(backend)
+    for attempt in range(10):
+        forged = {**FORGED, "X-Forwarded-For": f"198.51.100.{attempt}"}
+        assert guesser.try_sign_in("없는-기자-u", "틀린", forged).status == 422
+    forged = {**FORGED, "X-Forwarded-For": "198.51.100.200"}
+    assert guesser.try_sign_in("없는-기자-u", "틀린", forged).status == 429
+    assert addresses_tried(untrusting.data, "없는-기자-u") == ["127.0.0.1"] * 10
+    # Behind nginx, from another machine: the app sees nginx's address, not the reader's.
+    reader = untrusting.browser(source="127.0.0.2")
+    assert reader.try_sign_in("없는-기자-u2", "틀린", FORGED).status == 422
+    assert addresses_tried(untrusting.data, "없는-기자-u2") == ["127.0.0.1"]
+    # The same forged request to a process that trusts its proxy is believed: what keeps a
+    # client from doing this there is nginx, which sets these headers itself.
+    believed = Browser(site.backends[0]).get("/login", FORGED)
+    assert believed.headers["strict-transport-security"].startswith("max-age=")
+    assert "; secure" in session_cookie(believed).lower()
+
+
+def test_forwarded_headers_from_nginx_are_believed_with_trust_proxy_headers(site: Site) -> None:
+    # Each reader's own address, as nginx saw it, whatever the reader claimed.
+    reader = site.browser(source="127.0.0.2")
+    for _ in range(10):
+        assert reader.try_sign_in("없는-기자-t", "틀린", FORGED).status == 422
+    assert reader.try_sign_in("없는-기자-t", "틀린", FORGED).status == 429
+    assert addresses_tried(site.data, "없는-기자-t") == ["127.0.0.2"] * 10
+    # Another address has its own count for the same account.
+    elsewhere = site.browser(source="127.0.0.3")
+    assert elsewhere.try_sign_in("없는-기자-t", "틀린", FORGED).status == 422
+    assert addresses_tried(site.data, "없는-기자-t") == ["127.0.0.2"] * 10 + ["127.0.0.3"]
+    # The scheme is nginx's (plain HTTP here), not the client's claim of HTTPS.
+    login = site.browser(source="127.0.0.2").get("/login", FORGED)
+    assert login.status == 200 and "strict-transport-security" not in login.headers
+    assert "secure" not in session_cookie(login).lower()
