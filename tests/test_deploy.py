@@ -15,6 +15,7 @@ import io
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import time
@@ -35,7 +36,14 @@ from tests.helpers_http import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from nginx_mirror import Nginx, nginx_binary, site_config, start_nginx, stop_process  # noqa: E402
+from nginx_mirror import (  # noqa: E402
+    SHIPPED,
+    Nginx,
+    nginx_binary,
+    site_config,
+    start_nginx,
+    stop_process,
+)
 
 UNIT = ROOT / "deploy" / "systemd" / "blog.service"
 CADDYFILE = ROOT / "deploy" / "Caddyfile"
@@ -99,9 +107,13 @@ class Browser:
     source: str = "127.0.0.1"
     cookies: dict[str, str] = field(default_factory=dict)
     token: str = ""
+    tls: ssl.SSLContext | None = None  # HTTPS, trusting this context's certificates
+    # The host the reader typed when it is not 127.0.0.1:port: over HTTPS, Flask-WTF checks
+    # that a form's Referer is of the host the app sees, and nginx passes $host (no port).
+    host: str | None = None
 
     def at(self, port: int) -> Browser:
-        return Browser(port, self.source, self.cookies, self.token)
+        return Browser(port, self.source, self.cookies, self.token, self.tls, self.host)
 
     def request(
         self,
@@ -111,11 +123,22 @@ class Browser:
         headers: dict[str, str] | None = None,
     ) -> Reply:
         sent = dict(headers or {})
+        if self.host:
+            sent["Host"] = self.host
+            if method == "POST":
+                sent["Referer"] = f"https://{self.host}{path}"
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        connection = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=30, source_address=(self.source, 0)
-        )
+        connection = (
+            http.client.HTTPSConnection(
+                "127.0.0.1", self.port, timeout=30, source_address=(self.source, 0),
+                context=self.tls,
+            )
+            if self.tls
+            else http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=30, source_address=(self.source, 0)
+            )
+        )  # fmt: skip
         try:
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
@@ -622,3 +645,81 @@ def test_forwarded_headers_from_nginx_are_believed_with_trust_proxy_headers(site
     login = site.browser(source="127.0.0.2").get("/login", FORGED)
     assert login.status == 200 and "strict-transport-security" not in login.headers
     assert "secure" not in session_cookie(login).lower()
+
+
+# The shipped configuration with its TLS parts -------------------------------------------------
+
+
+def with_tls_on_loopback(
+    backends: list[int], http_port: int, https_port: int, certificate: Path, key: Path, work: Path
+) -> str:
+    """deploy/nginx/blog.conf whole, its HTTPS on loopback ports with a certificate of ours."""
+    config = SHIPPED.read_text()
+    replacements = {
+        "server 127.0.0.1:8000;": "\n    ".join(f"server 127.0.0.1:{p};" for p in backends),
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen [::]:80;": "",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "listen [::]:443 ssl http2;": "",
+        "/etc/letsencrypt/live/blog.example.com/fullchain.pem": str(certificate),
+        "/etc/letsencrypt/live/blog.example.com/privkey.pem": str(key),
+        "root /var/cache/blog/mirror/current;": f"root {work.parent / 'mirror'}/current;",
+        "/var/log/nginx/blog.access.log": str(work / "access.log"),
+        "/var/cache/nginx/blog-static": str(work / "static-cache"),
+    }
+    for old, new in replacements.items():
+        if config.count(old) != 1:
+            raise ValueError(f"{SHIPPED} no longer has {old!r} exactly once")
+        config = config.replace(old, new)
+    return config
+
+
+def test_the_shipped_configuration_with_tls(site: Site, tmp_path: Path) -> None:
+    """The HTTPS server as shipped (a certificate of our own for blog.example.com): plain
+    HTTP is sent to HTTPS; over HTTPS the app, told so by nginx, marks its cookie Secure and
+    sends Strict-Transport-Security, and pages from the mirror carry the same headers."""
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=blog.example.com", "-keyout", str(key),
+         "-out", str(certificate), "-addext", "subjectAltName=DNS:blog.example.com,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    http_port, https_port = free_port(), free_port()
+    work = site.data.parent / "nginx-tls"
+    config = with_tls_on_loopback(site.backends, http_port, https_port, certificate, key, work)
+    with ExitStack() as stack:
+        nginx = start_nginx(work, config, http_port)
+        stack.callback(nginx.stop)
+        moved = Browser(http_port).get("/posts/a?page=2")
+        assert moved.status == 301
+        assert moved.headers["location"] == "https://blog.example.com/posts/a?page=2"
+        trusted = ssl.create_default_context(cafile=str(certificate))
+        # As a browser at https://blog.example.com/ would ask (port 443 here forwarded).
+        secure = Browser(https_port, tls=trusted, host="blog.example.com")
+        login = secure.get("/login")
+        assert login.status == 200
+        assert login.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+        assert "; secure" in session_cookie(login).lower()
+        secure.token = token_from(login.text)
+        signed_in = secure.post("/login", {"login": "admin", "password": ADMIN_PASSWORD})
+        assert signed_in.status == 303 and secure.get("/account").status == 200
+        # A page from the app, then the same page from the mirror: the same headers.
+        reader = Browser(https_port, tls=trusted, host="blog.example.com")
+        slug = "https-기사"
+        secure.token = token_from(secure.get("/account").text)
+        write_post(secure, "보안 연결 기사", slug, "TLS 본문.")
+        by_app = reader.get(article_path(slug))
+        tls_log = work / "access.log"
+        by_mirror = reader.get(article_path(slug))
+        deadline = time.monotonic() + 10
+        line = f'"GET {article_path(slug)} HTTP/1.1" 200'
+        while tls_log.read_text().count(line) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert tls_log.read_text().splitlines()[-1].endswith("upstream=-")
+        assert by_mirror.body == by_app.body
+        made_by_server = {"etag", "last-modified", "date", "server", "connection",
+                          "content-length", "accept-ranges", "keep-alive"}  # fmt: skip
+        assert {k: v for k, v in by_mirror.headers.items() if k not in made_by_server} == {
+            k: v for k, v in by_app.headers.items() if k not in made_by_server
+        }
