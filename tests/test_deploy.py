@@ -723,3 +723,70 @@ def test_the_shipped_configuration_with_tls(site: Site, tmp_path: Path) -> None:
         assert {k: v for k, v in by_mirror.headers.items() if k not in made_by_server} == {
             k: v for k, v in by_app.headers.items() if k not in made_by_server
         }
+
+
+# Caddy in front ----------------------------------------------------------------------------
+
+
+def caddy_on_loopback(backends: list[int], port: int, mirror: Path) -> str:
+    """deploy/Caddyfile on a loopback port over plain HTTP (Caddy's automatic HTTPS needs a
+    public name), without its admin endpoint, in front of `backends`."""
+    config = CADDYFILE.read_text()
+    replacements = {
+        "blog.example.com {": f"http://127.0.0.1:{port} {{",
+        "\t\treverse_proxy 127.0.0.1:8000\n": "\t\treverse_proxy "
+        + " ".join(f"127.0.0.1:{backend}" for backend in backends)
+        + "\n",
+    }
+    for old, new in replacements.items():
+        if config.count(old) != 1:
+            raise ValueError(f"{CADDYFILE} no longer has {old!r} exactly once")
+        config = config.replace(old, new)
+    if config.count("/var/cache/blog/mirror/current") != 3:
+        raise ValueError(f"{CADDYFILE}: the mirror's root is no longer named three times")
+    config = config.replace("/var/cache/blog/mirror/current", f"{mirror}/current")
+    return "{\n\tadmin off\n}\n\n" + config
+
+
+def test_caddy_in_front_with_the_shipped_caddyfile(site: Site, tmp_path: Path) -> None:
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is missing (Debian's caddy package)")
+    port = free_port()
+    config = tmp_path / "Caddyfile"
+    config.write_text(caddy_on_loopback(site.backends, port, site.data.parent / "mirror"))
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}  # fmt: skip
+    log = tmp_path / "caddy.log"
+    with ExitStack() as stack, log.open("wb") as output:
+        process = subprocess.Popen(
+            [caddy, "run", "--config", str(config), "--adapter", "caddyfile"],
+            env=env, stdout=output, stderr=output,
+        )  # fmt: skip
+        stack.callback(stop_process, process)
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                Browser(port).get("/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.05)
+        writer = Browser(port)
+        writer.sign_in()
+        write_post(writer, "캐디 뒤의 기사", "캐디-기사", "Caddy 본문.")
+        reader = Browser(port)
+        first = reader.get(article_path("캐디-기사"))
+        second = reader.get(article_path("캐디-기사"))  # from the mirror, a file by now
+        assert first.status == second.status == 200 and first.body == second.body
+        # The first from the app (waitress names itself "blog"), the second a file.
+        assert first.headers["server"] == "blog" and second.headers["server"] == "Caddy"
+        home = reader.get("/")
+        stylesheet = re.search(r'href="(/static/css/blog\.[0-9a-f]{8}\.css)"', home.text)
+        assert stylesheet is not None
+        assert reader.get(stylesheet[1]).headers["cache-control"] == ONE_YEAR
+        # Caddy replaces a client's X-Forwarded-For: the app sees the reader's own address.
+        guesser = Browser(port, source="127.0.0.4")
+        assert guesser.try_sign_in("없는-기자-caddy", "틀린", FORGED).status == 422
+        assert addresses_tried(site.data, "없는-기자-caddy") == ["127.0.0.4"]
