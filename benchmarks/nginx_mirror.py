@@ -1,33 +1,70 @@
 """Debian's nginx with the shipped configuration (deploy/nginx/blog.conf), in the foreground on
-loopback ports, for the static mirror's test and benchmark.
+loopback ports, for the static mirror's and the deployment's tests and the benchmark.
 
-Only what a test machine needs is changed: the ports, the mirror directory and the log; no
-TLS; the pid file, logs and temporary files live in one work directory. The template's lines
-that are replaced must each be there once, so the tests keep testing the file we ship.
+Only what a test machine needs is changed: the ports, the mirror directory, the static cache
+and the log; the TLS parts are left out (the port 80 server that redirects to HTTPS, the
+`listen ... ssl` lines, `ssl_*`, Strict-Transport-Security); the pid file, logs and temporary
+files live in one work directory. Each line replaced or left out must be there as expected,
+so the tests keep testing the file we ship.
 """
 
 from __future__ import annotations
 
 import http.client
+import re
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "deploy" / "nginx" / "blog.conf"
 
+# The plain HTTP server: it only redirects to HTTPS (and answers certbot).
+_REDIRECT_SERVER = re.compile(r"^server \{\n    listen 80;\n.*?^\}\n", re.M | re.S)
+# A line that is only about TLS.
+_TLS_LINE = re.compile(
+    r"^\s*(listen \S+ ssl\b.*|ssl_\w+ .*|add_header Strict-Transport-Security .*)\n", re.M
+)
 
-def site_config(listen_port: int, app_port: int, mirror: Path, access_log: Path) -> str:
-    """deploy/nginx/blog.conf for these ports, this mirror directory and this log."""
-    text = SHIPPED.read_text()
+
+def without_tls(text: str) -> str:
+    """The shipped configuration over plain HTTP: its HTTPS server, minus what is TLS."""
+    redirects = _REDIRECT_SERVER.findall(text)
+    if len(redirects) != 1 or "return 301 https://" not in redirects[0]:
+        raise ValueError(f"{SHIPPED} no longer has one port 80 server redirecting to HTTPS")
+    text = _REDIRECT_SERVER.sub("", text)
+    dropped = _TLS_LINE.findall(text)
+    expected = {"listen 443 ssl", "listen [::]:443 ssl", "ssl_certificate ", "ssl_certificate_key ",
+                "add_header Strict-Transport-Security "}  # fmt: skip
+    if not all(any(line.strip().startswith(start) for line in dropped) for start in expected):
+        raise ValueError(f"{SHIPPED} no longer has the TLS lines expected: {dropped}")
+    first_listen = _TLS_LINE.search(text)
+    assert first_listen is not None
+    # The HTTPS server's first `listen ... ssl` becomes the plain listen line the tests set.
+    text = text[: first_listen.start()] + "    listen 443;\n" + text[first_listen.end() :]
+    return _TLS_LINE.sub("", text)
+
+
+def site_config(
+    listen_port: int, app_port: int | Sequence[int], mirror: Path, access_log: Path
+) -> str:
+    """deploy/nginx/blog.conf without TLS for these ports (one `blog serve` or several), this
+    mirror directory and this log; nginx keeps static files beside the log."""
+    text = without_tls(SHIPPED.read_text())
+    ports = [app_port] if isinstance(app_port, int) else list(app_port)
+    servers = "\n    ".join(f"server 127.0.0.1:{port};" for port in ports)
     replacements = {
-        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
-        "listen 80;": f"listen 127.0.0.1:{listen_port};",
+        "server 127.0.0.1:8000;": servers,
+        "listen 443;": f"listen 127.0.0.1:{listen_port};",
         "root /var/cache/blog/mirror/current;": f"root {mirror}/current;",
         "access_log /var/log/nginx/blog.access.log blog_mirror;": (
             f"access_log {access_log} blog_mirror;"
+        ),
+        "proxy_cache_path /var/cache/nginx/blog-static ": (
+            f"proxy_cache_path {access_log.parent / 'static-cache'} "
         ),
     }
     for old, new in replacements.items():

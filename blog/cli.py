@@ -316,6 +316,9 @@ def serve(host: str | None, port: int | None, threads: int, access_log: bool) ->
         # Idle keep-alive connections are closed after 30 s; at most 200 at once, so a
         # flood of slow clients cannot hold every socket of a small machine.
         channel_timeout=30, connection_limit=200,
+        # waitress drops X-Forwarded-* unless told to trust a proxy itself: with
+        # TRUST_PROXY_HEADERS they must reach the app's ProxyFix (blog/security.py).
+        clear_untrusted_proxy_headers=not app.config["TRUST_PROXY_HEADERS"],
     )  # fmt: skip
     if access_log:
         configure_logger()
