@@ -166,6 +166,12 @@ def _serialise_postgresql_writers(engine: Engine, lock_timeout_ms: int) -> None:
     happens before `writing()`), so queueing them costs nothing readers notice.
     """
 
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _without_nul(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> tuple[str, Any]:
+        return statement, _nul_free(parameters)
+
     @event.listens_for(engine, "begin")
     def _take_write_lock(connection: Any) -> None:
         if not _writing.get():
@@ -182,6 +188,21 @@ def _serialise_postgresql_writers(engine: Engine, lock_timeout_ms: int) -> None:
         # As SQLite's busy timeout: wait this long for the lock, then fail.
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+def _nul_free(value: Any) -> Any:
+    """`value` (a statement's parameters) with NUL characters in its text as U+FFFD.
+
+    PostgreSQL's text cannot hold NUL, and refuses the whole statement; SQLite stores it.
+    Forms already refuse control characters; this covers what reaches a query otherwise
+    (a NUL in a URL being looked up finds nothing, as on SQLite, instead of a 500)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _nul_free(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_nul_free(item) for item in value)
+    return value
 
 
 def in_write_transaction() -> bool:

@@ -102,11 +102,55 @@ def database_env(directory: Path) -> dict[str, str]:
     return {"DATABASE_URL": database_url(directory)} if on_postgresql() else {}
 
 
+def drop_database_of(app: Flask) -> None:
+    """On PostgreSQL: take the app's database away from the server (what a blog sees when
+    its database server lost it)."""
+    from sqlalchemy.engine import make_url
+
+    _Databases.server.drop_database(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+
+
 @pytest.fixture(autouse=True)
 def _drop_test_databases() -> Iterator[None]:
     yield
     while _Databases.created:
         _Databases.server.drop_database(_Databases.created.pop())
+
+
+@contextmanager
+def holding_the_write_lock(app: Flask) -> Iterator[Callable[[], None]]:
+    """Another connection holds the blog's write lock (as a long save in another process
+    would) until the block ends or the `release` it yields is called (from any thread)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if on_postgresql():
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        from blog.database import WRITE_LOCK_KEY
+        from tests.postgres_server import _libpq
+
+        holder: Any = psycopg.connect(_libpq(make_url(url)), autocommit=True)
+        holder.execute(f"SELECT pg_advisory_lock({WRITE_LOCK_KEY})")
+        unlock = f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY})"
+    else:
+        import sqlite3
+
+        holder = sqlite3.connect(
+            url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN IMMEDIATE")
+        unlock = "ROLLBACK"
+    released = threading.Lock()
+
+    def release() -> None:
+        if released.acquire(blocking=False):
+            holder.execute(unlock)
+
+    try:
+        yield release
+    finally:
+        release()
+        holder.close()
 
 
 def app_config(tmp_path: Path) -> dict[str, Any]:

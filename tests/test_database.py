@@ -16,6 +16,7 @@ from tests.conftest import PASSWORD
 from tests.helpers_http import HttpBrowser
 
 
+@pytest.mark.sqlite_only
 def test_pragmas_are_set_on_every_connection(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -84,6 +85,7 @@ def test_concurrent_saves_queue_instead_of_failing(app: Flask, live_server: str)
     assert titles == sorted(f"{n}-4" for n in range(8))
 
 
+@pytest.mark.sqlite_only
 def test_each_connection_keeps_one_mebibyte_of_pages(app: Flask) -> None:
     with app.app_context():
         assert db.session.execute(text("PRAGMA cache_size")).scalar() == -1024

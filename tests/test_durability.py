@@ -7,6 +7,7 @@ import sqlite3
 from html import unescape
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, text
 from blog import create_app
 from blog.extensions import db
 from blog.models import Post
-from tests.conftest import Login, post_form, token_from
+from tests.conftest import Login, holding_the_write_lock, post_form, token_from
 
 
 def db_file(app: Flask) -> str:
@@ -43,6 +44,7 @@ def new_post_data(title: str, body: str) -> dict[str, str]:
     return {"title": title, "body": body, "format": "markdown", "status": "draft", "version": ""}
 
 
+@pytest.mark.sqlite_only
 def test_a_full_database_refuses_the_save_clearly_and_stays_intact(
     app: Flask, client: FlaskClient, login: Login, tmp_path: Path
 ) -> None:
@@ -75,15 +77,10 @@ def test_a_save_that_cannot_get_the_lock_keeps_the_text(
 ) -> None:
     login("editor")
     impatient = same_blog(app, client, tmp_path, SQLITE_BUSY_TIMEOUT_MS=100)
-    blocker = sqlite3.connect(db_file(app), isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # someone else is writing, for longer than we wait
-    try:
+    with holding_the_write_lock(app):  # someone else is writing, for longer than we wait
         response = post_form(
             impatient, "/admin/posts/new", new_post_data("Blocked", "지켜야 할 본문")
         )
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert response.status_code == 503
     assert "The database is busy, so nothing was saved." in response.text
     assert "지켜야 할 본문" in response.text

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from blog.extensions import db
 from blog.schema_state import head_revision
+from tests.conftest import drop_database_of, on_postgresql
 from tests.test_schema_state import FIRST_REVISION, stamp
 
 
@@ -38,7 +39,10 @@ def test_an_unreadable_database_is_reported_without_details(
     stamp(app, head_revision())
     with app.app_context():
         db.engine.dispose()
-    (tmp_path / "blog.sqlite3").write_bytes("\x00not a database, 한국어".encode() * 100)
+    if on_postgresql():  # the database is gone from the server
+        drop_database_of(app)
+    else:
+        (tmp_path / "blog.sqlite3").write_bytes("\x00not a database, 한국어".encode() * 100)
     answer = client.get("/healthz?x=%00" + "가" * 10_000)
     assert answer.status_code == 503
     assert answer.get_json() == {

@@ -51,6 +51,7 @@ def statements(app: Flask) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
+@pytest.mark.sqlite_only
 def test_a_change_is_signalled_through_shared_memory(app: Flask, make_post: MakePost) -> None:
     cache = cache_of(app)
     assert cache.monitor.signal is not None

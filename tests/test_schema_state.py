@@ -11,10 +11,12 @@ import pytest
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import create_engine, text
 
 from blog.database import schema_changes
 from blog.extensions import db
 from blog.schema_state import OLDER_MESSAGE, VERSIONS, head_revision, revisions, schema_state
+from tests.conftest import database_env, database_url
 
 FIRST_REVISION = "178d4886ab14"
 
@@ -26,7 +28,9 @@ def stamp(app: Flask, *versions: str) -> None:
         run("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
         run("DELETE FROM alembic_version")
         for version in versions:
-            run("INSERT INTO alembic_version VALUES (?)", (version,))
+            connection.execute(
+                text("INSERT INTO alembic_version VALUES (:version)"), {"version": version}
+            )
 
 
 def state_of(app: Flask) -> tuple[str, str]:
@@ -76,13 +80,14 @@ def test_the_blog_command_answers_with_a_message_not_a_traceback(
     blog = Path(sys.executable).parent / "blog"
     env = {**os.environ, "BLOG_INSTANCE_PATH": str(tmp_path / "data")}
     env.pop("DATABASE_URL", None)
+    env.update(database_env(tmp_path / "data"))
     init = subprocess.run([blog, "init", "--no-sample"], env=env, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert init.returncode == 0, init.stderr
-    database = tmp_path / "data" / "blog.sqlite3"
-    subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-                    "c.execute('UPDATE alembic_version SET version_num = ?', (sys.argv[2],)); "
-                    "c.commit()", database, revision], check=True)  # fmt: skip
+    engine = create_engine(database_url(tmp_path / "data"))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+    engine.dispose()
     served = subprocess.run([blog, "serve", "--port", "1"], env=env, capture_output=True,
                             text=True, timeout=60)  # fmt: skip
     assert served.returncode == 1

@@ -15,7 +15,7 @@ from blog.auth.throttle import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, PER_ADDRESS
 from blog.database import writing
 from blog.extensions import db
 from blog.models import User
-from tests.conftest import PASSWORD, Login, token_from
+from tests.conftest import PASSWORD, Login, holding_the_write_lock, token_from
 from tests.helpers_http import HttpBrowser
 
 ATTACKER = {"REMOTE_ADDR": "198.51.100.7"}
@@ -154,23 +154,18 @@ def test_a_stolen_session_cannot_guess_the_current_password(
 def test_signed_in_readers_never_wait_for_the_write_lock(
     app: Flask, client: FlaskClient, login: Login
 ) -> None:
-    import sqlite3
-
     from blog.models import LoginSession
 
     login("author")
     later = accounts.clock.now() + timedelta(minutes=10)  # the session is due a touch
     app.config["CLOCK"] = lambda: later
-    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(3, lambda: holder.execute("ROLLBACK"))
-    release.start()  # a reader that waited would get the lock after 3 s and write
-    try:
-        assert client.get("/admin/").status_code == 200
-    finally:
-        release.join()
-        holder.close()
+    with holding_the_write_lock(app) as release:
+        timer = threading.Timer(3, release)
+        timer.start()  # a reader that waited would get the lock after 3 s and write
+        try:
+            assert client.get("/admin/").status_code == 200
+        finally:
+            timer.join()
     with app.app_context():
         seen = db.session.execute(db.select(LoginSession.last_seen_at)).scalar_one()
     assert seen < later  # the touch gave up at once instead of waiting

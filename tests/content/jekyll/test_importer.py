@@ -706,12 +706,27 @@ def statements_run() -> Iterator[list[str]]:
 
 def test_a_batch_where_one_post_fails_in_the_database_stores_the_others(site: Path) -> None:
     # A real refusal by the database (as a constraint would refuse), not by our code.
-    db.session.execute(
-        text(
-            "CREATE TRIGGER refuse_p7 BEFORE INSERT ON posts WHEN NEW.slug = 'p7' "
-            "BEGIN SELECT RAISE(ABORT, 'p7 refused'); END"
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            text(
+                "CREATE FUNCTION refuse_p7() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.slug = 'p7' THEN RAISE EXCEPTION 'p7 refused'; END IF; RETURN NEW; "
+                "END $$"
+            )
         )
-    )
+        db.session.execute(
+            text(
+                "CREATE TRIGGER refuse_p7 BEFORE INSERT ON posts FOR EACH ROW "
+                "EXECUTE FUNCTION refuse_p7()"
+            )
+        )
+    else:
+        db.session.execute(
+            text(
+                "CREATE TRIGGER refuse_p7 BEFORE INSERT ON posts WHEN NEW.slug = 'p7' "
+                "BEGIN SELECT RAISE(ABORT, 'p7 refused'); END"
+            )
+        )
     db.session.commit()
     for number in range(1, 11):
         write(site, f"_posts/2024-01-01-p{number}.md", f"---\ntags: [t{number}, all]\n---\nx")
