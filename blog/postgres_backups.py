@@ -106,11 +106,11 @@ def server_version(engine: Engine) -> str:
 def _program(name: str, server: str | None) -> str:
     found = shutil.which(name)
     if found is None:
-        needed = f"PostgreSQL {server.split()[0]}'s or newer" if server else "the server's or newer"
+        server_is = f" (PostgreSQL {server.split()[0]})" if server else ""
         raise BackupError(
             f"{name} is not installed: it comes in Debian's {CLIENT_PACKAGE} package "
-            f"(apt-get install {CLIENT_PACKAGE}); it must be {needed} (its major version at "
-            "least the server's)."
+            f"(apt-get install {CLIENT_PACKAGE}), whose major version must be at least the "
+            f"server's{server_is}."
         )
     return found
 
@@ -137,9 +137,10 @@ def dump(engine: Engine, temporary: Path) -> None:
     if "version mismatch" in said:
         major = server.split(".")[0]
         raise BackupError(
-            f"{_version_of(pg_dump)} cannot back up a PostgreSQL {server} server: pg_dump's "
-            f"major version must be at least the server's. Install {CLIENT_PACKAGE}-{major} "
-            f"or newer (apt.postgresql.org has every version for Debian). pg_dump said: {said}"
+            f"{_version_of(pg_dump)} cannot back up a PostgreSQL {server.split()[0]} server: "
+            f"pg_dump's major version must be at least the server's. Install "
+            f"{CLIENT_PACKAGE}-{major} or newer (apt.postgresql.org has every version for "
+            f"Debian). pg_dump said: {said}"
         )
     raise BackupError(f"pg_dump failed: {said}")
 
