@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -496,6 +497,37 @@ def test_backup_without_pg_dump_names_the_package_to_install(
     assert "apt-get install postgresql-client" in result.output
     assert "PostgreSQL 1" in result.output  # the server's version: the client's oldest
     assert not (tmp_path / "x.backup").exists()
+
+
+@postgresql_only
+def test_pg_dump_is_given_the_password_in_its_environment_never_on_its_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `ps` would show of the real pg_dump, recorded by a script in front of it."""
+    password = "기사 s3cr'et"
+    config = app_config(tmp_path / "blog")
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(password=password)
+    config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
+    app = create_app(config, instance_path=str(tmp_path / "blog" / "instance"))
+    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+    recorder = tmp_path / "bin" / "pg_dump"
+    recorder.parent.mkdir()
+    recorder.write_text(
+        "#!/bin/sh\n"
+        f'printf \'%s\\n\' "$0" "$@" > {tmp_path}/arguments\n'
+        f"printf '%s' \"$PGPASSWORD\" > {tmp_path}/password\n"
+        f'exec {shutil.which("pg_dump")} "$@"\n'
+    )
+    recorder.chmod(0o700)
+    monkeypatch.setenv("PATH", f"{recorder.parent}:{os.environ['PATH']}")
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "x.backup")])
+    assert result.exit_code == 0, result.output
+    assert "1 post(s) with" in result.output and "s3cr" not in result.output
+    arguments = (tmp_path / "arguments").read_text(encoding="utf-8")
+    assert "--format=custom" in arguments and "s3cr" not in arguments
+    assert (tmp_path / "password").read_text(encoding="utf-8") == password
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_the_password_goes_to_pg_dump_in_its_environment_not_its_arguments() -> None:
