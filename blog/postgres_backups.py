@@ -42,6 +42,9 @@ IN_USE_MARK = "blog-restore: in use by"
 # roles other than the blog's keep the access they had.
 RESTORE_PREAMBLE = f"""
 BEGIN;
+-- Never wait for ever behind a process that connected after all; never cut a long restore.
+SET LOCAL lock_timeout = '10s';
+SET LOCAL statement_timeout = 0;
 DO $blog_restore$
 DECLARE
   others integer;
