@@ -36,7 +36,7 @@ def backup_command(file: Path) -> None:
         raise click.ClickException(str(error)) from None
     except OSError as error:  # a full disk, a folder we may not write to
         raise click.ClickException(f"{file}: {error.strerror or error}") from None
-    click.echo(f"Backed up {current_app.config['SQLALCHEMY_DATABASE_URI']} to {contents.path}")
+    click.echo(f"Backed up {backups.live_database(db.engine.url)} to {contents.path}")
     click.echo(f"It holds {contents.describe()}.")
 
 
@@ -57,12 +57,12 @@ def restore_command(file: Path, force: bool) -> None:
     monitor().watcher.close()
     monitor().forget()
     try:
-        contents = backups.check_backup(file)
+        contents = backups.check_backup(file, db.engine.url)
         click.echo(f"{contents.path} holds {contents.describe()}.")
         replaced = backups.restore_database(db.engine, file, force)
     except backups.BackupError as error:
         raise click.ClickException(str(error)) from None
-    live = backups.sqlite_file(db.engine.url)
+    live = backups.live_database(db.engine.url)
     click.echo(f"Restored it as {live}" + (
         f" (replacing {replaced.posts} post(s))." if replaced.posts else "."))  # fmt: skip
     # What `blog init` does to a database an older version made.

@@ -8,8 +8,9 @@ serve` keeps reading and writing (WAL lets writers commit meanwhile). The altern
 blog, for a smaller file); a page copy is the cheapest exact copy. Copied in several steps,
 the backup API would restart whenever another connection writes, and might never finish.
 
-PostgreSQL (later): `pg_dump -Fc` / `pg_restore` behind the same functions; until then they
-say plainly that only SQLite is supported.
+PostgreSQL: `pg_dump --format=custom`, checked and restored with `pg_restore` and `psql`
+(blog/postgres_backups.py). A backup restores only into the kind of database it was taken
+from; `blog export-json` and `blog import-json` move a site from one kind to the other.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy.engine import URL, Engine
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+DUMP_HEADER = b"PGDMP"  # a pg_dump custom-format archive
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Tables every schema revision of the blog has: a file without them is not a blog.
 BLOG_TABLES = frozenset({
@@ -63,12 +65,24 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def on_postgresql(url: URL) -> bool:
+    return url.get_backend_name() == "postgresql"
+
+
+def live_database(url: URL) -> str:
+    """The live database, for the operator: its file, or its server URL without password."""
+    if on_postgresql(url):
+        return url.render_as_string(hide_password=True)
+    return str(sqlite_file(url))
+
+
 def sqlite_file(url: URL) -> Path:
-    """The live database's file (`url` is the engine's); BackupError for any other database."""
+    """The live database's file (`url` is the engine's); BackupError for any other database
+    than SQLite and PostgreSQL."""
     if url.get_backend_name() != "sqlite":
         raise BackupError(
-            f"Backups of {url.get_backend_name()} databases are not supported yet: only SQLite. "
-            "On PostgreSQL use `pg_dump -Fc` and `pg_restore` for now."
+            f"Backups of {url.get_backend_name()} databases are not supported: only SQLite "
+            "and PostgreSQL."
         )
     if url.database in (None, "", ":memory:"):
         raise BackupError("The database is in memory: there is nothing to back up or restore.")
@@ -102,24 +116,35 @@ def _copy_sqlite(source: sqlite3.Connection, destination: Path) -> None:
 
 def backup_database(engine: Engine, target: Path) -> Contents:
     """Write a consistent copy of the live database to `target` (replaced atomically)."""
-    live = sqlite_file(engine.url)
+    postgresql = on_postgresql(engine.url)
     target = target.absolute()
-    if target == live or (target.exists() and live.exists() and target.samefile(live)):
-        raise BackupError(f"{target} is the live database itself; choose another file.")
+    if not postgresql:
+        live = sqlite_file(engine.url)
+        if target == live or (target.exists() and live.exists() and target.samefile(live)):
+            raise BackupError(f"{target} is the live database itself; choose another file.")
     if target.is_dir():
         raise BackupError(f"{target} is a directory; name the file to write.")
     if not target.parent.is_dir():
         raise BackupError(f"{target.parent} does not exist.")
     temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        raw = engine.raw_connection()
-        try:
-            _copy_sqlite(raw.driver_connection, temporary)
-        finally:
-            raw.close()
+        if postgresql:
+            from . import postgres_backups
+
+            # Readable by the owner alone: it holds password hashes and unpublished posts.
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            postgres_backups.dump(engine, temporary)
+        else:
+            raw = engine.raw_connection()
+            try:
+                _copy_sqlite(raw.driver_connection, temporary)
+            finally:
+                raw.close()
         _replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+    if postgresql:
+        return postgres_backups.check_dump(target)
     return backup_contents(target)
 
 
@@ -138,16 +163,38 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
 
 
-def check_backup(path: Path) -> Contents:
-    """What the backup at `path` holds, after checking that it can be restored: a SQLite
-    database that passes `PRAGMA integrity_check`, has the blog's tables and a schema
-    revision this code knows. BackupError saying what is wrong otherwise."""
+def check_backup(path: Path, live: URL | None = None) -> Contents:
+    """What the backup at `path` holds, after checking that it can be restored into the
+    database at `live` (default: SQLite): a SQLite database that passes `PRAGMA
+    integrity_check`, or a pg_dump custom-format archive pg_restore reads through, with
+    the blog's tables and a schema revision this code knows. BackupError saying what is
+    wrong otherwise."""
     path = path.absolute()
+    postgresql = live is not None and on_postgresql(live)
     if not path.is_file():
         raise BackupError(f"{path} is not a file.")
     with path.open("rb") as handle:
-        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-            raise BackupError(f"{path} is not a SQLite database (it does not start like one).")
+        start = handle.read(len(SQLITE_HEADER))
+    kind = "SQLite" if start == SQLITE_HEADER else "PostgreSQL" if start.startswith(
+        DUMP_HEADER) else None  # fmt: skip
+    if kind is not None and (kind == "PostgreSQL") != postgresql:
+        raise BackupError(
+            f"{path} is a backup of a {kind} database, and this blog runs on "
+            f"{'PostgreSQL' if postgresql else 'SQLite'}: a backup restores only into the "
+            "kind of database it was taken from. To move a site from one to the other, run "
+            "`blog export-json FILE` on the old blog and `blog import-json FILE` on the new."
+        )
+    if postgresql:
+        if kind is None:
+            raise BackupError(
+                f"{path} is not a PostgreSQL backup (it does not start like a pg_dump "
+                "custom-format file)."
+            )
+        from . import postgres_backups
+
+        return postgres_backups.check_dump(path)
+    if kind is None:
+        raise BackupError(f"{path} is not a SQLite database (it does not start like one).")
     try:
         with closing(_open_read_only(path)) as connection:
             problems = [row[0] for row in connection.execute("PRAGMA integrity_check(10)")]
@@ -220,7 +267,12 @@ def restore_database(engine: Engine, backup: Path, force: bool) -> Replaced:
     open: a running `blog serve` keeps its connections on the old file and would go on
     serving, and writing, a database nobody will see again. Refuses to replace a database
     that holds posts unless `force`. The caller upgrades the schema afterwards.
+    PostgreSQL: see postgres_backups.restore.
     """
+    if on_postgresql(engine.url):
+        from . import postgres_backups
+
+        return postgres_backups.restore(engine, backup, force)
     live = sqlite_file(engine.url)
     engine.dispose()  # this process's own pooled connections would count as another process
     live.parent.mkdir(parents=True, exist_ok=True)

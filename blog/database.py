@@ -354,6 +354,23 @@ def upsert(
     session.execute(statement.on_conflict_do_update(index_elements=list(unique), set_=changed))
 
 
+def reset_id_sequences(session: Session | scoped_session[Session], tables: Sequence[str]) -> None:
+    """Move each table's id sequence past its largest id, after rows were inserted with
+    explicit ids (an import): PostgreSQL's sequences never see those, and the next new row
+    would take an id already used. SQLite needs nothing (a new id is the largest plus one)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    for table in tables:
+        session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'), coalesce(max(id), 0) + 1, "
+                f"false) FROM {quote(table)}"  # noqa: S608
+            ),
+            {"table": quote(table)},
+        )
+
+
 def is_storage_full(error: OperationalError) -> bool:
     """The database refused a write for lack of space (disk or max_page_count)."""
     return "full" in str(error.orig).lower()

@@ -1,9 +1,15 @@
-"""`blog backup` during concurrent saves, and `blog restore`: checks first, then replaces."""
+"""`blog backup` during concurrent saves, and `blog restore`: checks first, then replaces.
+
+On SQLite and on PostgreSQL (`pytest --database postgresql`): the tests of SQLite's file
+(its pages, its -wal) are marked sqlite_only and have PostgreSQL counterparts here.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,19 +23,20 @@ from typing import Any
 import flask_migrate
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from blog import backups, create_app
 from blog.auth.accounts import create_user
-from blog.changes import ChangeSignal
+from blog.changes import ChangeSignal, monitor
 from blog.content.media import clean_image, media_url_for, store_media
 from blog.content.posts import render_post, save_post, set_categories, set_tags
 from blog.content.settings import set_setting
 from blog.database import writing
 from blog.extensions import db, init_migrations
 from blog.models import Post, Role, User
-from tests.conftest import PASSWORD, app_config, token_from
+from tests.conftest import PASSWORD, app_config, database_env, on_postgresql, token_from
 from tests.helpers_http import free_port
 from tests.test_cli import _get_when_up
 
@@ -47,8 +54,34 @@ def make_blog(directory: Path, sample: bool = False) -> Flask:
     return app
 
 
+postgresql_only = pytest.mark.skipif(
+    "not config.getoption('--database') == 'postgresql'", reason="tests PostgreSQL's dumps"
+)
+
+
 def database_of(app: Flask) -> Path:
+    """The blog's SQLite file (sqlite_only tests)."""
     return Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database or "")
+
+
+def query(app: Flask, statement: str) -> list[tuple[Any, ...]]:
+    """The rows `statement` selects from the blog's database, over a connection of its own
+    (closed at once: a restore must not count it as another process's)."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(statement))]
+    finally:
+        engine.dispose()
+
+
+def _comparable(value: Any) -> Any:
+    """A column's value as a set member (PostgreSQL returns JSON columns as dicts)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
 
 
 def png(number: int) -> bytes:
@@ -62,17 +95,20 @@ def png(number: int) -> bytes:
 Row = tuple[tuple[str, Any], ...]
 
 
-def rows_of(path: Path) -> dict[str, set[Row]]:
+def rows_of(app: Flask) -> dict[str, set[Row]]:
     """Every row of the compared tables, as (column, value) pairs."""
-    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
-        connection.row_factory = sqlite3.Row
-        return {
-            table: {
-                tuple(sorted(dict(row).items()))
-                for row in connection.execute(f"SELECT * FROM {table}")  # noqa: S608
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return {
+                table: {
+                    tuple(sorted((name, _comparable(item)) for name, item in row.items()))
+                    for row in connection.execute(text(f"SELECT * FROM {table}")).mappings()  # noqa: S608
+                }
+                for table in TABLES
             }
-            for table in TABLES
-        }
+    finally:
+        engine.dispose()
 
 
 def value(row: Row, column: str) -> Any:
@@ -135,7 +171,7 @@ def test_backup_during_concurrent_saves_restores_to_the_blog_of_that_moment(
         for index in range(3):
             for _ in range(3):  # saves land between backups
                 assert progress.acquire(timeout=60), "the writer stopped"
-            file = tmp_path / f"backup-{index}.sqlite3"
+            file = tmp_path / f"backup-{index}.backup"
             result = source.test_cli_runner().invoke(args=["backup", str(file)])
             assert result.exit_code == 0, result.output
             assert "post(s) with" in result.output and "media file(s)" in result.output
@@ -144,7 +180,7 @@ def test_backup_during_concurrent_saves_restores_to_the_blog_of_that_moment(
     finally:
         stop.set()
         writer.join(timeout=60)
-    final = rows_of(database_of(source))
+    final = rows_of(source)
     in_the_end = int(setting(final, WRITTEN))
 
     seen = []
@@ -153,7 +189,7 @@ def test_backup_during_concurrent_saves_restores_to_the_blog_of_that_moment(
         target = create_app(app_config(fresh), instance_path=str(fresh / "instance"))
         result = target.test_cli_runner().invoke(args=["restore", str(file)])
         assert result.exit_code == 0, result.output
-        restored = rows_of(database_of(target))
+        restored = rows_of(target)
         written = int(setting(restored, WRITTEN))
         seen.append(written)
         # The moment of the backup, as the source's history tells it: articles 1..written
@@ -189,7 +225,7 @@ def test_backup_during_concurrent_saves_restores_to_the_blog_of_that_moment(
 
 @pytest.fixture
 def backup_file(source: Flask, tmp_path: Path) -> Path:
-    file = tmp_path / "good.sqlite3"
+    file = tmp_path / "good.backup"
     result = source.test_cli_runner().invoke(args=["backup", str(file)])
     assert result.exit_code == 0, result.output
     with source.app_context():
@@ -227,6 +263,7 @@ def _not_a_blog(file: Path) -> None:
         connection.commit()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("spoil", "message"),
     [
@@ -240,27 +277,150 @@ def test_restore_refuses_a_bad_file_and_leaves_the_blog_as_it_was(
     backup_file: Path, tmp_path: Path, spoil: Any, message: str
 ) -> None:
     live = make_blog(tmp_path / "live", sample=True)
-    before = rows_of(database_of(live))
+    before = rows_of(live)
     spoil(backup_file)
     result = _restore(live, backup_file, "--force")
     assert result.exit_code == 1
     assert message in result.output, result.output
     assert "Traceback" not in result.output
-    assert rows_of(database_of(live)) == before
+    assert rows_of(live) == before
     assert len(before["posts"]) == 1
+
+
+def _dump_of(app: Flask, file: Path, statement: str | None = None) -> None:
+    """`file`: a dump of the app's database, after `statement` (run in a transaction)."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    try:
+        if statement is not None:
+            with engine.begin() as connection:
+                connection.execute(text(statement))
+        from blog.postgres_backups import dump
+
+        dump(engine, file)  # unchecked: a backup would refuse to describe such a file
+    finally:
+        engine.dispose()
+
+
+def _cut(file: Path, tmp_path: Path) -> None:
+    file.write_bytes(file.read_bytes()[: file.stat().st_size * 2 // 3])
+
+
+def _scribbled(file: Path, tmp_path: Path) -> None:
+    """Bytes overwritten past the table of contents, inside the compressed table data."""
+    data = bytearray(file.read_bytes())
+    for start in range(len(data) // 2, len(data) - 64, 97):
+        data[start : start + 8] = b"\xa5" * 8
+    file.write_bytes(bytes(data))
+
+
+def _newer_dump(file: Path, tmp_path: Path) -> None:
+    _dump_of(make_blog(tmp_path / "newer"), file,
+             "UPDATE alembic_version SET version_num = 'ffffffffffff'")  # fmt: skip
+
+
+def _dump_not_a_blog(file: Path, tmp_path: Path) -> None:
+    other = create_app(app_config(tmp_path / "notes"), instance_path=str(tmp_path / "i"))
+    _dump_of(other, file, "CREATE TABLE notes (body TEXT)")
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda file, _: file.write_text("기사 목록\n"), "is not a PostgreSQL backup"),
+        (_cut, "is damaged: pg_restore cannot read"),
+        (_scribbled, "is damaged: pg_restore cannot read"),
+        (_newer_dump, "newer version"),
+        (_dump_not_a_blog, "is not a backup of this blog"),
+    ],
+)
+def test_restore_refuses_a_bad_dump_and_leaves_the_blog_as_it_was(
+    backup_file: Path, tmp_path: Path, spoil: Any, message: str
+) -> None:
+    assert backup_file.read_bytes().startswith(b"PGDMP")
+    live = make_blog(tmp_path / "live", sample=True)
+    before = rows_of(live)
+    spoil(backup_file, tmp_path)
+    result = _restore(live, backup_file, "--force")
+    assert result.exit_code == 1
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert rows_of(live) == before
+    assert len(before["posts"]) == 1
+
+
+@postgresql_only
+def test_a_restore_that_fails_half_way_changes_nothing(backup_file: Path, tmp_path: Path) -> None:
+    """Whatever fails once the old schema is dropped (psql at a statement after the
+    restored tables; pg_restore part way through a file) rolls everything back: the live
+    database keeps every row it had."""
+    from blog import postgres_backups
+
+    live = make_blog(tmp_path / "live", sample=True)
+    with live.app_context():  # this process's connections, as `blog restore` closes them
+        monitor().watcher.close()
+        db.engine.dispose()
+    before = rows_of(live)
+    url = make_url(live.config["SQLALCHEMY_DATABASE_URI"])
+    with pytest.raises(
+        backups.BackupError, match="rolled back .the database is as it was"
+    ) as failed:
+        postgres_backups._replace_schema(url, backup_file, "pg_restore", _failing_psql(tmp_path))
+    assert "division by zero" in str(failed.value)
+    assert rows_of(live) == before
+
+    cut = tmp_path / "cut.backup"
+    cut.write_bytes(backup_file.read_bytes()[: backup_file.stat().st_size * 2 // 3])
+    with pytest.raises(backups.BackupError, match="pg_restore failed, so nothing was restored"):
+        postgres_backups._replace_schema(url, cut, "pg_restore", "psql")
+    assert rows_of(live) == before
+    assert query(live, "SELECT count(*) FROM posts") == [(1,)]
+
+
+def _failing_psql(tmp_path: Path) -> str:
+    """psql given the restore's SQL with a failing statement just before its COMMIT."""
+    wrapper = tmp_path / "psql"
+    wrapper.write_text("#!/bin/sh\nsed 's|^COMMIT;$|SELECT 1/0; COMMIT;|' | psql \"$@\"\n")
+    wrapper.chmod(0o700)
+    return str(wrapper)
+
+
+def test_a_backup_of_the_other_kind_of_database_points_to_the_json_export(
+    source: Flask, tmp_path: Path
+) -> None:
+    file = tmp_path / "other.backup"
+    foreign = backups.SQLITE_HEADER if on_postgresql() else b"PGDMP"
+    file.write_bytes(foreign + bytes(4096))
+    result = _restore(source, file, "--force")
+    assert result.exit_code == 1
+    kind = "SQLite" if on_postgresql() else "PostgreSQL"
+    assert f"is a backup of a {kind} database" in result.output
+    assert "blog export-json" in result.output and "blog import-json" in result.output
+    assert query(source, "SELECT count(*) FROM posts") == [(1,)]
+
+
+def _hold_a_connection(app: Flask) -> Any:
+    """Another process's connection to the blog's database, idle after a read."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    connection = engine.connect()
+    connection.execute(text("SELECT count(*) FROM posts")).scalar()
+    connection.commit()
+    return connection
 
 
 def test_restore_refuses_while_the_database_is_open_elsewhere(
     backup_file: Path, tmp_path: Path
 ) -> None:
     target = make_blog(tmp_path / "live")
-    with closing(sqlite3.connect(database_of(target))) as other_process:
-        other_process.execute("SELECT count(*) FROM posts").fetchone()
+    other_process = _hold_a_connection(target)
+    try:
         result = _restore(target, backup_file)
+    finally:
+        other_process.close()
     assert result.exit_code == 1
     assert "open in another process" in result.output and "blog serve" in result.output
-    with closing(sqlite3.connect(database_of(target))) as connection:
-        assert connection.execute("SELECT count(*) FROM posts").fetchone() == (0,)
+    assert query(target, "SELECT count(*) FROM posts") == [(0,)]
+    assert query(target, "SELECT count(*) FROM users") == [(1,)]  # the admin
 
 
 def test_restore_over_posts_needs_force_and_moves_the_change_counters_on(
@@ -269,26 +429,35 @@ def test_restore_over_posts_needs_force_and_moves_the_change_counters_on(
     live = make_blog(tmp_path / "live", sample=True)
     with live.app_context(), writing():
         set_setting("title", "바뀐 제목")  # moves the public counter past the backup's
-    old = rows_of(database_of(live))
-    with closing(sqlite3.connect(database_of(live))) as connection:
-        old_counters = dict(connection.execute("SELECT name, value FROM change_counters"))
+    with live.app_context():
+        db.engine.dispose()
+    old = rows_of(live)
+    old_counters = dict(query(live, "SELECT name, value FROM change_counters"))
+    schema = (
+        "SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace WHERE nspname = 'public'"
+    )
+    old_schema = query(live, schema) if on_postgresql() else None
     refused = _restore(live, backup_file)
     assert refused.exit_code == 1
     assert "holds 1 post(s)" in refused.output and "--force" in refused.output
-    assert rows_of(database_of(live)) == old
+    assert rows_of(live) == old
 
     result = _restore(live, backup_file, "--force")
     assert result.exit_code == 0, result.output
     assert "replacing 1 post(s)" in result.output
-    restored = rows_of(database_of(live))
+    restored = rows_of(live)
     titles = [value(row, "value") for row in restored["settings"] if value(row, "key") == "title"]
     assert titles == []  # the backed-up blog never stored a title; the live one did
-    with closing(sqlite3.connect(database_of(live))) as connection:
-        counters = dict(connection.execute("SELECT name, value FROM change_counters"))
-        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    counters = dict(query(live, "SELECT name, value FROM change_counters"))
     assert counters["public"] > old_counters["public"]
-    # Every process's shared memory says so as well.
-    assert ChangeSignal(f"{database_of(live)}-changes").read()[0] == counters["public"]
+    assert counters["sessions"] > old_counters.get("sessions", 0)
+    if on_postgresql():  # made again with the owner and grants it had
+        assert query(live, schema) == old_schema
+    else:
+        with closing(sqlite3.connect(database_of(live))) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # Every process's shared memory says so as well.
+        assert ChangeSignal(f"{database_of(live)}-changes").read()[0] == counters["public"]
 
 
 def test_restore_upgrades_a_backup_of_an_older_schema(tmp_path: Path) -> None:
@@ -299,22 +468,77 @@ def test_restore_upgrades_a_backup_of_an_older_schema(tmp_path: Path) -> None:
     with old.app_context():
         flask_migrate.upgrade(revision=older)
         db.engine.dispose()
+    file = tmp_path / "old.backup"
+    result = old.test_cli_runner().invoke(args=["backup", str(file)])
+    assert result.exit_code == 0, result.output
+    assert f"schema {older}" in result.output
     target = create_app(app_config(tmp_path / "new"), instance_path=str(tmp_path / "new" / "i"))
-    result = _restore(target, database_of(old))
+    result = _restore(target, file)
     assert result.exit_code == 0, result.output
     assert f"Upgrading its schema from {older} to {head}" in result.output
-    assert backups.check_backup(database_of(target)).revision == head
+    assert query(target, "SELECT version_num FROM alembic_version") == [(head,)]
 
 
-def test_backup_of_a_database_other_than_sqlite_says_it_is_not_supported_yet() -> None:
-    with pytest.raises(backups.BackupError, match="postgresql databases are not supported yet"):
-        backups.sqlite_file(make_url("postgresql+psycopg://blog@localhost/blog"))
-
-
+@pytest.mark.sqlite_only
 def test_backup_refuses_to_overwrite_the_live_database(source: Flask) -> None:
     result = source.test_cli_runner().invoke(args=["backup", str(database_of(source))])
     assert result.exit_code == 1
     assert "is the live database itself" in result.output
+
+
+@postgresql_only
+def test_backup_without_pg_dump_names_the_package_to_install(
+    source: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump on it
+    result = source.test_cli_runner().invoke(args=["backup", str(tmp_path / "x.backup")])
+    assert result.exit_code == 1
+    assert "pg_dump is not installed" in result.output
+    assert "apt-get install postgresql-client" in result.output
+    assert "PostgreSQL 1" in result.output  # the server's version: the client's oldest
+    assert not (tmp_path / "x.backup").exists()
+
+
+@postgresql_only
+def test_pg_dump_is_given_the_password_in_its_environment_never_on_its_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `ps` would show of the real pg_dump, recorded by a script in front of it."""
+    password = "기사 s3cr'et"
+    config = app_config(tmp_path / "blog")
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(password=password)
+    config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
+    app = create_app(config, instance_path=str(tmp_path / "blog" / "instance"))
+    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+    recorder = tmp_path / "bin" / "pg_dump"
+    recorder.parent.mkdir()
+    recorder.write_text(
+        "#!/bin/sh\n"
+        f'printf \'%s\\n\' "$0" "$@" > {tmp_path}/arguments\n'
+        f"printf '%s' \"$PGPASSWORD\" > {tmp_path}/password\n"
+        f'exec {shutil.which("pg_dump")} "$@"\n'
+    )
+    recorder.chmod(0o700)
+    monkeypatch.setenv("PATH", f"{recorder.parent}:{os.environ['PATH']}")
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "x.backup")])
+    assert result.exit_code == 0, result.output
+    assert "1 post(s) with" in result.output and "s3cr" not in result.output
+    arguments = (tmp_path / "arguments").read_text(encoding="utf-8")
+    assert "--format=custom" in arguments and "s3cr" not in arguments
+    assert (tmp_path / "password").read_text(encoding="utf-8") == password
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_password_goes_to_pg_dump_in_its_environment_not_its_arguments() -> None:
+    from blog.postgres_backups import connection_for
+
+    url = make_url("postgresql+psycopg://blog:s3cr%27et@db.example.kr:5433/news?sslmode=require")
+    conninfo, environment = connection_for(url)
+    assert "s3cr" not in conninfo
+    assert environment["PGPASSWORD"] == "s3cr'et"
+    assert conninfo == ("host='db.example.kr' port='5433' user='blog' dbname='news' "
+                        "sslmode='require'")  # fmt: skip
 
 
 def test_restore_moves_the_static_mirror_to_an_empty_generation(
@@ -332,10 +556,7 @@ def test_restore_moves_the_static_mirror_to_an_empty_generation(
     result = _restore(live, backup_file)
     assert result.exit_code == 0, result.output
     after = os.readlink(mirror / "current")
-    with closing(sqlite3.connect(database_of(live))) as connection:
-        (counter,) = connection.execute(
-            "SELECT value FROM change_counters WHERE name = 'public'"
-        ).fetchone()
+    [(counter,)] = query(live, "SELECT value FROM change_counters WHERE name = 'public'")
     assert after != before and after.startswith(f"g{counter}-")
     assert not any((mirror / after).iterdir())
 
@@ -349,25 +570,27 @@ def test_the_blog_command_backs_up_while_serving_and_restores_once_stopped(
     port = free_port()
     env = {**os.environ, "BLOG_INSTANCE_PATH": str(tmp_path / "instance"), "PORT": str(port)}
     env.pop("DATABASE_URL", None)
+    env.update(database_env(tmp_path / "instance"))
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([blog, *args], env=env, capture_output=True, text=True, timeout=120)
 
     assert run("init").returncode == 0
+    copy = tmp_path / "copy.backup"
     server = subprocess.Popen([blog, "serve"], env=env, stdout=subprocess.DEVNULL)
     try:
         assert "한·미 동맹" in _get_when_up(f"http://127.0.0.1:{port}/")
-        backup = run("backup", str(tmp_path / "copy.sqlite3"))
+        backup = run("backup", str(copy))
         assert backup.returncode == 0, backup.stderr
         assert "1 post(s) with" in backup.stdout
-        assert (tmp_path / "copy.sqlite3").stat().st_mode & 0o077 == 0  # owner only
-        refused = run("restore", "--force", str(tmp_path / "copy.sqlite3"))
+        assert copy.stat().st_mode & 0o077 == 0  # owner only
+        refused = run("restore", "--force", str(copy))
         assert refused.returncode == 1
         assert "open in another process" in refused.stderr
     finally:
         server.terminate()
         server.wait(timeout=20)
-    restored = run("restore", "--force", str(tmp_path / "copy.sqlite3"))
+    restored = run("restore", "--force", str(copy))
     assert restored.returncode == 0, restored.stderr
     assert "replacing 1 post(s)" in restored.stdout
 
@@ -394,7 +617,7 @@ def test_a_backup_restored_into_a_fresh_data_directory_keeps_everyone_signed_in(
                                              "csrf_token": token})  # fmt: skip
     assert signed_in.status_code == 303, signed_in.text
     assert browser.get("/admin/").status_code == 200
-    file = tmp_path / "with-key.sqlite3"
+    file = tmp_path / "with-key.backup"
     assert source.test_cli_runner().invoke(args=["backup", str(file)]).exit_code == 0
     with source.app_context():
         db.engine.dispose()

@@ -36,7 +36,7 @@ from typing import IO, Any
 from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Table, Text, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import upsert, writing
+from ..database import reset_id_sequences, upsert, writing
 from ..extensions import db
 from ..models import Setting, User, UTCDateTime
 from . import search
@@ -313,6 +313,7 @@ def import_site(data: dict[str, list[dict[str, Any]]]) -> ImportSummary:
                     rows = [_with_rendering(row, rendered[row["id"]], sizes) for row in rows]
                 _insert(session, name, rows)
                 summary.counts[name] = len(rows)
+            reset_id_sequences(session, [name for name in TABLES if "id" in _table(name).c])
             search.reindex_posts(row["id"] for row in data["posts"])
     except IntegrityError as error:
         raise TransferError(f"the file breaks a rule of the database: {error.orig}") from None

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,7 +29,7 @@ from blog.database import writing
 from blog.extensions import db
 from blog.models import Category, Post, Role, User
 from tests.conftest import PASSWORD
-from tests.test_backups import database_of, make_blog
+from tests.test_backups import make_blog, query
 
 MARKDOWN_WITH_HEADINGS = """세 개의 제목이 있는 글.[^1]
 
@@ -217,10 +215,9 @@ def crawl(client: FlaskClient, start: list[str]) -> dict[str, tuple[int, str | N
 
 
 def redirect_paths(app: Flask) -> list[str]:
-    with closing(sqlite3.connect(database_of(app))) as connection:
-        posts = [row[0] for row in connection.execute("SELECT old_path FROM redirects")]
-        terms = [f"/{kind}/{quote(slug)}" for kind, slug in
-                 connection.execute("SELECT kind, old_slug FROM taxonomy_redirects")]  # fmt: skip
+    posts = [row[0] for row in query(app, "SELECT old_path FROM redirects")]
+    terms = [f"/{kind}/{quote(slug)}" for kind, slug in
+             query(app, "SELECT kind, old_slug FROM taxonomy_redirects")]  # fmt: skip
     return posts + terms
 
 
@@ -231,8 +228,8 @@ START = ["/", "/archive", "/categories", "/tags", "/feed.atom", "/feed.rss", "/f
 
 
 def table(app: Flask, name: str) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(database_of(app))) as connection:
-        return connection.execute(f"SELECT * FROM {name} ORDER BY 1, 2").fetchall()  # noqa: S608
+    # Sorted here: PostgreSQL cannot order by a JSON column (settings.value).
+    return sorted(query(app, f"SELECT * FROM {name}"), key=repr)  # noqa: S608
 
 
 def test_an_empty_blog_that_imports_the_export_is_the_same_site(
@@ -290,6 +287,33 @@ def test_imported_users_cannot_sign_in_until_given_a_password(
     with target.app_context():
         reporter = db.session.execute(select(User).where(User.username == "reporter")).scalar_one()
         assert check_password(reporter, "새 비밀번호 123456")
+
+
+def test_a_blog_that_imported_the_export_takes_new_posts_users_and_media(
+    export_file: Path, tmp_path: Path
+) -> None:
+    """Ids come from the file; the next new row of every table gets a free one (on
+    PostgreSQL the import moves each id sequence past the file's ids)."""
+    target = make_blog(tmp_path / "target")
+    assert target.test_cli_runner().invoke(args=["import-json", str(export_file)]).exit_code == 0
+    tables = ("posts", "revisions", "media", "categories", "tags", "redirects")
+    largest = {name: query(target, f"SELECT max(id) FROM {name}")[0][0] for name in tables}  # noqa: S608
+    with target.app_context():
+        admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
+        photo = clean_image(image("PNG", (10, 120, 10)), 1_000_000)
+        with writing():
+            editor = create_user("editor", PASSWORD, Role.EDITOR)
+            stored = store_media(photo, "새 사진.png", admin.id)
+        body = f"가져온 뒤 쓴 글.\n\n![사진]({media_url(stored)})"
+        post = add_post("새 기사", "new-article", body, author=admin, categories=("새 분류",),
+                        tags=("새 태그",), edits=1)  # fmt: skip
+        with writing():
+            add_redirect(db.session.get(Post, post.id), "/2024/12/01/new-article.html")
+        assert editor.id > 2 and stored.id > largest["media"] and post.id > largest["posts"]
+        db.session.remove()
+    for name, before in largest.items():
+        assert query(target, f"SELECT max(id) FROM {name}")[0][0] > before, name  # noqa: S608
+    assert target.test_client().get("/posts/new-article").status_code == 200
 
 
 def test_import_refuses_a_blog_that_is_not_empty(export_file: Path, tmp_path: Path) -> None:
