@@ -71,6 +71,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _Databases.server is not None:
+        while _Databases.created:
+            _Databases.server.drop_database(_Databases.created.pop())
         _Databases.server.stop()
         _Databases.server = None
 
@@ -112,8 +114,11 @@ def drop_database_of(app: Flask) -> None:
 
 @pytest.fixture(autouse=True)
 def _drop_test_databases() -> Iterator[None]:
+    # Databases made before this point belong to module fixtures (set up first): they stay
+    # until the end of the run.
+    kept = len(_Databases.created)
     yield
-    while _Databases.created:
+    while len(_Databases.created) > kept:
         _Databases.server.drop_database(_Databases.created.pop())
 
 

@@ -33,7 +33,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import token_from
+from tests.conftest import database_url, token_from
 from tests.helpers_http import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,11 +65,6 @@ if libc.prctl({PR_SET_MDWE}, {PR_MDWE_REFUSE_EXEC_GAIN}, 0, 0, 0) != 0 or libc.p
     sys.exit("PR_SET_MDWE refused")
 os.execv(sys.argv[1], sys.argv[1:])
 """
-
-
-def database_url(data: Path) -> str:
-    """The database of the blog kept in `data`: the one place these tests name it."""
-    return f"sqlite:///{data / 'blog.sqlite3'}"
 
 
 # Exits 0 only if a writable and executable mapping is refused.

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import database_env, on_postgresql
 from tests.helpers_http import HttpBrowser, free_port
 from tests.test_cli import _get_when_up
 
@@ -58,9 +59,12 @@ def clean_env(home: Path, port: int) -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "PORT": str(port)}
 
 
-def run_pyz(pyz: Path, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_pyz(
+    pyz: Path, folder: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [plain_python(), pyz.name, *args], cwd=folder, env=clean_env(folder.parent / "home", 0),
+        [plain_python(), pyz.name, *args], cwd=folder,
+        env={**clean_env(folder.parent / "home", 0), **(env or {})},
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -152,16 +156,21 @@ def test_every_blog_command_runs_through_the_pyz(pyz: Path, tmp_path: Path) -> N
     folder.mkdir()
     shutil.copy(pyz, folder / "blog.pyz")
     data = folder / "elsewhere"
-    init = run_pyz(pyz, folder, "init", "--data", str(data))
+    # On the PostgreSQL run, through psycopg's binary wheel inside the .pyz.
+    database = database_env(data)
+    init = run_pyz(pyz, folder, "init", "--data", str(data), env=database)
     assert init.returncode == 0, init.stderr
-    assert "Created admin account 'admin'" in init.stdout and (data / "blog.sqlite3").exists()
+    assert "Created admin account 'admin'" in init.stdout
+    assert (data / "blog.sqlite3").exists() != on_postgresql()
     assert not (folder / "blog-data").exists()
-    user = run_pyz(pyz, folder, "--data", str(data), "create-user", "김기자", "--role", "editor")
+    user = run_pyz(pyz, folder, "--data", str(data), "create-user", "김기자", "--role", "editor",
+                   env=database)  # fmt: skip
     assert user.returncode == 0 and "Created editor '김기자'" in user.stdout, user.stderr
     site = tmp_path / "site" / "_posts"
     site.mkdir(parents=True)
     (site / "2024-05-01-첫-글.md").write_text("---\ntitle: 첫 글\n---\n본문입니다.\n")
-    imported = run_pyz(pyz, folder, "import-jekyll", str(site.parent), "--data", str(data))
+    imported = run_pyz(pyz, folder, "import-jekyll", str(site.parent), "--data", str(data),
+                       env=database)  # fmt: skip
     assert imported.returncode == 0 and "1 imported" in imported.stdout, imported.stderr
     helped = run_pyz(pyz, folder, "--help")
     assert helped.returncode == 0
