@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,7 @@ class _Databases:
     kind = "sqlite"
     server: Any = None
     created: list[str] = []
+    template: str | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,8 +73,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _Databases.server is not None:
-        while _Databases.created:
-            _Databases.server.drop_database(_Databases.created.pop())
+        for name in [*_Databases.created, _Databases.template]:
+            if name:
+                _Databases.server.drop_database(name)
+        _Databases.created.clear()
         _Databases.server.stop()
         _Databases.server = None
 
@@ -81,21 +85,46 @@ def on_postgresql() -> bool:
     return _Databases.kind == "postgresql"
 
 
-def database_url(directory: Path) -> str:
+def database_url(directory: Path, with_tables: bool = False) -> str:
     """The database of the blog whose data directory is `directory`: its SQLite file, or on
-    PostgreSQL a new database of its own (made on first use, dropped after the test)."""
+    PostgreSQL a new database of its own (made on first use, dropped after the test).
+
+    `with_tables`: on PostgreSQL, made as a copy of a database where create_all() ran, as
+    the `app` fixture is about to run it (copying is quicker than creating the tables for
+    each test); on SQLite the fixture creates them."""
     if not on_postgresql():
         return f"sqlite:///{directory / 'blog.sqlite3'}"
+    server = _postgres_server()
+    name = "blog_" + hashlib.sha1(str(directory.resolve()).encode()).hexdigest()[:20]
+    if name not in _Databases.created:
+        server.drop_database(name)  # left by an interrupted run on an outside server
+        server.create_database(name, template=_tables_template() if with_tables else None)
+        _Databases.created.append(name)
+    return str(server.url(name))
+
+
+def _postgres_server() -> Any:
     if _Databases.server is None:
         from tests.postgres_server import PostgresServer
 
         _Databases.server = PostgresServer.from_environment()
-    name = "blog_" + hashlib.sha1(str(directory.resolve()).encode()).hexdigest()[:20]
-    if name not in _Databases.created:
-        _Databases.server.drop_database(name)  # left by an interrupted run on an outside server
-        _Databases.server.create_database(name)
-        _Databases.created.append(name)
-    return str(_Databases.server.url(name))
+    return _Databases.server
+
+
+def _tables_template() -> str:
+    """A database with the tables create_all() makes, made once per run."""
+    if _Databases.template is None:
+        server = _postgres_server()
+        name = f"blog_tables_{os.getpid()}"
+        server.drop_database(name)
+        url = server.create_database(name)
+        config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url}
+        app = create_app(config, instance_path=tempfile.mkdtemp(prefix="blog-template-"))
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        _Databases.template = name
+    return _Databases.template
 
 
 def database_env(directory: Path) -> dict[str, str]:
@@ -158,12 +187,12 @@ def holding_the_write_lock(app: Flask) -> Iterator[Callable[[], None]]:
         holder.close()
 
 
-def app_config(tmp_path: Path) -> dict[str, Any]:
+def app_config(tmp_path: Path, with_tables: bool = False) -> dict[str, Any]:
     """The test app's configuration: a fresh database for tmp_path."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path, with_tables),
         "BLOG_TITLE": "Test Blog",
         "BLOG_LANGUAGE": "en",
         "BLOG_TIMEZONE": "Asia/Seoul",
@@ -173,7 +202,9 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(app_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    app = create_app(
+        app_config(tmp_path, with_tables=True), instance_path=str(tmp_path / "instance")
+    )
     with app.app_context():
         db.create_all()
     yield app

@@ -121,9 +121,10 @@ class PostgresServer:
             self._admin = psycopg.connect(_libpq(self.admin_url), autocommit=True)
         return self._admin
 
-    def create_database(self, name: str) -> str:
-        """A new empty database; its SQLAlchemy URL."""
-        self._connection().execute(f'CREATE DATABASE "{name}"')
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database, empty or a copy of `template`; its SQLAlchemy URL."""
+        copied = f' TEMPLATE "{template}"' if template else ""
+        self._connection().execute(f'CREATE DATABASE "{name}"{copied}')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
