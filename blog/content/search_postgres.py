@@ -5,27 +5,32 @@ text into words with a parser and a dictionary, and PostgreSQL ships none for Ko
 noun and its particle are written together ("대통령실은"): "통령실" would never match. The
 search must also mean on PostgreSQL what it means on SQLite's FTS5 trigram index: a word is
 found anywhere inside the text, in any case. pg_trgm gives exactly that: a GIN index of every
-three-character piece (gin_trgm_ops), which `ILIKE '%word%'` uses to find the rows that may
-match; PostgreSQL then checks each of them with ILIKE itself (the "recheck"), so what is found
+three-character piece (gin_trgm_ops), which `LIKE '%word%'` uses to find the rows that may
+match; PostgreSQL then checks each of them with LIKE itself (the "recheck"), so what is found
 never depends on the index.
 
 The same table as SQLite's, one row per post readers can find (`post_search`: title, body
-text, excerpt, feature text, category and tag names, each ending in search.PADDING), with two
-indexes: one over the whole post, one over titles alone ("title matches first" looks there,
-so an old post whose title matches is never lost behind the CANDIDATES bound).
+text, excerpt, feature text, category and tag names, each ending in search.PADDING), plus the
+same text case-folded by Python, which is what words are matched against (see
+POSTGRES_SCHEMA), with two indexes: one over the whole post, one over titles alone ("title
+matches first" looks there, so an old post whose title matches is never lost behind the
+CANDIDATES bound).
 
 What the index cannot do, and how the cost stays bounded:
+- The index hands its matches over in no order, and every one is rechecked before the newest
+  can be kept: a word in most posts would cost a recheck of most of the archive. So a search
+  first judges from the newest SAMPLE posts how common its words are, and reads common ones
+  newest first, stopping at the bound, as SQLite's index does (see _newest_first).
 - A word of one or two characters ("벚꽃", "AI") has no trigram, so no index can find it:
-  such words are looked for by reading the posts newest first until CANDIDATES match (LIMIT),
-  as SQLite's bound does. A common short word stops early; a rare one, when it is the only
-  kind of word in the query, reads every post's text (measured in the branch's notes: tens of
-  milliseconds at 10,000 posts). With a longer word beside it, the index narrows the posts
-  first and the short word is only checked on those.
+  a query of only such words reads the posts newest first until CANDIDATES match. A common
+  short word stops early; a rare one reads every post's text, in time proportional to the
+  archive (about 170 ms at 10,000 posts on the test machine). With a longer word beside it,
+  the index narrows the posts first and the short word is only checked on those.
 - pg_trgm takes trigrams only from characters the database's locale (LC_CTYPE) calls letters
   or digits. Under C.UTF-8 or any UTF-8 locale of glibc, Hangul is one (show_trgm('대통령실')
   gives five trigrams); a database made with LC_CTYPE=C gets none for Korean, and then a
-  Korean search reads every post (correct still, because of the recheck, only slower). Case is
-  folded by the locale too: under C, ILIKE folds ASCII letters only.
+  Korean search reads every post (correct still, because of the recheck, only slower). Case
+  does not depend on the locale: Python folds it before the text is stored or looked for.
 
 Relevance (where SQLite has bm25): each word's count in each field, weighted as SQLite weighs
 the columns (title 10, body 1, excerpt 3, feature text 3, names 5) and saturated as bm25 does
@@ -50,29 +55,57 @@ from . import search
 from .search import IndexedPost
 
 # The PostgreSQL schema (the migration that adds it keeps its own copy, as migrations do).
-# The whole-post index is over the fields joined: each ends in two spaces and no query word
-# holds two spaces in a row, so a match can never run from one field into the next.
-DOCUMENT = "(title || body || excerpt || feature_text || terms)"
+# Besides the fields as shown (for passages), each row keeps them case-folded by Python
+# (`folded`: the five fields joined by U+0001, which no query word holds; `folded_title`), so
+# that words are matched with LIKE, not ILIKE: ILIKE lowers every text it checks, which made
+# checking a post about six times slower, and folds case by the database's locale (under C,
+# ASCII letters only), where Python folds every script the same everywhere.
 POSTGRES_SCHEMA = (
     # A trusted extension since PostgreSQL 13: the database's owner may create it.
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE TABLE IF NOT EXISTS post_search ("
     " post_id integer PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,"
     " title text NOT NULL, body text NOT NULL, excerpt text NOT NULL,"
-    " feature_text text NOT NULL, terms text NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS post_search_document ON post_search "
-    f"USING gin ({DOCUMENT} gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS post_search_title ON post_search USING gin (title gin_trgm_ops)",
+    " feature_text text NOT NULL, terms text NOT NULL,"
+    " folded_title text NOT NULL, folded text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS post_search_folded ON post_search USING gin (folded gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS post_search_folded_title ON post_search "
+    "USING gin (folded_title gin_trgm_ops)",
 )
+FIELD_SEPARATOR = "\x01"
 
 # Weights per field, in search._INDEX_COLUMNS order (as SQLite's bm25 weights).
 _WEIGHTS = dict(zip(search._INDEX_COLUMNS, search._BM25_WEIGHTS, strict=True))
 # bm25's k1: how soon more of the same word stops counting.
 _SATURATION = 1.2
+# How many of the newest posts are read to judge how common the words are (see _newest_first).
+SAMPLE = 100
+
+
+def folded(value: str) -> str:
+    """`value` as it is matched: lower case (Python's, for every script), no separator."""
+    return value.lower().replace(FIELD_SEPARATOR, " ")
+
+
+def folded_row(row: IndexedPost) -> dict[str, Any]:
+    """`row`'s values for post_search, the folded ones too."""
+    fields = [getattr(row, name) for name in search._INDEX_COLUMNS]
+    return {
+        **asdict(row),
+        "folded_title": folded(row.title),
+        "folded": FIELD_SEPARATOR.join(folded(field) for field in fields),
+    }
+
+
+# For one statement (inside the transaction): the plans that read posts in no useful order.
+_PLANNER = (
+    "SELECT set_config(name, {value}, true) FROM pg_settings "
+    "WHERE name IN ('enable_seqscan', 'enable_bitmapscan')"
+)
 
 
 def _condition(column: str, number: int) -> str:
-    return f"{column} ILIKE :like{number} ESCAPE '\\'"
+    return f"{column} LIKE :like{number} ESCAPE '\\'"
 
 
 class PostgresSearchIndex:
@@ -81,15 +114,15 @@ class PostgresSearchIndex:
 
     def store(self, session: Session, rows: Sequence[IndexedPost]) -> None:
         if rows:
+            names = [*search._INDEX_COLUMNS, "folded_title", "folded"]
             session.execute(
                 text(
-                    "INSERT INTO post_search (post_id, title, body, excerpt, feature_text, terms) "
-                    "VALUES (:post_id, :title, :body, :excerpt, :feature_text, :terms) "
-                    "ON CONFLICT (post_id) DO UPDATE SET title = excluded.title, "
-                    "body = excluded.body, excerpt = excluded.excerpt, "
-                    "feature_text = excluded.feature_text, terms = excluded.terms"
+                    f"INSERT INTO post_search (post_id, {', '.join(names)}) "
+                    f"VALUES (:post_id, {', '.join(':' + name for name in names)}) "
+                    "ON CONFLICT (post_id) DO UPDATE SET "
+                    + ", ".join(f"{name} = excluded.{name}" for name in names)
                 ),
-                [asdict(row) for row in rows],
+                [folded_row(row) for row in rows],
             )
 
     def forget(self, session: Session, post_ids: Iterable[int]) -> None:
@@ -99,10 +132,36 @@ class PostgresSearchIndex:
 
     def set_terms(self, session: Session, terms: dict[int, str]) -> None:
         if terms:
+            # The names are the last of the folded fields: what follows the fourth separator.
             session.execute(
-                text("UPDATE post_search SET terms = :terms WHERE post_id = :post_id"),
-                [{"post_id": post_id, "terms": names} for post_id, names in terms.items()],
+                text(
+                    "UPDATE post_search SET terms = :terms, folded = left(folded, "
+                    "length(folded) - length(split_part(folded, chr(1), 5))) || :folded_terms "
+                    "WHERE post_id = :post_id"
+                ),
+                [
+                    {"post_id": post_id, "terms": names, "folded_terms": folded(names)}
+                    for post_id, names in terms.items()
+                ],  # fmt: skip
             )
+
+    def _newest_first(self, session: Session, found: str, values: dict[str, Any]) -> bool:
+        """Whether reading posts newest first until enough match costs less than checking
+        every post the index finds: the index hands its matches over in no order, and each
+        is checked (LIKE) before the newest can be kept. A word in a fraction d of N posts
+        costs `fetch / d` posts read newest first, or `d * N` checked through the index;
+        d is judged from the SAMPLE newest posts (one small query)."""
+        hits, size = session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM (SELECT folded FROM post_search "
+                f"ORDER BY post_id DESC LIMIT {SAMPLE}) newest WHERE {found}), "
+                "(SELECT greatest(reltuples, 0) FROM pg_class "
+                "WHERE oid = 'post_search'::regclass)"
+            ),
+            values,
+        ).one()
+        share = hits / SAMPLE
+        return share > 0 and values["fetch"] / share < share * max(size, SAMPLE)
 
     def matching_ids(
         self, session: Session, query: search.SearchQuery, now: datetime, limit: int, offset: int
@@ -111,8 +170,9 @@ class PostgresSearchIndex:
         relevance (when fewer than MAX_POSTS_FOR_BM25 posts match), then newest first.
 
         As on SQLite, only the CANDIDATES newest matches are ranked, plus every post whose
-        title has all the words (looked up apart, through the titles' index): the posts are
-        read newest first and the reading stops at the bound.
+        title has all the words (looked up apart, through the titles' index). The matches
+        come from the index, or for common and short words from reading posts newest first
+        until enough match (see _newest_first).
         """
         candidates = max(search.CANDIDATES, offset + limit)
         most = search.MAX_POSTS_FOR_BM25
@@ -125,24 +185,25 @@ class PostgresSearchIndex:
         in_title: list[str] = []
         scores: list[str] = []
         for number, term in enumerate(query.terms):
-            values[f"like{number}"] = search._like_pattern(term)
-            values[f"word{number}"] = term
-            values[f"length{number}"] = len(term)
-            in_title.append(_condition("title", number))
-            if len(term) >= 3:
-                # The expression the index is built on: the index finds the candidates.
-                found.append(_condition(DOCUMENT, number))
-            else:
-                # No trigram to look up: checked field by field on the posts read.
-                found.append("(" + " OR ".join(_condition(name, number) for name in _WEIGHTS) + ")")
+            word = folded(term)
+            values[f"like{number}"] = search._like_pattern(word)
+            values[f"word{number}"] = word
+            values[f"bytes{number}"] = len(word.encode())
+            # A word of three characters or more is looked up through the index; a shorter
+            # one has no trigram and is only checked on the posts read.
+            found.append(_condition("folded", number))
+            in_title.append(_condition("folded_title", number))
             for name, weight in _WEIGHTS.items():
                 # How many times the word is in the field, saturated.
                 count = (
-                    f"((length(lowered.{name}) - length(replace(lowered.{name}, "
-                    f"lower(CAST(:word{number} AS text)), ''))) / CAST(:length{number} AS float))"
+                    f"((octet_length(fields.{name}) - octet_length(replace(fields.{name}, "
+                    f"CAST(:word{number} AS text), ''))) / CAST(:bytes{number} AS float))"
                 )
                 scores.append(f"{weight} * {count} / ({count} + {_SATURATION})")
-        lowered = ", ".join(f"lower({name}) AS {name}" for name in _WEIGHTS)
+        fields = ", ".join(
+            f"split_part(folded, chr(1), {field}) AS {name}"
+            for field, name in enumerate(_WEIGHTS, start=1)
+        )
         statuses = ", ".join(f"'{status}'" for status in search.SEARCHABLE_STATUSES)
         statement = f"""
             WITH found AS MATERIALIZED (
@@ -160,13 +221,13 @@ class PostgresSearchIndex:
             ), best AS (
                 SELECT post_id, min(tier) AS tier FROM kept GROUP BY post_id
             ), ranked AS (
-                -- The score is worked out (each field lowered once) only when it is used.
+                -- The score is worked out (each field cut out once) only when it is used.
                 SELECT best.post_id, best.tier,
                        CASE WHEN (SELECT count(*) FROM found) < :most THEN (
                            SELECT {" + ".join(scores)} FROM (
-                               SELECT {lowered} FROM post_search
+                               SELECT {fields} FROM post_search
                                WHERE post_search.post_id = best.post_id OFFSET 0
-                           ) lowered
+                           ) fields
                        ) ELSE 0 END AS score
                 FROM best
             )
@@ -177,7 +238,17 @@ class PostgresSearchIndex:
             LIMIT :limit OFFSET :offset
         """
         bound = text(statement).bindparams(bindparam("now", type_=UTCDateTime()))
-        return list(session.execute(bound, values).scalars())
+        short_only = all(len(term) < 3 for term in query.terms)
+        if not (short_only or self._newest_first(session, " AND ".join(found), values)):
+            return list(session.execute(bound, values).scalars())
+        # Read newest first and stop at `fetch` matches: without statistics of the texts the
+        # planner cannot tell that a word is common, so the other ways (a bitmap of every
+        # match, or reading every post and sorting) are switched off for this statement.
+        session.execute(text(_PLANNER.format(value="'off'")))
+        try:
+            return list(session.execute(bound, values).scalars())
+        finally:
+            session.execute(text(_PLANNER.format(value="reset_val")))
 
     def texts(self, session: Session, post_ids: Sequence[int]) -> dict[int, IndexedPost]:
         rows = session.execute(

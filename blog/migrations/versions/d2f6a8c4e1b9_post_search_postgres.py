@@ -28,11 +28,12 @@ SCHEMA = (
     "CREATE TABLE post_search ("
     " post_id integer PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,"
     " title text NOT NULL, body text NOT NULL, excerpt text NOT NULL,"
-    " feature_text text NOT NULL, terms text NOT NULL)",
-    "CREATE INDEX post_search_document ON post_search "
-    "USING gin ((title || body || excerpt || feature_text || terms) gin_trgm_ops)",
-    "CREATE INDEX post_search_title ON post_search USING gin (title gin_trgm_ops)",
+    " feature_text text NOT NULL, terms text NOT NULL,"
+    " folded_title text NOT NULL, folded text NOT NULL)",
+    "CREATE INDEX post_search_folded ON post_search USING gin (folded gin_trgm_ops)",
+    "CREATE INDEX post_search_folded_title ON post_search USING gin (folded_title gin_trgm_ops)",
 )
+FIELD_SEPARATOR = "\x01"
 
 
 class _Text(HTMLParser):
@@ -75,6 +76,21 @@ def _indexed(value):
     return unicodedata.normalize("NFC", value or "") + PADDING
 
 
+def _folded(value):
+    return value.lower().replace(FIELD_SEPARATOR, " ")
+
+
+def _row(post_id, fields):
+    """post_search's values for one post: `fields` as shown, and folded for matching."""
+    names = ("title", "body", "excerpt", "feature_text", "terms")
+    return {
+        "post_id": post_id,
+        **dict(zip(names, fields, strict=True)),
+        "folded_title": _folded(fields[0]),
+        "folded": FIELD_SEPARATOR.join(_folded(field) for field in fields),
+    }
+
+
 def upgrade():
     connection = op.get_bind()
     if connection.dialect.name != "postgresql":
@@ -110,18 +126,21 @@ def upgrade():
                     names[post_id].append(name)
         connection.execute(
             sa.text(
-                "INSERT INTO post_search (post_id, title, body, excerpt, feature_text, terms) "
-                "VALUES (:id, :title, :body, :excerpt, :feature_text, :terms)"
+                "INSERT INTO post_search (post_id, title, body, excerpt, feature_text, terms, "
+                "folded_title, folded) VALUES (:post_id, :title, :body, :excerpt, "
+                ":feature_text, :terms, :folded_title, :folded)"
             ),
             [
-                {
-                    "id": post_id,
-                    "title": _indexed(title),
-                    "body": _indexed(_body_text(body_html)),
-                    "excerpt": _indexed(excerpt),
-                    "feature_text": _indexed(feature_text),
-                    "terms": _indexed(" ".join(names[post_id])),
-                }
+                _row(
+                    post_id,
+                    [
+                        _indexed(title),
+                        _indexed(_body_text(body_html)),
+                        _indexed(excerpt),
+                        _indexed(feature_text),
+                        _indexed(" ".join(names[post_id])),
+                    ],
+                )  # fmt: skip
                 for post_id, title, body_html, excerpt, feature_text in posts
             ],
         )
