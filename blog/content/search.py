@@ -467,7 +467,8 @@ class SearchPage:
 
 def search_posts(raw_query: str, page: int, per_page: int, now: datetime) -> SearchPage:
     """One page of the public posts that have every word of `raw_query`, in three queries
-    at most (short words' trigrams, the ids in order, their text)."""
+    at most (short words' trigrams, the ids in order, their text; PostgreSQL's ids take up
+    to four: see PostgresSearchIndex.matching_ids)."""
     query = SearchQuery.parse(raw_query)
     index = search_index()
     if index is None:

@@ -142,7 +142,7 @@ class PostgresSearchIndex:
                 [
                     {"post_id": post_id, "terms": names, "folded_terms": folded(names)}
                     for post_id, names in terms.items()
-                ],  # fmt: skip
+                ],
             )
 
     def _newest_first(self, session: Session, found: str, values: dict[str, Any]) -> bool:
@@ -172,7 +172,9 @@ class PostgresSearchIndex:
         As on SQLite, only the CANDIDATES newest matches are ranked, plus every post whose
         title has all the words (looked up apart, through the titles' index). The matches
         come from the index, or for common and short words from reading posts newest first
-        until enough match (see _newest_first).
+        until enough match (see _newest_first). Up to four statements: the probe (when a
+        word has three characters or more), and the planner's settings set and reset around
+        the search when it reads newest first.
         """
         candidates = max(search.CANDIDATES, offset + limit)
         most = search.MAX_POSTS_FOR_BM25
