@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from blog.content import search, search_postgres
+from blog.content import search, search_postgres, taxonomy
 from blog.content.search_postgres import PostgresSearchIndex
 from blog.extensions import db
 from tests.conftest import MakePost, on_postgresql
@@ -28,6 +28,28 @@ def postgresql() -> None:
 def test_accented_capitals_find_small_letters(client: FlaskClient, make_post: MakePost) -> None:
     make_post(title="학교", source="L'ÉCOLE DES BEAUX-ARTS")
     assert titles(client, "école") == ["학교"]
+
+
+def test_a_renamed_term_is_found_by_its_new_short_name(
+    app: Flask, client: FlaskClient, make_post: MakePost
+) -> None:
+    """Renaming rewrites the names in every form the index keeps (on PostgreSQL: shown,
+    folded and as pairs)."""
+    make_post(title="분류 글", source="본문", tags=("옛것", "남음"))
+    with app.app_context():
+        tag = taxonomy.find_by_name("tag", "옛것")
+        assert tag is not None
+        taxonomy.rename_term(tag, "새꽃", None)
+    assert titles(client, "옛것") == [] and titles(client, "옛") == []
+    assert titles(client, "새꽃") == ["분류 글"] and titles(client, "남음") == ["분류 글"]
+    assert titles(client, "본문") == ["분류 글"]
+
+
+def test_short_words_are_kept_as_the_pairs_of_characters_of_each_word() -> None:
+    assert search_postgres.pairs("벚꽃이 핀  ") == " 벚꽃 꽃이 이 핀 "
+    assert search_postgres.pairs("  ") == "  "
+    assert search_postgres._pair_pattern("벚꽃") == "% 벚꽃 %"
+    assert search_postgres._pair_pattern("%") == "% \\%%"
 
 
 @pytest.mark.usefixtures("postgresql")

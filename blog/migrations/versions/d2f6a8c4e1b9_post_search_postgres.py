@@ -29,9 +29,10 @@ SCHEMA = (
     " post_id integer PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,"
     " title text NOT NULL, body text NOT NULL, excerpt text NOT NULL,"
     " feature_text text NOT NULL, terms text NOT NULL,"
-    " folded_title text NOT NULL, folded text NOT NULL)",
+    " folded_title text NOT NULL, folded text NOT NULL, pairs text NOT NULL)",
     "CREATE INDEX post_search_folded ON post_search USING gin (folded gin_trgm_ops)",
     "CREATE INDEX post_search_folded_title ON post_search USING gin (folded_title gin_trgm_ops)",
+    "CREATE INDEX post_search_pairs ON post_search USING gin (pairs gin_trgm_ops)",
 )
 FIELD_SEPARATOR = "\x01"
 
@@ -80,14 +81,25 @@ def _folded(value):
     return value.lower().replace(FIELD_SEPARATOR, " ")
 
 
+def _pairs(value):
+    words = []
+    for word in value.split():
+        words += [word[start : start + 2] for start in range(len(word) - 1)]
+        words.append(word[-1])
+    return " " + " ".join(words) + " "
+
+
 def _row(post_id, fields):
-    """post_search's values for one post: `fields` as shown, and folded for matching."""
+    """post_search's values for one post: `fields` as shown, folded for matching, and the
+    folded text's words of one and two characters."""
     names = ("title", "body", "excerpt", "feature_text", "terms")
+    folded = [_folded(field) for field in fields]
     return {
         "post_id": post_id,
         **dict(zip(names, fields, strict=True)),
-        "folded_title": _folded(fields[0]),
-        "folded": FIELD_SEPARATOR.join(_folded(field) for field in fields),
+        "folded_title": folded[0],
+        "folded": FIELD_SEPARATOR.join(folded),
+        "pairs": FIELD_SEPARATOR.join(_pairs(field) for field in folded),
     }
 
 
@@ -127,8 +139,8 @@ def upgrade():
         connection.execute(
             sa.text(
                 "INSERT INTO post_search (post_id, title, body, excerpt, feature_text, terms, "
-                "folded_title, folded) VALUES (:post_id, :title, :body, :excerpt, "
-                ":feature_text, :terms, :folded_title, :folded)"
+                "folded_title, folded, pairs) VALUES (:post_id, :title, :body, :excerpt, "
+                ":feature_text, :terms, :folded_title, :folded, :pairs)"
             ),
             [
                 _row(
