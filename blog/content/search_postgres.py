@@ -27,7 +27,7 @@ What the index cannot do, and how the cost stays bounded:
 - A word of one or two characters ("벚꽃", "AI") is found through the index of pairs, or
   when common read newest first like any common word. Without that index, a rare one would
   read every post's text: 160 ms at 10,000 posts and 1.9 s at 100,000 on the test machine,
-  against under a millisecond through it. The pairs cost storage: the column is about twice
+  against about a millisecond through it. The pairs cost storage: the column is about twice
   the folded text before compression, its index about as big as the whole-post one.
 - pg_trgm takes trigrams only from characters the database's locale (LC_CTYPE) calls letters
   or digits. Under C.UTF-8 or any UTF-8 locale of glibc, Hangul is one (show_trgm('대통령실')
@@ -172,7 +172,7 @@ class PostgresSearchIndex:
                         "pair_terms": pairs(folded(names)),
                     }
                     for post_id, names in terms.items()
-                ],  # fmt: skip
+                ],
             )
 
     def _newest_first(self, session: Session, found: str, values: dict[str, Any]) -> bool:
@@ -202,9 +202,8 @@ class PostgresSearchIndex:
         As on SQLite, only the CANDIDATES newest matches are ranked, plus every post whose
         title has all the words (looked up apart, through the titles' index). The matches
         come from the index, or for common and short words from reading posts newest first
-        until enough match (see _newest_first). Up to four statements: the probe (when a
-        word has three characters or more), and the planner's settings set and reset around
-        the search when it reads newest first.
+        until enough match (see _newest_first). Up to four statements: the probe, and the
+        planner's settings set and reset around the search when it reads newest first.
         """
         candidates = max(search.CANDIDATES, offset + limit)
         most = search.MAX_POSTS_FOR_BM25
