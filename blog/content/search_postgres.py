@@ -175,23 +175,37 @@ class PostgresSearchIndex:
                 ],
             )
 
-    def _newest_first(self, session: Session, found: str, values: dict[str, Any]) -> bool:
-        """Whether reading posts newest first until enough match costs less than checking
-        every post the index finds: the index hands its matches over in no order, and each
-        is checked (LIKE) before the newest can be kept. A word in a fraction d of N posts
-        costs `fetch / d` posts read newest first, or `d * N` checked through the index;
-        d is judged from the SAMPLE newest posts (one small query)."""
-        hits, size = session.execute(
+    def _probe(
+        self, session: Session, found: str, in_title: str | None, values: dict[str, Any]
+    ) -> tuple[float, float, list[int] | None]:
+        """How many of the SAMPLE newest posts have every word, how many posts there are
+        (the planner's count), and with `in_title` the ids of the CANDIDATES newest posts
+        whose title has every word: looked up here, through the titles' index, because the
+        search that reads newest first cannot use it (see matching_ids)."""
+        titles = (
+            f"ARRAY(SELECT post_id FROM post_search WHERE {in_title} "
+            "ORDER BY post_id DESC LIMIT :candidates)"
+            if in_title
+            else "NULL"
+        )
+        hits, size, titled = session.execute(
             text(
                 "SELECT (SELECT count(*) FROM (SELECT folded FROM post_search "
                 f"ORDER BY post_id DESC LIMIT {SAMPLE}) newest WHERE {found}), "
                 "(SELECT greatest(reltuples, 0) FROM pg_class "
-                "WHERE oid = 'post_search'::regclass)"
+                f"WHERE oid = 'post_search'::regclass), {titles}"
             ),
             values,
         ).one()
-        share = hits / SAMPLE
-        return share > 0 and values["fetch"] / share < share * max(size, SAMPLE)
+        return hits / SAMPLE, size, titled
+
+    def _newest_first(self, share: float, size: float, fetch: int) -> bool:
+        """Whether reading posts newest first until `fetch` match costs less than checking
+        every post the index finds: the index hands its matches over in no order, and each
+        is checked (LIKE) before the newest can be kept. Words in a share d of N posts cost
+        `fetch / d` posts read newest first, or `d * N` checked through the index; d is
+        judged from the SAMPLE newest posts."""
+        return share > 0 and fetch / share < share * max(size, SAMPLE)
 
     def matching_ids(
         self, session: Session, query: search.SearchQuery, now: datetime, limit: int, offset: int
@@ -240,11 +254,25 @@ class PostgresSearchIndex:
             f"split_part(folded, chr(1), {field}) AS {name}"
             for field, name in enumerate(_WEIGHTS, start=1)
         )
-        newest_first = self._newest_first(session, " AND ".join(checked), values)
+        # With a word of three characters or more, the titles' index finds the title
+        # matches, in the probe; a query of only shorter words looks for them below.
+        long_words = any(len(term) >= 3 for term in query.terms)
+        share, size, titled_ids = self._probe(
+            session, " AND ".join(checked), " AND ".join(in_title) if long_words else None, values
+        )
+        newest_first = self._newest_first(share, size, values["fetch"])
         # Read newest first, each post's text is checked; else the indexes find the posts
         # (titles among them, so the title branch is given the words too).
         found = checked if newest_first else looked_up
-        titled = in_title if newest_first else [*in_title, *looked_up]
+        titled = f"""
+                SELECT post_id, 0 AS tier FROM (
+                    SELECT post_id FROM post_search
+                    WHERE {" AND ".join(in_title if newest_first else [*in_title, *looked_up])}
+                    ORDER BY post_id DESC LIMIT :candidates
+                ) titled"""
+        if titled_ids is not None:
+            values["titled"] = titled_ids
+            titled = "SELECT unnest(CAST(:titled AS integer[])) AS post_id, 0 AS tier"
         statuses = ", ".join(f"'{status}'" for status in search.SEARCHABLE_STATUSES)
         statement = f"""
             WITH found AS MATERIALIZED (
@@ -255,10 +283,7 @@ class PostgresSearchIndex:
                     SELECT post_id FROM found ORDER BY post_id DESC LIMIT :candidates
                 ) newest
                 UNION ALL
-                SELECT post_id, 0 AS tier FROM (
-                    SELECT post_id FROM post_search WHERE {" AND ".join(titled)}
-                    ORDER BY post_id DESC LIMIT :candidates
-                ) titled
+                {titled}
             ), best AS (
                 SELECT post_id, min(tier) AS tier FROM kept GROUP BY post_id
             ), ranked AS (

@@ -74,10 +74,12 @@ def test_common_words_are_read_newest_first_and_rare_ones_through_the_index(
         db.session.execute(text("ANALYZE post_search"))  # the archive's size, as autovacuum would
 
         def reads_newest_first(word: str) -> bool:
-            values = {"like0": f"%{word}%", "fetch": 3}
-            return PostgresSearchIndex()._newest_first(
-                db.session(), search_postgres._condition("folded", 0), values
+            index = PostgresSearchIndex()
+            values = {"like0": f"%{word}%"}
+            share, size, _ = index._probe(
+                db.session(), search_postgres._condition("folded", 0), None, values
             )
+            return index._newest_first(share, size, 3)
 
         assert reads_newest_first("대통령실")  # in every post: 3 read instead of 30 checked
         assert not reads_newest_first("반딧불이")  # in one post: the index finds it
