@@ -12,11 +12,12 @@ from sqlalchemy import inspect
 from blog import create_app
 from blog.database import described_by_models, schema_changes
 from blog.extensions import db, init_migrations
+from tests.conftest import database_url
 
 
 def test_migrations_create_the_schema_of_the_models(tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = create_app(
-        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"},
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path)},
         instance_path=str(tmp_path / "instance"),
     )
     init_migrations(app)

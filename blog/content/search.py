@@ -9,7 +9,7 @@ a post by words it no longer has. A scheduled post is indexed when saved and fou
 time has come: the query checks the time, as the lists do.
 
 What the database does is behind `SearchIndex`: SQLite's FTS5 with the trigram tokenizer
-today (`SqliteSearchIndex`), PostgreSQL's pg_trgm later.
+(`SqliteSearchIndex`), PostgreSQL's pg_trgm (search_postgres.py).
 """
 
 from __future__ import annotations
@@ -357,8 +357,8 @@ _INDEXES: dict[str, SearchIndex] = {"sqlite": SqliteSearchIndex()}
 
 
 def search_index(session: Session | None = None) -> SearchIndex | None:
-    """The search index of the session's database; None where search is not built yet
-    (PostgreSQL, until pg_trgm is added): saves go on, the search page says so."""
+    """The search index of the session's database; None where there is none (a database
+    other than SQLite and PostgreSQL): saves go on, the search page says so."""
     session = session or db.session()
     return _INDEXES.get(session.get_bind().dialect.name)
 
@@ -467,7 +467,8 @@ class SearchPage:
 
 def search_posts(raw_query: str, page: int, per_page: int, now: datetime) -> SearchPage:
     """One page of the public posts that have every word of `raw_query`, in three queries
-    at most (short words' trigrams, the ids in order, their text)."""
+    at most (short words' trigrams, the ids in order, their text; PostgreSQL's ids take up
+    to four: see PostgresSearchIndex.matching_ids)."""
     query = SearchQuery.parse(raw_query)
     index = search_index()
     if index is None:
@@ -537,3 +538,9 @@ def passage(row: IndexedPost, marker: re.Pattern[str], width: int = PASSAGE_CHAR
     opening = next((value for value in (texts[1], texts[2], texts[0]) if value), "")
     cut = opening[:width]
     return escape(cut) + (Markup(" …") if len(opening) > width else Markup(""))
+
+
+# PostgreSQL's index uses the names above (a cycle Python allows: they exist by now).
+from .search_postgres import PostgresSearchIndex  # noqa: E402
+
+_INDEXES["postgresql"] = PostgresSearchIndex()

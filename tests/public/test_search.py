@@ -25,7 +25,7 @@ from blog.content.settings import site_zone
 from blog.database import schema_changes
 from blog.extensions import db, init_migrations
 from blog.models import Post, User
-from tests.conftest import Login, MakePost, post_form
+from tests.conftest import Login, MakePost, database_url, post_form
 from tests.editor.test_editing import edit_form
 from tests.test_linear_time import Case, adversarial_inputs, assert_linear_time
 
@@ -310,8 +310,9 @@ def test_an_import_and_a_reimport_keep_the_index(app: Flask, client: FlaskClient
 
 
 def test_the_migration_indexes_the_posts_already_there(tmp_path: Path) -> None:
+    """On SQLite the FTS5 migrations fill the index, on PostgreSQL the pg_trgm one."""
     app = create_app(
-        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"},
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path)},
         instance_path=str(tmp_path / "instance"),
     )
     init_migrations(app)
