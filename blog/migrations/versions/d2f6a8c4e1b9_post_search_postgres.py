@@ -2,7 +2,7 @@
 posts there are (SQLite's FTS5 index came in b71e4c9a2d58 and c5d7e9f1a3b6)
 
 Revision ID: d2f6a8c4e1b9
-Revises: c5d7e9f1a3b6
+Revises: d4f6a8c0e2b5
 Create Date: 2026-12-02 11:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d2f6a8c4e1b9"
-down_revision = "c5d7e9f1a3b6"
+down_revision = "d4f6a8c0e2b5"
 branch_labels = None
 depends_on = None
 
