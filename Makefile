@@ -32,8 +32,11 @@ run: $(VENV)/.installed
 	$(BIN)/blog init
 	$(BIN)/blog serve
 
+# The whole suite on SQLite, then again on PostgreSQL (a private server from Debian's
+# postgresql package; without it that run says so and is skipped, except in CI).
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --database postgresql $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check blog tests benchmarks
