@@ -163,6 +163,18 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
 
 
+def check_blog_tables(path: Path, tables: set[str]) -> None:
+    """BackupError unless the backup at `path`, holding `tables`, is a blog's with a schema
+    revision."""
+    missing = sorted(BLOG_TABLES - tables)
+    if missing:
+        raise BackupError(
+            f"{path} is not a backup of this blog: it has no {', '.join(missing)} table."
+        )
+    if "alembic_version" not in tables:
+        raise BackupError(f"{path} has no schema revision (no alembic_version table).")
+
+
 def check_backup(path: Path, live: URL | None = None) -> Contents:
     """What the backup at `path` holds, after checking that it can be restored into the
     database at `live` (default: SQLite): a SQLite database that passes `PRAGMA
@@ -203,13 +215,7 @@ def check_backup(path: Path, live: URL | None = None) -> Contents:
                     f"{path} is damaged: SQLite's integrity check says: " + "; ".join(problems)
                 )
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-            missing = sorted(BLOG_TABLES - tables)
-            if missing:
-                raise BackupError(
-                    f"{path} is not a backup of this blog: it has no {', '.join(missing)} table."
-                )
-            if "alembic_version" not in tables:
-                raise BackupError(f"{path} has no schema revision (no alembic_version table).")
+            check_blog_tables(path, tables)
             rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
         revision = rows[0][0] if len(rows) == 1 else None
         known, head = known_revisions()

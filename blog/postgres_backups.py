@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .backups import BLOG_TABLES, BackupError, Contents, Replaced, known_revisions
+from .backups import BackupError, Contents, Replaced, check_blog_tables, known_revisions
 
 DUMP_HEADER = b"PGDMP"  # how every custom-format archive starts
 CLIENT_PACKAGE = "postgresql-client"
@@ -205,13 +205,7 @@ def check_dump(path: Path) -> Contents:
     module's docstring); BackupError saying what is wrong otherwise."""
     pg_restore = _program("pg_restore", None)
     tables = _tables_listed(path, pg_restore)
-    missing = sorted(BLOG_TABLES - tables)
-    if missing:
-        raise BackupError(
-            f"{path} is not a backup of this blog: it has no {', '.join(missing)} table."
-        )
-    if "alembic_version" not in tables:
-        raise BackupError(f"{path} has no schema revision (no alembic_version table).")
+    check_blog_tables(path, tables)
     counter = _Counter()
     with tempfile.TemporaryFile() as errors:
         reader = subprocess.Popen(

@@ -224,6 +224,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+def debian_program(name: str, package: str) -> str:
+    """The path of a program a test needs from Debian's `package`: the test is skipped when
+    it is missing, except in CI, where it fails (.ci/run installs it)."""
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing: .ci/run installs Debian's {package} package")
+        pytest.skip(f"{name} is missing (apt-get install {package})")
+    return found
+
+
+@pytest.fixture(scope="session")
+def nginx_available() -> str:
+    """Debian's nginx (its path), for the tests behind the shipped configuration."""
+    return (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else debian_program("nginx", "nginx")
+    )
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's Chromium through Playwright, one for the whole run."""

@@ -16,7 +16,6 @@ import http.client
 import io
 import os
 import re
-import shutil
 import ssl
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import database_url, token_from
+from tests.conftest import database_url, debian_program, token_from
 from tests.helpers_http import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +40,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from nginx_mirror import (  # noqa: E402
     SHIPPED,
     Nginx,
-    nginx_binary,
     site_config,
     start_nginx,
     stop_process,
@@ -281,16 +279,6 @@ def start_front(stack: ExitStack, work: Path, backends: list[int]) -> tuple[int,
 
 
 @pytest.fixture(scope="module")
-def nginx_available() -> str:
-    binary = nginx_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is missing: .ci/run installs Debian's nginx package")
-        pytest.skip("nginx is missing (apt-get install nginx)")
-    return binary
-
-
-@pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A blog made by `blog init`, its admin's password from BLOG_ADMIN_PASSWORD."""
     data = tmp_path_factory.mktemp("deploy") / "data"
@@ -364,9 +352,7 @@ def article_path(slug: str) -> str:
 
 
 def test_the_systemd_unit_passes_systemd_analyze() -> None:
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is missing (Debian's systemd package)")
+    analyze = debian_program("systemd-analyze", "systemd")
     verified = subprocess.run([analyze, "verify", str(UNIT)], capture_output=True, text=True)
     assert verified.returncode == 0 and not verified.stderr.strip(), verified.stderr
     security = subprocess.run([analyze, "security", "--offline=yes", "--no-pager", str(UNIT)],
@@ -378,9 +364,7 @@ def test_the_systemd_unit_passes_systemd_analyze() -> None:
 
 
 def test_the_caddyfile_is_valid_caddy_configuration() -> None:
-    caddy = shutil.which("caddy")
-    if caddy is None:
-        pytest.skip("caddy is missing (Debian's caddy package)")
+    caddy = debian_program("caddy", "caddy")
     adapted = subprocess.run(
         [caddy, "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile", "--validate"],
         capture_output=True, text=True,
@@ -763,9 +747,7 @@ def caddy_on_loopback(backends: list[int], port: int, mirror: Path) -> str:
 
 
 def test_caddy_in_front_with_the_shipped_caddyfile(site: Site, tmp_path: Path) -> None:
-    caddy = shutil.which("caddy")
-    if caddy is None:
-        pytest.skip("caddy is missing (Debian's caddy package)")
+    caddy = debian_program("caddy", "caddy")
     port = free_port()
     config = tmp_path / "Caddyfile"
     config.write_text(caddy_on_loopback(site.backends, port, site.data.parent / "mirror"))

@@ -36,7 +36,7 @@ from tests.helpers_http import Answer, HttpBrowser, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from nginx_mirror import nginx_binary, site_config, start_nginx  # noqa: E402
+from nginx_mirror import site_config, start_nginx  # noqa: E402
 
 BASE_URL = "http://blog.test"
 
@@ -419,16 +419,6 @@ def test_the_shipped_configurations_send_the_app_s_headers(app: Flask) -> None:
     assert block is not None
     caddy = dict(re.findall(r'^\s*([\w-]+) "([^"]*)"$', block[1], re.M))
     assert {k.lower(): v for k, v in caddy.items()} == expected
-
-
-@pytest.fixture
-def nginx_available() -> str:
-    binary = nginx_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is missing: .ci/run installs Debian's nginx package")
-        pytest.skip("nginx is missing (apt-get install nginx)")
-    return binary
 
 
 def _wait_for(port: int) -> None:
