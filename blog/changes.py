@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import sqlite3
 import struct
 import threading
 import time
@@ -113,6 +114,18 @@ class ChangeWatcher:
         return connection
 
     def state(self, now: datetime) -> PublicState:
+        try:
+            return self._look(now)
+        except (SQLAlchemyError, sqlite3.Error):
+            # The connection may be what failed (a database server restarted): the next
+            # look opens a new one.
+            try:
+                self.close()
+            except (SQLAlchemyError, sqlite3.Error):
+                self._local.connection = self._local.known = None
+            raise
+
+    def _look(self, now: datetime) -> PublicState:
         connection = self._connection()
         data_version = None
         if connection.dialect.name == "sqlite":

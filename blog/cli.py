@@ -232,7 +232,7 @@ def init(sample: bool) -> None:
     from .secret_key import keep_secret_key
 
     ensure_schema()
-    click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     keep_secret_key(current_app)  # the key that signs sessions, moved in from a file if need be
     username = os.environ.get("BLOG_ADMIN_USER", "admin")
     user = find_user(username)

@@ -93,6 +93,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     }
     config.update(overrides)
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        # A database server may restart or drop idle connections: each connection is
+        # checked as it leaves the pool, so no request fails on one that died meanwhile.
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if "SECRET_KEY" not in config and env.get("SECRET_KEY"):
         # Else the database's (blog/secret_key.py, once the database can be read).
         config["SECRET_KEY"] = env["SECRET_KEY"]

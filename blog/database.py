@@ -186,7 +186,8 @@ def _serialise_postgresql_writers(engine: Engine, lock_timeout_ms: int) -> None:
                 )
             return
         # As SQLite's busy timeout: wait this long for the lock, then fail.
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+        # At least 1 ms: 0 means "fail at once" to SQLite but "wait for ever" to PostgreSQL.
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(lock_timeout_ms))}")
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
@@ -281,16 +282,16 @@ def writing(
 
 def bump_change_counter(connection: Any, name: str) -> int:
     """Add one to a change counter, inside the caller's write transaction; its new value."""
-    return int(
-        connection.execute(
-            text(
-                "INSERT INTO change_counters (name, value) VALUES (:name, 1) "
-                "ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 "
-                "RETURNING value"
-            ),
-            {"name": name},
-        ).scalar_one()
+    # Writers take turns (see writing()), so nobody can insert the row in between. Plain
+    # statements, not an upsert with RETURNING: that needs SQLite 3.35, and RHEL 9 has 3.34.
+    result = connection.execute(
+        text("UPDATE change_counters SET value = value + 1 WHERE name = :name"), {"name": name}
     )
+    if result.rowcount == 0:
+        connection.execute(
+            text("INSERT INTO change_counters (name, value) VALUES (:name, 1)"), {"name": name}
+        )
+    return read_change_counter(connection, name)
 
 
 # engine -> what to call with (counter name, new value) once a counted change has committed

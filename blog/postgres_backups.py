@@ -19,6 +19,7 @@ The password never reaches a command line (`ps` shows those): it goes in PGPASSW
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -216,6 +217,8 @@ def check_dump(path: Path) -> Contents:
         try:
             for line in reader.stdout:
                 counter.feed(line)
+        except (IndexError, ValueError, UnicodeDecodeError):  # a row cut short, a bad number
+            raise BackupError(f"{path} is damaged: a row of its data cannot be read.") from None
         finally:
             reader.stdout.close()
             returncode = reader.wait()
@@ -242,6 +245,25 @@ def _said(errors: IO[bytes]) -> str:
     return errors.read().decode("utf-8", "replace").strip()[-2000:]
 
 
+# The first releases whose pg_restore fences its SQL so that psql runs no meta-command a
+# crafted dump carries (\! runs a shell command; CVE-2025-8714), by major version.
+GUARDED_RELEASES = {13: 22, 14: 19, 15: 14, 16: 10, 17: 6}
+
+
+def check_guarded(pg_restore: str) -> None:
+    """BackupError unless `pg_restore` is a release whose output psql may safely run."""
+    said = _version_of(pg_restore)
+    found = re.search(r"\b(\d+)\.(\d+)", said)
+    major, minor = (int(found[1]), int(found[2])) if found else (0, 0)
+    if major in GUARDED_RELEASES and minor >= GUARDED_RELEASES[major] or major > 17:
+        return
+    raise BackupError(
+        f"{said} is too old to restore with: from a crafted backup it could let psql run "
+        "commands (CVE-2025-8714). Install a newer postgresql-client (15.14, 16.10, 17.6 or "
+        "later)."
+    )
+
+
 def restore(engine: Engine, backup: Path, force: bool) -> Replaced:
     """Replace the live database's `public` schema with the dump at `backup` (checked
     before), in one transaction. Refuses (BackupError, nothing changed) while another
@@ -249,6 +271,7 @@ def restore(engine: Engine, backup: Path, force: bool) -> Replaced:
     engine.dispose()  # this process's pooled connections would count as another's
     server = server_version(engine)
     pg_restore, psql = _program("pg_restore", server), _program("psql", server)
+    check_guarded(pg_restore)
     with engine.connect() as connection:
         others = connection.exec_driver_sql(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "

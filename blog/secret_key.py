@@ -64,7 +64,14 @@ def stored_secret_key(instance: Path) -> str | None:
         if _has_secrets_table():  # not a missing table: something is wrong, say what
             from flask import current_app
 
-            current_app.logger.warning("The secret key could not be read or stored: %s", error)
+            # The error's class and the database's own words, never the statement's
+            # parameters: they may hold the key.
+            current_app.logger.warning(
+                "The secret key could not be read or stored (%s: %s); this process signs "
+                "with a key of its own until it can",
+                type(error).__name__,
+                getattr(error, "orig", None) or "no further detail",
+            )
         return None
     return key
 

@@ -1,10 +1,11 @@
 """A private PostgreSQL server for the test suite's PostgreSQL run (`pytest --database postgresql`).
 
 Debian's server binaries (package postgresql, which .ci/run installs) run a throwaway cluster
-in a temporary directory, on a free port of 127.0.0.1, for the length of the run; every test
-gets its own database and drops it afterwards. Nothing is mocked: it is the real server, with
-durability settings relaxed (fsync off) because the cluster is thrown away anyway. The server
-refuses to run as root, so under root it runs as Debian's `postgres` user.
+in a temporary directory, on a free port of 127.0.0.1 with a random password, for the length
+of the run; every test gets its own database and drops it afterwards. Nothing is mocked: it
+is the real server, with durability settings relaxed (fsync off) because the cluster is
+thrown away anyway. The server refuses to run as root, so under root it runs as Debian's
+`postgres` user.
 
 `BLOG_TEST_POSTGRES_URL` (e.g. postgresql+psycopg://user:pw@host/postgres, a role allowed to
 create databases) uses a server that is already running instead.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -68,11 +70,21 @@ class PostgresServer:
             for path in (directory, data, sockets):
                 os.chown(path, user.pw_uid, user.pw_gid)
             run_as = ["runuser", "-u", "postgres", "--"]
+        # A password checked by the server (SCRAM), as on a real one: the blog's commands
+        # must pass it (pg_dump through PGPASSWORD), and no other user of the machine can
+        # connect to the cluster while the tests run.
+        password = secrets.token_urlsafe(16)
+        password_file = directory / "password"
+        password_file.write_text(password)
+        if run_as:
+            os.chown(password_file, user.pw_uid, user.pw_gid)
         subprocess.run(
-            [*run_as, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "blog",
-             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+            [*run_as, str(binaries / "initdb"), "-D", str(data), "-A", "scram-sha-256",
+             f"--pwfile={password_file}", "-U", "blog", "-E", "UTF8", "--locale=C.UTF-8",
+             "--no-sync"],
             check=True, capture_output=True,
         )  # fmt: skip
+        password_file.unlink()
         port = _free_port()
         options = " ".join([
             f"-p {port}", "-c listen_addresses=127.0.0.1", f"-k {sockets}",
@@ -85,7 +97,8 @@ class PostgresServer:
              "-o", options, "-w", "-t", "60", "start"],
             check=True, capture_output=True,
         )  # fmt: skip
-        url = URL.create(DRIVER, username="blog", host="127.0.0.1", port=port, database="postgres")
+        url = URL.create(DRIVER, username="blog", password=password, host="127.0.0.1", port=port,
+                         database="postgres")  # fmt: skip
         server = cls(url, directory)
         server._run_as = run_as  # type: ignore[attr-defined]
         return server

@@ -504,12 +504,15 @@ def test_pg_dump_is_given_the_password_in_its_environment_never_on_its_command_l
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What `ps` would show of the real pg_dump, recorded by a script in front of it."""
-    password = "기사 s3cr'et"
     config = app_config(tmp_path / "blog")
-    url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(password=password)
-    config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
+    # The test server's own password, which it checks (tests/postgres_server.py).
+    password = make_url(config["SQLALCHEMY_DATABASE_URI"]).password
+    assert password
     app = create_app(config, instance_path=str(tmp_path / "blog" / "instance"))
-    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+    initialised = app.test_cli_runner().invoke(args=["init"])
+    assert initialised.exit_code == 0, initialised.output
+    assert "Database: postgresql+psycopg://blog:***@" in initialised.output
+    assert password not in initialised.output
     recorder = tmp_path / "bin" / "pg_dump"
     recorder.parent.mkdir()
     recorder.write_text(
@@ -522,9 +525,9 @@ def test_pg_dump_is_given_the_password_in_its_environment_never_on_its_command_l
     monkeypatch.setenv("PATH", f"{recorder.parent}:{os.environ['PATH']}")
     result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "x.backup")])
     assert result.exit_code == 0, result.output
-    assert "1 post(s) with" in result.output and "s3cr" not in result.output
+    assert "1 post(s) with" in result.output and password not in result.output
     arguments = (tmp_path / "arguments").read_text(encoding="utf-8")
-    assert "--format=custom" in arguments and "s3cr" not in arguments
+    assert "--format=custom" in arguments and password not in arguments
     assert (tmp_path / "password").read_text(encoding="utf-8") == password
     with app.app_context():
         db.engine.dispose()
@@ -633,3 +636,23 @@ def test_a_backup_restored_into_a_fresh_data_directory_keeps_everyone_signed_in(
         moved = app.test_client()
         moved.set_cookie(cookie_name, cookie.value)
         assert moved.get("/admin/").status_code == answer  # signed in; with another key, not
+
+
+@pytest.mark.parametrize(
+    ("version", "guarded"),
+    [("15.13", False), ("15.14", True), ("15.18 (Debian 15.18-0+deb12u1)", True),
+     ("16.9", False), ("17.6", True), ("12.22", False), ("18.1", True)],
+)  # fmt: skip
+def test_restore_needs_a_pg_restore_that_fences_psql_meta_commands(
+    tmp_path: Path, version: str, guarded: bool
+) -> None:
+    from blog.postgres_backups import check_guarded
+
+    program = tmp_path / "pg_restore"
+    program.write_text(f"#!/bin/sh\necho 'pg_restore (PostgreSQL) {version}'\n")
+    program.chmod(0o700)
+    if guarded:
+        check_guarded(str(program))
+    else:
+        with pytest.raises(backups.BackupError, match="CVE-2025-8714"):
+            check_guarded(str(program))

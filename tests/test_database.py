@@ -1,19 +1,23 @@
-"""The SQLite seam: pragmas on every connection, and writers that queue instead of failing."""
+"""The database seam: pragmas on every SQLite connection, writers that queue instead of failing
+on either database, connections a PostgreSQL server dropped replaced."""
 
 from __future__ import annotations
 
 import threading
 
+import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from blog.auth.accounts import create_user
 from blog.database import WriteOutsideTransaction, begin_statement, writing
 from blog.extensions import db
 from blog.models import Role, WorkingCopy
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, MakePost, _Databases, on_postgresql
 from tests.helpers_http import HttpBrowser
+from tests.postgres_server import _libpq
 
 
 @pytest.mark.sqlite_only
@@ -89,3 +93,24 @@ def test_concurrent_saves_queue_instead_of_failing(app: Flask, live_server: str)
 def test_each_connection_keeps_one_mebibyte_of_pages(app: Flask) -> None:
     with app.app_context():
         assert db.session.execute(text("PRAGMA cache_size")).scalar() == -1024
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="a database server's connections")
+def test_connections_the_server_dropped_are_replaced_without_an_error(
+    app: Flask, make_post: MakePost
+) -> None:
+    """PostgreSQL restarted, or a proxy dropped idle connections: the app's pooled ones and
+    the change watcher's are replaced, and no reader sees an error."""
+    slug = make_post(title="다시 연결")
+    reader = app.test_client()
+    assert reader.get("/").status_code == 200  # the pool and the watcher each hold one
+    admin = psycopg.connect(_libpq(_Databases.server.admin_url), autocommit=True)
+    with admin:
+        ended = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+            (make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database,),
+        ).fetchone()[0]
+    assert ended >= 2
+    for path in (f"/posts/{slug}", "/", f"/posts/{slug}"):
+        answer = reader.get(path)
+        assert answer.status_code == 200 and "다시 연결" in answer.text

@@ -33,6 +33,10 @@ def normalise_path(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
+# The longest old address kept (the column's length).
+MAX_OLD_PATH = Redirect.__table__.c.old_path.type.length
+
+
 def add_redirect(post: Post, old_path: str, known: dict[str, int] | None = None) -> str | None:
     """Point `old_path` at `post`; return a warning if the path already means another post.
 
@@ -42,6 +46,9 @@ def add_redirect(post: Post, old_path: str, known: dict[str, int] | None = None)
     key = normalise_path(old_path)
     if key == "/":
         return f"redirect from {old_path!r} ignored: it is the home page"
+    if len(key) > MAX_OLD_PATH:
+        # SQLite would store it; PostgreSQL refuses the whole save. Refused on both alike.
+        return f"redirect from {old_path[:80]!r}… ignored: longer than {MAX_OLD_PATH} characters"
     if known is not None:
         existing_post_id = known.get(key)
     else:

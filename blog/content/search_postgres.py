@@ -309,11 +309,12 @@ class PostgresSearchIndex:
         # Read newest first and stop at `fetch` matches: without statistics of the texts the
         # planner cannot tell that a word is common, so the other ways (a bitmap of every
         # match, or reading every post and sorting) are switched off for this statement.
+        # The settings are the transaction's own: a failure rolls them back with it (and a
+        # reset in a failed transaction would only hide the error).
         session.execute(text(_PLANNER.format(value="'off'")))
-        try:
-            return list(session.execute(bound, values).scalars())
-        finally:
-            session.execute(text(_PLANNER.format(value="reset_val")))
+        found = list(session.execute(bound, values).scalars())
+        session.execute(text(_PLANNER.format(value="reset_val")))
+        return found
 
     def texts(self, session: Session, post_ids: Sequence[int]) -> dict[int, IndexedPost]:
         rows = session.execute(

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Table, Text, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..database import reset_id_sequences, upsert, writing
 from ..extensions import db
@@ -315,7 +315,9 @@ def import_site(data: dict[str, list[dict[str, Any]]]) -> ImportSummary:
                 summary.counts[name] = len(rows)
             reset_id_sequences(session, [name for name in TABLES if "id" in _table(name).c])
             search.reindex_posts(row["id"] for row in data["posts"])
-    except IntegrityError as error:
+    except (IntegrityError, DataError) as error:
+        # DataError: a value PostgreSQL refuses (text longer than its column), where
+        # SQLite, which does not enforce lengths, would have stored it.
         raise TransferError(f"the file breaks a rule of the database: {error.orig}") from None
     summary.counts["settings"] = len(data["settings"])
     summary.counts["users"] = len(data["users"])

@@ -285,6 +285,16 @@ def test_permalink_and_redirect_from_become_redirects(site: Path) -> None:
     assert find_redirect("/2024/01/01/a.html") is None  # a permalink replaces the style URL
 
 
+def test_an_old_url_too_long_to_keep_is_a_warning_on_either_database(site: Path) -> None:
+    long = "/" + "아" * 1200
+    write(site, "_posts/2024-01-01-a.md", f"---\nredirect_from: [{long}, /kept]\n---\nx")
+    report = run(site)
+    assert not report.failed  # the post is imported; only that address is left out
+    [warning] = [w for f in report.files for w in f.warnings if "longer than" in w]
+    assert "longer than 1000 characters" in warning
+    assert find_redirect("/kept") is post("a") and find_redirect(long) is None
+
+
 def test_config_permalink_timezone_baseurl_and_defaults(site: Path) -> None:
     write(
         site,
