@@ -3,6 +3,7 @@ to, writes what the toolbar says, and keeps the CSP and the page without JavaScr
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -19,7 +20,7 @@ from blog.database import writing
 from blog.extensions import db
 from blog.models import Post, Role
 from tests.browser.conftest import screenshot
-from tests.browser.test_editor import LAPTOP, PASSWORD, sign_in, watch_errors
+from tests.browser.test_editor import LAPTOP, PASSWORD, png_bytes, sign_in, watch_errors
 from tests.conftest import Login, MakePost
 
 ROOT = Path(__file__).parents[2]
@@ -266,6 +267,75 @@ def test_korean_text_made_bold_and_red_from_the_toolbar(
     expect(red).to_have_css("color", "rgb(238, 35, 35)")
     expect(red).to_have_css("font-weight", "700")
     no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_html_the_editor_cannot_hold_is_never_changed_without_asking(
+    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+) -> None:
+    source = "<p>요약</p>\n<details><summary>더 보기</summary><p>숨은 글</p></details>"
+    slug = make_post(source=source, source_format="html")
+    page = context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Visual", exact=True).click()
+    expect(page.locator("#body")).to_be_visible()
+    assert questions and "cannot keep everything" in questions[0]
+    expect(page.locator(".visual-surface")).to_have_count(0)
+    expect(page.get_by_role("button", name="HTML", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.locator("#body")).to_have_value(source)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_images_uploaded_in_visual_mode_are_inserted_and_kept(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(live_server + "/admin/posts/new")
+    page.get_by_label("Format", exact=True).select_option("html")
+    open_visual(page)
+    page.keyboard.type("사진 앞의 글 ")
+    page.locator("#upload-form input[type=file]").set_input_files(
+        {"name": "picked.png", "mimeType": "image/png", "buffer": png_bytes((20, 120, 200))}
+    )
+    page.locator("#upload-alt").fill("파란 사각형")
+    page.locator("#upload-form").get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Insert into the body").click()
+    expect(page.locator(".visual-surface img[src^='/media/']")).to_have_attribute(
+        "alt", "파란 사각형"
+    )
+    # Typing on in the visual editor keeps the image in what is saved.
+    page.keyboard.type("사진 뒤의 글")
+    expect(page.locator("#body")).to_have_value(
+        re.compile(
+            r'^<p>사진 앞의 글 <img src="/media/[0-9a-f]{64}/picked\.png" alt="파란 사각형">'
+            r"사진 뒤의 글</p>$"
+        )
+    )
+    expect(page.locator("#preview img")).to_have_count(1)
+
+    # A file dropped on the visual editor is uploaded (alt text asked for) and inserted.
+    page.once("dialog", lambda dialog: dialog.accept("빨간 사각형"))
+    page.evaluate(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+            const surface = document.querySelector(".visual-surface .ProseMirror p");
+            const options = {dataTransfer: transfer, bubbles: true, cancelable: true};
+            surface.dispatchEvent(new DragEvent("dragover", options));
+            surface.dispatchEvent(new DragEvent("drop", options));
+        }""",
+        base64.b64encode(png_bytes((200, 40, 40))).decode(),
+    )
+    expect(page.locator(".visual-surface img[src^='/media/']")).to_have_count(2)
+    expect(page.locator("#body")).to_have_value(re.compile(r'alt="빨간 사각형"'))
+    expect(page.locator("#preview img")).to_have_count(2)
 
 
 def test_without_javascript_the_form_is_the_plain_textarea(

@@ -313,11 +313,13 @@ function visit(element) {
   }
 }
 
-/** The post's HTML as the editor should read it. */
-export function htmlForEditor(html) {
+/** The post's HTML as the editor should read it; `inserted` HTML goes where the caret is,
+ * so its own bare text joins the caret's paragraph. */
+export function htmlForEditor(html, inserted = false) {
   const template = document.createElement("template");
   template.innerHTML = html;
-  wrapBareRuns(template.content);
+  if (inserted) for (const child of template.content.children) visit(child);
+  else wrapBareRuns(template.content);
   return template.innerHTML;
 }
 
@@ -347,6 +349,7 @@ function documentHTML(doc, schema) {
 
 /** The editor's document as the post keeps it. */
 export function htmlForPost(editor) {
+  if (editor.isEmpty) return ""; // not "<p></p>": an empty post stays empty
   const template = documentHTML(editor.state.doc, editor.schema);
   for (const paragraph of template.content.querySelectorAll("p[data-visual-bare]")) {
     paragraph.replaceWith(...paragraph.childNodes);
@@ -366,4 +369,34 @@ export function htmlForPost(editor) {
     }
   }
   return template.innerHTML;
+}
+
+// --- What a post would lose ---------------------------------------------------------------
+
+function signature(fragment) {
+  const parts = [];
+  for (const element of fragment.querySelectorAll("*")) {
+    // What the sanitiser drops anyway (event handlers, data-* other than Tistory's) is no loss.
+    const kept = [...element.attributes].filter(
+      ({ name }) => !/^on/.test(name) && name !== "contenteditable" && (!name.startsWith("data-") || name.startsWith("data-ke-")),
+    );
+    const names = kept.map(({ name, value }) =>
+      name === "style" ? `style=${styleWithout(value, []) || ""}` : `${name}=${value}`,
+    );
+    // Tiptap always writes a table's <tbody>; an empty span is nothing.
+    if (element.localName === "tbody" || (element.localName === "span" && !names.length)) continue;
+    parts.push(`${element.localName}[${names.sort().join(" ")}]`);
+  }
+  // The text without the spaces HTML ignores (where the blocks break is in the elements).
+  parts.push(fragment.textContent.replace(/[ \t\n\r\f]+/g, ""));
+  return parts.sort().join("\n");
+}
+
+/** Whether the editor holds every element, attribute and letter of `html`. */
+export function keepsEverything(html, editor) {
+  const original = document.createElement("template");
+  original.innerHTML = html;
+  const written = document.createElement("template");
+  written.innerHTML = htmlForPost(editor);
+  return signature(original.content) === signature(written.content);
 }

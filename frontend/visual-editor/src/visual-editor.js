@@ -3,7 +3,7 @@
 // `input` event, so saving, live preview, autosave and conflicts work as they do without it.
 // Without JavaScript none of this runs and the page is the plain form.
 import { Editor } from "@tiptap/core";
-import { htmlForEditor, htmlForPost, visualExtensions } from "./schema.js";
+import { htmlForEditor, htmlForPost, keepsEverything, visualExtensions } from "./schema.js";
 
 const COMMANDS = {
   bold: (chain) => chain.toggleBold(),
@@ -85,10 +85,27 @@ function setUp(tools) {
           "aria-label": tools.dataset.surfaceLabel,
           spellcheck: "true",
         },
+        // A dropped file is editor.js's to upload (then inserted at the caret, above).
+        handleDrop: (view, event) => Boolean(event.dataTransfer && event.dataTransfer.files.length),
       },
       onUpdate: writeBack,
       onTransaction: showState,
     });
+    // Nothing is lost silently: HTML the editor cannot hold (a <details>, a <dl> …) is named
+    // in a question, and the post stays in HTML mode unless the writer accepts the change.
+    if (!keepsEverything(textarea.value, editor) && !window.confirm(tools.dataset.lossQuestion)) {
+      editor.destroy();
+      editor = null;
+      surface.remove();
+      surface = null;
+      return;
+    }
+    // editor.js inserts uploaded images through this instead of into the hidden textarea,
+    // where the next change here would overwrite them.
+    textarea.insertIntoVisual = (html) => {
+      editor.chain().focus().insertContent(htmlForEditor(html.trim(), true)).run();
+      return true;
+    };
     showMode(true);
     showState();
     editor.commands.focus("start");
@@ -96,6 +113,7 @@ function setUp(tools) {
 
   function closeVisual() {
     if (!editor) return;
+    delete textarea.insertIntoVisual;
     editor.destroy();
     editor = null;
     surface.remove();
