@@ -189,6 +189,8 @@ def open_visual(page: Page) -> None:
     page.get_by_role("button", name="Visual", exact=True).click()
     expect(page.locator(".visual-surface .ProseMirror")).to_be_visible()
     expect(page.locator("#body")).to_be_hidden()
+    # Tiptap focuses the editor at the next animation frame: typing before it would be lost.
+    expect(page.locator(".visual-surface .ProseMirror")).to_be_focused()
 
 
 def no_csp_violations(page: Page, errors: list[str]) -> None:
@@ -309,7 +311,9 @@ def test_images_uploaded_in_visual_mode_are_inserted_and_kept(
     expect(page.locator(".visual-surface img[src^='/media/']")).to_have_attribute(
         "alt", "파란 사각형"
     )
-    # Typing on in the visual editor keeps the image in what is saved.
+    # Typing on in the visual editor keeps the image in what is saved. (The editor takes
+    # the focus back at the next animation frame, as Tiptap's focus command does.)
+    expect(page.locator(".visual-surface .ProseMirror")).to_be_focused()
     page.keyboard.type("사진 뒤의 글")
     expect(page.locator("#body")).to_have_value(
         re.compile(
