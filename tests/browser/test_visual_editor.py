@@ -353,6 +353,6 @@ def test_without_javascript_the_form_is_the_plain_textarea(
     # Hidden until the script shows it, and nothing in it is sent with the form.
     assert re.search(r'id="visual-tools" hidden', html)
     assert " name=" not in tools and "<input" not in tools
-    assert re.search(r'<script src="/static/vendor/visual-editor-[^"]+\.js" defer>', html)
+    assert re.search(r'<script src="/static/vendor/visual-editor-[^"]+\.js" async>', html)
     # Only the editor page loads it.
     assert "visual-editor" not in client.get("/admin/").text
