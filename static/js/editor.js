@@ -39,8 +39,6 @@
   });
 
   function insertAtCursor(textarea, text) {
-    // In visual mode the visual editor inserts at its own caret and writes the textarea back.
-    if (textarea.insertIntoVisual && textarea.insertIntoVisual(text)) return;
     var start = textarea.selectionStart, end = textarea.selectionEnd;
     textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
     textarea.selectionStart = textarea.selectionEnd = start + text.length;
@@ -124,8 +122,7 @@
     if (event.target.id === "body") event.target.classList.remove("drop-target");
   });
   document.addEventListener("drop", function (event) {
-    var onBody = event.target.id === "body" || (event.target.closest && event.target.closest(".visual-surface"));
-    if (!onBody || !event.dataTransfer.files.length) return;
+    if (event.target.id !== "body" || !event.dataTransfer.files.length) return;
     event.preventDefault();
     event.target.classList.remove("drop-target");
     var form = document.getElementById("upload-form");
