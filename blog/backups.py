@@ -175,6 +175,20 @@ def check_blog_tables(path: Path, tables: set[str]) -> None:
         raise BackupError(f"{path} has no schema revision (no alembic_version table).")
 
 
+def check_known_revision(path: Path, revision: str | None) -> str:
+    """`revision` if this code has a migration for it; BackupError otherwise (a backup made by
+    a newer version, or one with no single revision row)."""
+    known, head = known_revisions()
+    if revision not in known:
+        raise BackupError(
+            f"{path} has schema revision {revision!r}, which this version of the blog does "
+            f"not know (its newest is {head}): it was made by a newer version. Restore it "
+            "with that version."
+        )
+    assert revision is not None
+    return revision
+
+
 def check_backup(path: Path, live: URL | None = None) -> Contents:
     """What the backup at `path` holds, after checking that it can be restored into the
     database at `live` (default: SQLite): a SQLite database that passes `PRAGMA
@@ -217,14 +231,7 @@ def check_backup(path: Path, live: URL | None = None) -> Contents:
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             check_blog_tables(path, tables)
             rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-        revision = rows[0][0] if len(rows) == 1 else None
-        known, head = known_revisions()
-        if revision not in known:
-            raise BackupError(
-                f"{path} has schema revision {revision!r}, which this version of the blog does "
-                f"not know (its newest is {head}): it was made by a newer version. Restore it "
-                "with that version."
-            )
+        revision = check_known_revision(path, rows[0][0] if len(rows) == 1 else None)
         return backup_contents(path, revision)
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{path} is damaged, or not a SQLite database: {error}") from None

@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .backups import BackupError, Contents, Replaced, check_blog_tables, known_revisions
+from .backups import BackupError, Contents, Replaced, check_blog_tables, check_known_revision
 
 DUMP_HEADER = b"PGDMP"  # how every custom-format archive starts
 CLIENT_PACKAGE = "postgresql-client"
@@ -224,15 +224,9 @@ def check_dump(path: Path) -> Contents:
             returncode = reader.wait()
         if returncode != 0:
             raise BackupError(f"{path} is damaged: pg_restore cannot read it: {_said(errors)}")
-    revision = counter.revisions[0] if len(counter.revisions) == 1 else None
-    known, head = known_revisions()
-    if revision not in known:
-        raise BackupError(
-            f"{path} has schema revision {revision!r}, which this version of the blog does "
-            f"not know (its newest is {head}): it was made by a newer version. Restore it "
-            "with that version."
-        )
-    assert revision is not None
+    revision = check_known_revision(
+        path, counter.revisions[0] if len(counter.revisions) == 1 else None
+    )
     return Contents(
         path=path, size=path.stat().st_size, revision=revision, posts=counter.rows["posts"],
         revisions=counter.rows["revisions"], media=counter.rows["media"],

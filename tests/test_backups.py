@@ -263,6 +263,20 @@ def _not_a_blog(file: Path) -> None:
         connection.commit()
 
 
+def _assert_restore_refused(tmp_path: Path, backup_file: Path, spoil: Any, message: str) -> None:
+    """`blog restore --force` of the spoiled backup fails, saying `message`, and leaves a
+    blog holding the sample exactly as it was."""
+    live = make_blog(tmp_path / "live", sample=True)
+    before = rows_of(live)
+    spoil(backup_file)
+    result = _restore(live, backup_file, "--force")
+    assert result.exit_code == 1
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert rows_of(live) == before
+    assert len(before["posts"]) == 1
+
+
 @pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("spoil", "message"),
@@ -276,15 +290,7 @@ def _not_a_blog(file: Path) -> None:
 def test_restore_refuses_a_bad_file_and_leaves_the_blog_as_it_was(
     backup_file: Path, tmp_path: Path, spoil: Any, message: str
 ) -> None:
-    live = make_blog(tmp_path / "live", sample=True)
-    before = rows_of(live)
-    spoil(backup_file)
-    result = _restore(live, backup_file, "--force")
-    assert result.exit_code == 1
-    assert message in result.output, result.output
-    assert "Traceback" not in result.output
-    assert rows_of(live) == before
-    assert len(before["posts"]) == 1
+    _assert_restore_refused(tmp_path, backup_file, spoil, message)
 
 
 def _dump_of(app: Flask, file: Path, statement: str | None = None) -> None:
@@ -338,15 +344,7 @@ def test_restore_refuses_a_bad_dump_and_leaves_the_blog_as_it_was(
     backup_file: Path, tmp_path: Path, spoil: Any, message: str
 ) -> None:
     assert backup_file.read_bytes().startswith(b"PGDMP")
-    live = make_blog(tmp_path / "live", sample=True)
-    before = rows_of(live)
-    spoil(backup_file, tmp_path)
-    result = _restore(live, backup_file, "--force")
-    assert result.exit_code == 1
-    assert message in result.output, result.output
-    assert "Traceback" not in result.output
-    assert rows_of(live) == before
-    assert len(before["posts"]) == 1
+    _assert_restore_refused(tmp_path, backup_file, lambda file: spoil(file, tmp_path), message)
 
 
 @postgresql_only
