@@ -21,3 +21,16 @@ def test_vendored_files_match_their_recorded_checksums() -> None:
 def test_base_template_loads_the_vendored_htmx() -> None:
     base = (Path(__file__).parents[1] / "templates" / "base.html").read_text()
     assert "vendor/htmx-2.0.11.min.js" in base and (VENDOR / "htmx-2.0.11.min.js").exists()
+
+
+def test_editor_page_loads_the_vendored_visual_editor() -> None:
+    edit = (Path(__file__).parents[1] / "templates" / "editor" / "edit.html").read_text()
+    name = re.search(r"vendor/(visual-editor-tiptap-[0-9.]+\.min\.js)", edit)
+    assert name and (VENDOR / name[1]).exists()
+    assert f"`{name[1]}`" in (VENDOR / "README.md").read_text()
+    # Built from the pinned lockfile with the same Tiptap version as its name says.
+    lock = (
+        Path(__file__).parents[1] / "frontend" / "visual-editor" / "package-lock.json"
+    ).read_text()
+    version = name[1].removeprefix("visual-editor-tiptap-").removesuffix(".min.js")
+    assert f'"node_modules/@tiptap/core": {{\n      "version": "{version}"' in lock

@@ -39,6 +39,8 @@
   });
 
   function insertAtCursor(textarea, text) {
+    // In visual mode the visual editor inserts at its own caret and writes the textarea back.
+    if (textarea.insertIntoVisual && textarea.insertIntoVisual(text)) return;
     var start = textarea.selectionStart, end = textarea.selectionEnd;
     textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
     textarea.selectionStart = textarea.selectionEnd = start + text.length;
@@ -122,7 +124,8 @@
     if (event.target.id === "body") event.target.classList.remove("drop-target");
   });
   document.addEventListener("drop", function (event) {
-    if (event.target.id !== "body" || !event.dataTransfer.files.length) return;
+    var onBody = event.target.id === "body" || (event.target.closest && event.target.closest(".visual-surface"));
+    if (!onBody || !event.dataTransfer.files.length) return;
     event.preventDefault();
     event.target.classList.remove("drop-target");
     var form = document.getElementById("upload-form");

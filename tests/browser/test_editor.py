@@ -75,8 +75,8 @@ def test_write_with_live_preview_autosave_and_publish(
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     page.get_by_role("link", name="New post", exact=True).click()
-    # htmx listens from DOMContentLoaded, which waits for the deferred scripts: a title typed
-    # before it would send no address hint.
+    # htmx listens from DOMContentLoaded, which waits for the deferred scripts (the visual
+    # editor's bundle among them): a title typed before it would send no address hint.
     page.wait_for_url("**/admin/posts/new", wait_until="domcontentloaded")
     page.get_by_label("Title").fill("브라우저에서 쓴 글")
     expect(page.locator("#slug-hint")).to_contain_text("/posts/브라우저에서-쓴-글")
