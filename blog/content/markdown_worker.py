@@ -101,10 +101,13 @@ class _Worker:
             self.stop()
             raise RenderFailed("the Markdown worker did not start") from None
 
-    def render(self, source: str, source_format: str, seconds: float) -> dict[str, Any]:
+    def render(
+        self, source: str, source_format: str, seconds: float, editable: bool = False
+    ) -> dict[str, Any]:
         """The worker's answer: {"html": ...} or {"error": ...}; RenderTooSlow past `seconds`."""
         assert self.process.stdin is not None and self.process.stdout is not None
-        _write_message(self.process.stdin, {"source": source, "format": source_format})
+        request = {"source": source, "format": source_format, "editable": editable}
+        _write_message(self.process.stdin, request)
         try:
             return _read_message(self.process.stdout.fileno(), time.monotonic() + seconds)
         except TimeoutError:
@@ -139,8 +142,10 @@ def _give_back(worker: _Worker) -> None:
     worker.stop()
 
 
-def render_in_worker(source: str, source_format: str, seconds: float | None = None) -> str:
-    """render_body(source, source_format) in a worker.
+def render_in_worker(
+    source: str, source_format: str, seconds: float | None = None, editable: bool = False
+) -> str:
+    """render_body(source, source_format) in a worker (editable_html if `editable`).
 
     RenderTooSlow past the budget; RenderFailed when no worker can do it; ValueError for
     what render_body itself refuses (an unknown format).
@@ -149,7 +154,7 @@ def render_in_worker(source: str, source_format: str, seconds: float | None = No
     for attempt in (1, 2):
         worker = _take_worker()
         try:
-            answer = worker.render(source, source_format, seconds)
+            answer = worker.render(source, source_format, seconds, editable)
         except RenderTooSlow:
             worker.stop()
             raise
@@ -169,7 +174,7 @@ def _serve() -> None:
     """The worker: render each request from stdin, answer on stdout, until stdin closes."""
     import resource
 
-    from .markup import render_body
+    from .markup import editable_html, render_body
 
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -180,7 +185,8 @@ def _serve() -> None:
         except EOFError:
             return
         try:
-            _write_message(stdout, {"html": render_body(request["source"], request["format"])})
+            render = editable_html if request.get("editable") else render_body
+            _write_message(stdout, {"html": render(request["source"], request["format"])})
         except Exception as error:  # noqa: BLE001 - the parent raises it
             _write_message(stdout, {"error": f"{type(error).__name__}: {error}"})
 

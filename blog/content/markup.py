@@ -60,14 +60,29 @@ def _with_table_of_contents(converter: markdown.Markdown, rendered: str) -> str:
     return f"{toc}\n{rendered}"
 
 
-def render_markdown(source: str) -> str:
-    """Markdown to (unsanitised) HTML; pathological nesting degrades instead of failing."""
+# Markdown turned into a post's HTML source (the visual editor's): what publishing adds on
+# every render (highlighted code, the table of contents) stays out of the source.
+SOURCE_EXTENSIONS = [
+    extension
+    for extension in MARKDOWN_EXTENSIONS
+    if not isinstance(extension, CodeHiliteExtension | TocExtension)
+]
+
+
+def render_markdown(source: str, as_source: bool = False) -> str:
+    """Markdown to (unsanitised) HTML; pathological nesting degrades instead of failing.
+    `as_source`: without highlighting and table of contents (SOURCE_EXTENSIONS)."""
     # A Markdown instance keeps state between documents (footnotes, TOC), so use a fresh one.
     try:
+        if as_source:
+            return markdown.Markdown(extensions=SOURCE_EXTENSIONS, output_format="html").convert(
+                source
+            )
         converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
         return _with_table_of_contents(converter, converter.convert(source))
     except RecursionError:
-        pass
+        if as_source:
+            return f"<pre>{html.escape(source)}</pre>"
     # The TOC walks the element tree recursively: thousands of nested emphasis markers
     # exhaust Python's stack. Without it the rest still renders.
     try:
@@ -90,6 +105,17 @@ def render_body(source: str, source_format: str) -> str:
     # Headings written as HTML get anchors and a table of contents like Markdown's: in HTML
     # posts, and in Markdown posts of pasted Tistory HTML (the toc extension skips raw HTML).
     return with_heading_anchors(sanitize_html(highlight_code_blocks(rendered)))
+
+
+def editable_html(source: str, source_format: str) -> str:
+    """The body as the visual editor opens it: what readers get, before what publishing adds
+    on every render (heading anchors, a table of contents, highlighted code), so that the
+    editor never parses what the sanitiser drops and saving it back keeps the source plain."""
+    if source_format == SourceFormat.MARKDOWN:
+        return sanitize_html(render_markdown(source, as_source=True))
+    if source_format == SourceFormat.HTML:
+        return sanitize_html(source)
+    raise ValueError(f"unknown source format {source_format!r}")
 
 
 # How Markdown writes a fenced block, and Jekyll's {% highlight x %} after import.
@@ -154,6 +180,19 @@ def render_preview(source: str, source_format: str) -> str:
         raise RenderBusy("every preview slot is busy")
     try:
         return render_in_worker(source, source_format, min(PREVIEW_SECONDS, budget_for(source)))
+    finally:
+        PREVIEW_SLOTS.release()
+
+
+def editable_html_within_budget(source: str, source_format: str) -> str:
+    """editable_html, with Markdown in a worker within the preview's budget (render_preview)."""
+    if source_format != SourceFormat.MARKDOWN:
+        return editable_html(source, source_format)
+    if not PREVIEW_SLOTS.acquire(blocking=False):
+        raise RenderBusy("every preview slot is busy")
+    try:
+        seconds = min(PREVIEW_SECONDS, budget_for(source))
+        return render_in_worker(source, source_format, seconds, editable=True)
     finally:
         PREVIEW_SLOTS.release()
 

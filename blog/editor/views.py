@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from .. import clock
 from ..auth.permissions import require_role
 from ..content.labels import save_label
 from ..content.markdown_worker import RenderFailed, RenderTooSlow
-from ..content.markup import RenderBusy, render_preview
+from ..content.markup import RenderBusy, editable_html_within_budget, render_preview
 from ..content.media import UploadError, image_snippet, library_entry, upload_image
 from ..content.permissions import (
     WRITER_STATUSES,
@@ -372,6 +372,22 @@ def preview() -> Response:
     title = request.form.get("title", "")
     return render("editor/preview.html", block="preview", preview_html=html,
                   preview_problem=problem, title=title)  # fmt: skip
+
+
+@bp.post("/posts/editable-html")
+def editable_html() -> Response:
+    """The body as the visual editor opens it (markup.editable_html), for the editor's script:
+    {"html": ...}, or {"problem": ...} with the reason the writer is shown."""
+    source = request.form.get("body", "")
+    if len(source) > max_body_length():
+        problem = _("The body is longer than %(limit)s characters; it cannot be shown.",
+                    limit=f"{max_body_length():,}")  # fmt: skip
+        return jsonify(problem=problem), 413
+    try:
+        html = editable_html_within_budget(source, SourceFormat.parse(request.form.get("format")))
+    except RenderFailed as error:
+        return jsonify(problem=render_problem(error)), 503
+    return jsonify(html=html)
 
 
 @bp.get("/slug-suggestion")

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build the editor page's visual mode into ONE minified file under static/vendor, named
-# with the Tiptap version, and print its SHA-256 for static/vendor/README.md. The blog and
+# with the Tiptap version, and record its SHA-256 in static/vendor/README.md. The blog and
 # its tests load the committed file: they never need node or npm. Versions are pinned by
 # package-lock.json (`npm ci`); to update, change package.json, `npm install`, run this,
 # update the README row and the <script> in templates/editor/edit.html, and remove the old file.
@@ -12,5 +12,9 @@ name="visual-editor-tiptap-$version.min.js"
 ./node_modules/.bin/esbuild src/visual-editor.js --bundle --minify --format=iife \
   --target=es2020 --legal-comments=none --charset=utf8 --outfile="../../static/vendor/$name"
 cd ../../static/vendor
-sha256sum "$name"
+sum=$(sha256sum "$name" | cut -d' ' -f1)
+echo "$sum  $name"
+# The checksum column of the file's row in static/vendor/README.md (tests/test_static.py checks it).
+sed -i "s/^\(| \`$name\` |.*| \`\)[0-9a-f]\{64\}\(\` |\)\$/\1$sum\2/" README.md
+grep -q "$sum" README.md || { echo "static/vendor/README.md has no row for $name" >&2; exit 1; }
 printf 'gzip: %s bytes\n' "$(gzip -9 -n -c "$name" | wc -c)"

@@ -376,9 +376,10 @@ export function htmlForPost(editor) {
 function signature(fragment) {
   const parts = [];
   for (const element of fragment.querySelectorAll("*")) {
-    // What the sanitiser drops anyway (event handlers, data-* other than Tistory's) is no loss.
+    // What the sanitiser drops anyway (data-* other than Tistory's) is no loss.
+    // The sanitiser writes every link's rel itself.
     const kept = [...element.attributes].filter(
-      ({ name }) => !/^on/.test(name) && name !== "contenteditable" && (!name.startsWith("data-") || name.startsWith("data-ke-")),
+      ({ name }) => name !== "rel" && name !== "contenteditable" && (!name.startsWith("data-") || name.startsWith("data-ke-")),
     );
     const names = kept.map(({ name, value }) =>
       name === "style" ? `style=${styleWithout(value, []) || ""}` : `${name}=${value}`,

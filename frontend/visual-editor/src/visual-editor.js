@@ -68,7 +68,36 @@ function setUp(tools) {
     textarea.hidden = visual;
   }
 
-  function openVisual() {
+  // The body as readers get it, sanitised by the server (markup.editable_html): the editor
+  // never parses what the sanitiser drops (an <img onerror> pasted from Tistory, a script).
+  async function editableHTML() {
+    const data = new FormData();
+    data.append("body", textarea.value);
+    data.append("format", format.value);
+    data.append("csrf_token", form.elements.csrf_token.value);
+    const response = await fetch(tools.dataset.editableUrl, {
+      method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok || typeof answer.html !== "string") {
+      throw new Error(answer.problem || tools.dataset.unavailable);
+    }
+    return answer.html;
+  }
+
+  let opening = false;
+  async function openVisual() {
+    if (editor || opening) return;
+    opening = true;
+    let html;
+    try {
+      html = await editableHTML();
+    } catch (error) {
+      window.alert(error.message || tools.dataset.unavailable);
+      return;
+    } finally {
+      opening = false;
+    }
     if (editor) return;
     surface = document.createElement("div");
     surface.className = "visual-surface post-body";
@@ -76,7 +105,7 @@ function setUp(tools) {
     editor = new Editor({
       element: surface,
       extensions: visualExtensions(),
-      content: htmlForEditor(textarea.value),
+      content: htmlForEditor(html),
       injectCSS: false, // the CSP allows no <style> element; admin.css has the rules
       editorProps: {
         attributes: {
@@ -93,7 +122,7 @@ function setUp(tools) {
     });
     // Nothing is lost silently: HTML the editor cannot hold (a <details>, a <dl> …) is named
     // in a question, and the post stays in HTML mode unless the writer accepts the change.
-    if (!keepsEverything(textarea.value, editor) && !window.confirm(tools.dataset.lossQuestion)) {
+    if (!keepsEverything(html, editor) && !window.confirm(tools.dataset.lossQuestion)) {
       editor.destroy();
       editor = null;
       surface.remove();
