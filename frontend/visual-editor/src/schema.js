@@ -104,16 +104,19 @@ export const KeptAttributes = Extension.create({
       }
       globals.push({ types: [type], attributes });
     }
-    // A paragraph the editor made around bare text (in a list item, cell, quote): written
-    // back without its <p>, so opening and saving a post never adds paragraphs to it.
+    // Where a paragraph came from. true: the editor made it around bare text (in a list item,
+    // cell, quote), written back without its <p>, so opening and saving a post never adds
+    // paragraphs to it. false: a <p> of the post. null: made while writing; alone in a list
+    // item or cell it is written without its <p> too, as Tistory writes them (htmlForPost).
     globals.push({
       types: ["paragraph"],
       attributes: {
         bare: {
-          default: false,
+          default: null,
           keepOnSplit: false,
           parseHTML: (element) => element.hasAttribute("data-visual-bare"),
-          renderHTML: (attributes) => (attributes.bare ? { "data-visual-bare": "" } : {}),
+          renderHTML: (attributes) =>
+            attributes.bare ? { "data-visual-bare": "" } : attributes.bare === null ? { "data-visual-new": "" } : {},
         },
       },
     });
@@ -238,7 +241,8 @@ function withoutOwnAlign(cell) {
 export function visualExtensions() {
   return [
     StarterKit.configure({
-      trailingNode: false, // an empty <p> after a closing table or figure would be saved
+      // A paragraph after a closing table or figure, so the caret can go below it; left out
+      // of the post by htmlForPost while it is empty.
       bold: false,
       italic: false,
       link: {
@@ -354,12 +358,42 @@ export function htmlForPost(editor) {
   for (const paragraph of template.content.querySelectorAll("p[data-visual-bare]")) {
     paragraph.replaceWith(...paragraph.childNodes);
   }
+  for (const paragraph of template.content.querySelectorAll("p[data-visual-new]")) {
+    paragraph.removeAttribute("data-visual-new");
+    const parent = paragraph.parentElement;
+    const alone = parent && ["li", "td", "th"].includes(parent.localName) && parent.children.length === 1;
+    if (!alone) continue;
+    // Its alignment, the only thing it may carry, goes to the cell (TextAlign sets both).
+    const align = /^text-align:\s*([a-z]+);?$/.exec(paragraph.getAttribute("style") || "");
+    if (paragraph.attributes.length > (align ? 1 : 0)) continue;
+    const parentStyle = parent.getAttribute("style") || "";
+    const parentAlign = /(?:^|;)\s*text-align:\s*([a-z]+)/.exec(parentStyle);
+    if (align && parentAlign && parentAlign[1] !== align[1]) continue;
+    if (align && !parentAlign) {
+      parent.setAttribute("style", parentStyle ? `${parentStyle.replace(/;?\s*$/, ";")} ${align[0]}` : align[0]);
+    }
+    paragraph.replaceWith(...paragraph.childNodes);
+  }
+  // The empty paragraph Tiptap keeps after a closing table (trailingNode) is not the post's.
+  const last = template.content.lastChild;
+  if (last && last.nodeType === 1 && last.localName === "p" && !last.attributes.length && !last.childNodes.length) {
+    last.remove();
+  }
+  // An empty line the writer left (Enter twice) is a blank line for readers too, written as
+  // Tistory writes it: an empty <p> would take no room on the page.
+  for (const paragraph of template.content.querySelectorAll("p:empty")) {
+    paragraph.append("\u00a0");
+  }
+  // A colour removed leaves a <span> with nothing on it: it means nothing.
+  for (const span of template.content.querySelectorAll("span")) {
+    if (!span.attributes.length) span.replaceWith(...span.childNodes);
+  }
   for (const table of template.content.querySelectorAll("table")) {
     const body = table.querySelector(":scope > tbody");
     for (const section of ["thead", "tfoot"]) {
       const rows = [...table.querySelectorAll(`:scope > tbody > tr[data-visual-section=${section}]`)];
       if (!rows.length) continue;
-      const group = document.createElement(section);
+      const group = table.ownerDocument.createElement(section);
       group.append(...rows);
       if (section === "thead") table.insertBefore(group, body);
       else table.append(group);
