@@ -292,7 +292,7 @@ def test_korean_text_made_bold_and_red_from_the_toolbar(
 def test_html_the_editor_cannot_hold_is_never_changed_without_asking(
     app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:
-    source = "<p>요약</p>\n<details><summary>더 보기</summary><p>숨은 글</p></details>"
+    source = "<p>요약</p>\n<p><ruby>漢<rp>(</rp><rt>한</rt><rp>)</rp></ruby>字</p>"
     slug = make_post(source=source, source_format="html")
     page = csp_context.new_page()
     sign_in(page, live_server, "kim")

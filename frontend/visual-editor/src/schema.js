@@ -6,6 +6,7 @@ import { Extension, Mark, Node, isValidCSSStyleValue, mergeAttributes } from "@t
 import StarterKit from "@tiptap/starter-kit";
 import { Bold } from "@tiptap/extension-bold";
 import { Italic } from "@tiptap/extension-italic";
+import { Strike } from "@tiptap/extension-strike";
 import { TextStyle, Color, BackgroundColor } from "@tiptap/extension-text-style";
 import Highlight from "@tiptap/extension-highlight";
 import TextAlign from "@tiptap/extension-text-align";
@@ -82,9 +83,11 @@ const ELEMENT_ATTRIBUTES = {
   orderedList: ["type", "reversed"],
   link: ["name", "hreflang"],
   blockquote: ["cite"],
+  strike: ["cite", "datetime"],
 };
 
-const KEPT_TYPES = ["paragraph", "heading", "blockquote", "bulletList", "orderedList",
+const KEPT_TYPES = ["details", "detailsSummary", "definitionList", "definitionTerm",
+  "definitionDescription", "paragraph", "heading", "blockquote", "bulletList", "orderedList",
   "listItem", "codeBlock", "horizontalRule", "table", "tableRow", "tableCell", "tableHeader",
   "image", "container", "figcaption", "textStyle", "link", "bold", "italic", "underline",
   "strike", "highlight", "code", "inlineElement", "hardBreak"];
@@ -186,6 +189,73 @@ const Figcaption = Node.create({
   renderHTML: ({ HTMLAttributes }) => ["figcaption", HTMLAttributes, 0],
 });
 
+// <details>: in the editor every part shows in a box, open or not, since the writer edits
+// what a reader may unfold; the post keeps <details> with its `open` as it was.
+const Details = Node.create({
+  name: "details",
+  group: "block",
+  content: "detailsSummary? block+",
+  defining: true,
+  addAttributes() {
+    return {
+      open: {
+        default: false,
+        parseHTML: (element) => element.hasAttribute("open"),
+        renderHTML: (attributes) => (attributes.open ? { open: "" } : {}),
+      },
+    };
+  },
+  parseHTML: () => [{ tag: "details" }],
+  renderHTML: ({ HTMLAttributes }) => ["details", HTMLAttributes, 0],
+  addNodeView() {
+    return () => {
+      const dom = document.createElement("div");
+      dom.className = "visual-details";
+      return { dom, contentDOM: dom };
+    };
+  },
+});
+
+const DetailsSummary = Node.create({
+  name: "detailsSummary",
+  content: "inline*",
+  defining: true,
+  parseHTML: () => [{ tag: "summary" }],
+  renderHTML: ({ HTMLAttributes }) => ["summary", HTMLAttributes, 0],
+  addNodeView() {
+    return () => {
+      const dom = document.createElement("div");
+      dom.className = "visual-summary";
+      return { dom, contentDOM: dom };
+    };
+  },
+});
+
+// <dl>: terms and their descriptions, as Markdown's definition lists and Tistory write them.
+const DefinitionList = Node.create({
+  name: "definitionList",
+  group: "block",
+  content: "(definitionTerm | definitionDescription)+",
+  parseHTML: () => [{ tag: "dl" }],
+  renderHTML: ({ HTMLAttributes }) => ["dl", HTMLAttributes, 0],
+});
+
+const DefinitionTerm = Node.create({
+  name: "definitionTerm",
+  content: "inline*",
+  defining: true,
+  parseHTML: () => [{ tag: "dt" }],
+  renderHTML: ({ HTMLAttributes }) => ["dt", HTMLAttributes, 0],
+});
+
+const DefinitionDescription = Node.create({
+  name: "definitionDescription",
+  content: "block+",
+  defining: true,
+  parseHTML: () => [{ tag: "dd" }],
+  renderHTML: ({ HTMLAttributes }) => ["dd", HTMLAttributes, 0],
+});
+
 const InlineElement = Mark.create({
   name: "inlineElement",
   excludes: "", // <small><sub>…</sub></small>: two of them may wrap the same text
@@ -245,6 +315,7 @@ export function visualExtensions() {
       // of the post by htmlForPost while it is empty.
       bold: false,
       italic: false,
+      strike: false,
       link: {
         openOnClick: false,
         autolink: false,
@@ -255,6 +326,7 @@ export function visualExtensions() {
     }),
     keepingTag(Bold, ["b", "strong"]),
     keepingTag(Italic, ["i", "em"]),
+    keepingTag(Strike, ["s", "del", "strike"]),
     TextStyle.configure({ mergeNestedSpanStyles: false }),
     Color,
     BackgroundColor,
@@ -267,6 +339,11 @@ export function visualExtensions() {
     Image.configure({ inline: true, allowBase64: false }),
     Container,
     Figcaption,
+    Details,
+    DetailsSummary,
+    DefinitionList,
+    DefinitionTerm,
+    DefinitionDescription,
     InlineElement,
     KeptAttributes,
   ];
@@ -281,7 +358,7 @@ const BLOCK_TAGS = new Set(["p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "sec
   "aside", "header", "footer", "address", "figure", "figcaption", "blockquote", "ul", "ol", "li",
   "pre", "hr", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col",
   "dl", "dt", "dd", "details", "summary"]);
-const HOLDS_BLOCKS = new Set(["li", "blockquote", "td", "th", ...CONTAINER_TAGS]);
+const HOLDS_BLOCKS = new Set(["li", "blockquote", "td", "th", "dd", "details", ...CONTAINER_TAGS]);
 
 function wrapBareRuns(parent) {
   let run = [];
@@ -361,7 +438,7 @@ export function htmlForPost(editor) {
   for (const paragraph of template.content.querySelectorAll("p[data-visual-new]")) {
     paragraph.removeAttribute("data-visual-new");
     const parent = paragraph.parentElement;
-    const alone = parent && ["li", "td", "th"].includes(parent.localName) && parent.children.length === 1;
+    const alone = parent && ["li", "td", "th", "dd"].includes(parent.localName) && parent.children.length === 1;
     if (!alone) continue;
     // Its alignment, the only thing it may carry, goes to the cell (TextAlign sets both).
     const align = /^text-align:\s*([a-z]+);?$/.exec(paragraph.getAttribute("style") || "");
