@@ -225,6 +225,31 @@ def test_saving_unchanged_in_visual_mode_keeps_the_page(
 
 
 @pytest.mark.usefixtures("editor_user")
+def test_the_mode_chosen_is_the_mode_the_next_post_opens_in(
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
+) -> None:
+    first = post_id(app, make_post(source="<p>첫 글</p>", source_format="html"))
+    second = post_id(app, make_post(source="<p>둘째 글</p>", source_format="html"))
+    page = csp_context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{first}/edit")
+    open_visual(page)
+    page.goto(f"{live_server}/admin/posts/{second}/edit")
+    expect(page.locator(".visual-surface .ProseMirror")).to_contain_text("둘째 글")
+    expect(page.get_by_role("button", name="Visual", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    # Opened for the writer, not focused: the title may be what they came to change.
+    expect(page.locator(".visual-surface .ProseMirror")).not_to_be_focused()
+    page.get_by_role("button", name="HTML", exact=True).click()
+    expect(page.locator("#body")).to_be_visible()
+    page.goto(f"{live_server}/admin/posts/{first}/edit")
+    expect(page.locator("#body")).to_have_value("<p>첫 글</p>")
+    expect(page.locator("#body")).to_be_visible()
+    expect(page.locator(".visual-surface")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("editor_user")
 def test_the_editor_never_parses_what_the_sanitiser_drops(
     app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:
