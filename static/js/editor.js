@@ -143,6 +143,17 @@
     insertAfterUpload = true;
     form.requestSubmit();
   }
+  // A pasted image file (a screenshot, "Copy image") on the textarea is uploaded like a dropped
+  // one (the visual editor's paste.js hands its own over with editor:upload-images). Word and
+  // Excel put a picture of the copied text beside it: when there is text, the text is pasted.
+  document.addEventListener("paste", function (event) {
+    var data = event.clipboardData;
+    if (event.target.id !== "body" || !data || !data.files.length || data.getData("text/plain").trim()) return;
+    var images = Array.prototype.every.call(data.files, function (file) { return file.type.indexOf("image/") === 0; });
+    if (!images) return;
+    event.preventDefault();
+    uploadAndInsert(data.files);
+  });
 })();
 
 // The editor's primary button says what saving does (Save, Submit for review, Publish,
