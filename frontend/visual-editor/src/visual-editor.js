@@ -4,6 +4,7 @@
 // Without JavaScript none of this runs and the page is the plain form.
 import { Editor } from "@tiptap/core";
 import { htmlForEditor, htmlForPost, keepsEverything, visualExtensions } from "./schema.js";
+import { pasteProps } from "./paste.js";
 
 const COMMANDS = {
   bold: (chain) => chain.toggleBold(),
@@ -148,10 +149,11 @@ function setUp(tools) {
 
   // The body as readers get it, sanitised by the server (markup.editable_html): the editor
   // never parses what the sanitiser drops (an <img onerror> pasted from Tistory, a script).
-  async function editableHTML() {
+  // Pasted HTML goes the same way.
+  async function editableHTML(body = textarea.value, bodyFormat = format.value) {
     const data = new FormData();
-    data.append("body", textarea.value);
-    data.append("format", format.value);
+    data.append("body", body);
+    data.append("format", bodyFormat);
     data.append("csrf_token", form.elements.csrf_token.value);
     const response = await fetch(tools.dataset.editableUrl, {
       method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
@@ -194,6 +196,7 @@ function setUp(tools) {
         },
         // A dropped file is editor.js's to upload (then inserted at the caret, above).
         handleDrop: (view, event) => Boolean(event.dataTransfer && event.dataTransfer.files.length),
+        ...pasteProps({ sanitise: (html) => editableHTML(html, "html"), problem: tools.dataset.pasteProblem }),
       },
       onUpdate: writeBack,
       onTransaction: showState,
