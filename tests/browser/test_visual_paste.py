@@ -1,0 +1,258 @@
+"""Pasting into the visual editor (frontend/visual-editor/src/paste.js) in Chromium: HTML from
+Tistory, Word and Google Docs keeps what the writer meant and drops how the source typeset it,
+is sanitised by the server before the page parses it, and lands in one undo step; plain text
+becomes paragraphs; an image file is uploaded."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser import test_visual_editor
+from tests.browser.test_editor import png_bytes, sign_in, watch_errors
+from tests.browser.test_visual_editor import (
+    no_csp_violations,
+    open_visual,
+    rendering,
+    sample_body,
+    served_body,
+)
+from tests.conftest import MakePost
+
+# The visual editor's fixtures: an editor "kim", a browser context recording CSP violations.
+context = test_visual_editor.context
+editor_user = test_visual_editor.editor_user
+
+FIXTURES = Path(__file__).parents[2] / "tests" / "fixtures"
+
+
+def paste(page: Page, html: str | None = None, text: str = "") -> None:
+    """A real paste event, with the clipboard's data, on the editor's surface."""
+    page.evaluate(
+        """([html, text]) => {
+            const transfer = new DataTransfer();
+            if (html !== null) transfer.setData("text/html", html);
+            if (text) transfer.setData("text/plain", text);
+            const surface = document.querySelector(".visual-surface .ProseMirror");
+            surface.dispatchEvent(new ClipboardEvent("paste",
+                {clipboardData: transfer, bubbles: true, cancelable: true}));
+        }""",
+        [html, text],
+    )
+
+
+def new_visual_post(page: Page, live_server: str, title: str) -> None:
+    sign_in(page, live_server, "kim")
+    page.goto(live_server + "/admin/posts/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Format", exact=True).select_option("html")
+    page.get_by_label("Status").select_option("published")
+    open_visual(page)
+
+
+def publish(page: Page) -> None:
+    page.locator("#save-button").click()
+    expect(page.locator(".flash")).to_have_text("Published.")
+    page.get_by_role("link", name="View post").click()
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_the_sample_pasted_into_an_empty_post_reads_like_the_sample(
+    live_server: str, context: BrowserContext, make_post: MakePost
+) -> None:
+    source = sample_body()
+    original = make_post(title="원본", source=source, source_format="html")
+    page = context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "붙여 넣은 글")
+    paste(page, source, "한·미 동맹과 글로벌 포괄 전략")
+    expect(page.locator("#body")).to_have_value(re.compile("마무리"))
+    written = page.locator("#body").input_value()
+    assert "data-visual" not in written
+    publish(page)
+    pasted = served_body(page, page.url)
+    assert rendering(pasted) == rendering(served_body(page, f"{live_server}/posts/{original}"))
+    red = page.locator(".post-body b", has_text="대통령실에 따르면")
+    expect(red).to_have_css("color", "rgb(238, 35, 35)")
+    no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_word_keeps_headings_colours_lists_and_tables_and_drops_its_typesetting(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "워드에서 온 글")
+    paste(page, (FIXTURES / "paste-word.html").read_text(), "한·미 동맹의 내일")
+    body = page.locator("#body")
+    expect(body).to_have_value(re.compile("출처"))
+    written = body.input_value()
+    for dropped in ("class=", "Mso", "mso-", "o:p", "<!--", "font-family", "font-size",
+                    "line-height", "lang=", "margin", "padding:", "225.4pt", 'width="301"',
+                    "Symbol", "<p>·", "<li>·", "<style", "WordDocument"):  # fmt: skip
+        assert dropped not in written, dropped
+    assert "<h2>한·미 동맹의 내일</h2>" in written
+    assert re.search(r'<span style="color: #EE2323;?"><b>동맹은 굳건하다</b></span>', written)
+    assert re.search(
+        r"<ul><li>정기적인 정상 회담 개최</li><li>경제 및 기술 협력 확대</li></ul>", written
+    )
+    assert re.search(
+        r'<p style="text-align: center;?" align="center">'
+        r'<span style="background-color: yellow;?"><i>가운데 강조</i></span></p>',
+        written,
+    )
+    assert written.count("<td") == 2 and "border: solid windowtext 1.0pt" in written
+    assert '<a href="https://newsdao.kr/">뉴스다오</a>' in written
+
+    publish(page)
+    red = page.locator(".post-body b", has_text="동맹은 굳건하다")
+    expect(red).to_have_css("color", "rgb(238, 35, 35)")
+    expect(red).to_have_css("font-weight", "700")
+    highlighted = page.locator(".post-body span", has_text="가운데 강조")
+    expect(highlighted).to_have_css("background-color", "rgb(255, 255, 0)")
+    expect(page.locator(".post-body p", has_text="가운데 강조")).to_have_css("text-align", "center")
+    expect(page.locator(".post-body ul > li")).to_have_count(2)
+    expect(page.locator(".post-body td", has_text="인적 교류 증진").locator("p")).to_have_css(
+        "text-align", "center"
+    )
+    expect(page.locator(".post-body td span", has_text="인적 교류 증진")).to_have_css(
+        "color", "rgb(26, 84, 144)"
+    )
+    # The theme's font, not Word's.
+    theme_font = page.locator("body").evaluate("e => getComputedStyle(e).fontFamily")
+    expect(page.locator(".post-body p", has_text="대통령실은")).to_have_css(
+        "font-family", theme_font
+    )
+    no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_google_docs_spans_become_bold_italic_underline_and_strikethrough(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "구글 문서에서 온 글")
+    paste(page, (FIXTURES / "paste-google-docs.html").read_text(), "동맹의 미래")
+    body = page.locator("#body")
+    expect(body).to_have_value(re.compile("뉴스다오"))
+    written = body.input_value()
+    for dropped in ("docs-internal-guid", "font-weight", "font-style", "font-family",
+                    "font-size", "#000000", "transparent", "white-space", "dir=", "line-height",
+                    "text-decoration", "#1155cc", "<br", "<li><p"):  # fmt: skip
+        assert dropped not in written, dropped
+    assert written.startswith("<h2>동맹의 미래</h2><p>보통 글 ")
+    assert re.search(r'<span style="color: #ee2323;?"><b>굵은 빨간 글</b></span>', written)
+    assert "<i> 기울인 글</i>" in written
+    assert re.search(
+        r'<span style="background-color: #fff2cc;?"><u> 밑줄 친 형광</u></span>', written
+    )
+    assert "<s> 취소선</s>" in written
+    assert "<ul><li>첫째 항목</li><li>둘째 항목</li></ul>" in written
+    assert written.endswith('<p><a href="https://newsdao.kr/">뉴스다오</a></p>')
+
+    publish(page)
+    bold = page.locator(".post-body b", has_text="굵은 빨간 글")
+    expect(bold).to_have_css("font-weight", "700")
+    expect(bold).to_have_css("color", "rgb(238, 35, 35)")
+    expect(page.locator(".post-body i")).to_have_css("font-style", "italic")
+    expect(page.locator(".post-body u")).to_have_css("text-decoration-line", "underline")
+    expect(page.locator(".post-body s")).to_have_css("text-decoration-line", "line-through")
+    no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_hostile_html_pasted_leaves_nothing_that_runs(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "위험한 붙여 넣기")
+    hostile = (
+        '<p>앞 글<img src="/media/no-such-image.png" alt="없는 그림" '
+        'onerror="window.pasteRan = 1"><script>window.pasteRan = 2</script>'
+        '<a href="javascript:window.pasteRan = 3">링크</a>'
+        '<span onclick="window.pasteRan = 4" style="color: #ee2323">뒤 글</span></p>'
+        '<style>p { display: none }</style><iframe src="https://example.com/"></iframe>'
+    )
+    with page.expect_response(lambda response: "/media/no-such-image.png" in response.url):
+        paste(page, hostile, "앞 글 링크 뒤 글")
+    expect(page.locator("#body")).to_have_value(re.compile("뒤 글"))
+    written = page.locator("#body").input_value()
+    for dropped in ("onerror", "onclick", "script", "javascript", "pasteRan", "iframe", "style>",
+                    "example.com", "display"):  # fmt: skip
+        assert dropped not in written, dropped
+    assert re.search(
+        r'^<p>앞 글<img src="/media/no-such-image.png" alt="없는 그림">링크'
+        r'<span style="color: #ee2323;?">뒤 글</span></p>$',
+        written,
+    )
+    assert page.evaluate("window.pasteRan") is None
+    no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_plain_text_pastes_as_paragraphs_and_undoes_in_one_step(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "일반 글")
+    page.keyboard.type("앞 글 ")
+    text = "첫 문단 첫 줄\r\n첫 문단 둘째 줄\n\n둘째 문단\n \n\n\n셋째 문단\n"
+    paste(page, None, text)
+    body = page.locator("#body")
+    expect(body).to_have_value(
+        "<p>앞 글 첫 문단 첫 줄<br>첫 문단 둘째 줄</p><p>둘째 문단</p><p>셋째 문단</p>"
+    )
+    page.keyboard.type("끝")
+    expect(body).to_have_value(re.compile("<p>셋째 문단끝</p>$"))
+    # The typing, then the paste: each is one undo step.
+    page.keyboard.press("Control+z")
+    expect(body).to_have_value(re.compile("<p>셋째 문단</p>$"))
+    page.keyboard.press("Control+z")
+    expect(body).to_have_value("<p>앞 글 </p>")
+    page.keyboard.press("Control+Shift+z")
+    expect(body).to_have_value(re.compile("<p>셋째 문단</p>$"))
+
+    # HTML pasted is one undo step as well, whatever the server's round trip.
+    paste(page, "<p><b>굵은 글</b></p><p>다음 문단</p>", "굵은 글\n\n다음 문단")
+    expect(body).to_have_value(re.compile("<p>셋째 문단<b>굵은 글</b></p><p>다음 문단</p>$"))
+    page.keyboard.press("Control+z")
+    expect(body).to_have_value(re.compile("<p>셋째 문단</p>$"))
+    no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_a_pasted_image_file_is_uploaded_with_the_alt_text_asked_for(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "그림 붙여 넣기")
+    page.keyboard.type("그림 앞 ")
+    page.once("dialog", lambda dialog: dialog.accept("붙여 넣은 파란 사각형"))
+    page.evaluate(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "image.png", {type: "image/png"}));
+            const surface = document.querySelector(".visual-surface .ProseMirror");
+            surface.dispatchEvent(new ClipboardEvent("paste",
+                {clipboardData: transfer, bubbles: true, cancelable: true}));
+        }""",
+        base64.b64encode(png_bytes((20, 120, 200))).decode(),
+    )
+    image = page.locator(".visual-surface img[src^='/media/']")
+    expect(image).to_have_attribute("alt", "붙여 넣은 파란 사각형")
+    expect(page.locator("#body")).to_have_value(
+        re.compile(
+            r'^<p>그림 앞 <img src="/media/[0-9a-f]{64}/image\.png" alt="붙여 넣은 파란 사각형">'
+        )
+    )
+    no_csp_violations(page, errors)
