@@ -167,6 +167,43 @@ def test_google_docs_spans_become_bold_italic_underline_and_strikethrough(
 
 
 @pytest.mark.usefixtures("editor_user")
+def test_a_tistory_page_copied_in_chromium_keeps_its_colours_but_not_the_pages_own(
+    live_server: str, context: BrowserContext
+) -> None:
+    """Chromium writes the page's computed style (grey text, white paper, its fonts) on the
+    copied blocks: the writer's red and highlight stay, the page's grey and white go."""
+    page = context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "티스토리 글 복사")
+    paste(page, (FIXTURES / "paste-tistory-page.html").read_text(), "한·미 관계의 중요성")
+    body = page.locator("#body")
+    expect(body).to_have_value(re.compile("가운데 형광 문장"))
+    written = body.input_value()
+    for dropped in ("51, 51, 51", "255, 255, 255", "font", "margin", "line-height", "start",
+                    "initial", "letter-spacing", "text-indent"):  # fmt: skip
+        assert dropped not in written, dropped
+    assert written.startswith('<h2 data-ke-size="size26">한·미 관계의 중요성</h2>')
+    assert re.search(
+        r'<span style="color: rgb\(238, 35, 35\);?"><b>이 동맹은 다양한 분야에서', written
+    )
+    assert re.search(
+        r'<span style="background-color: rgba\(33, 83, 133, 0.15\);?">가운데 형광 문장', written
+    )
+
+    publish(page)
+    theme_ink = page.locator(".post-body").evaluate("e => getComputedStyle(e).color")
+    plain = page.locator(".post-body p", has_text="역사적으로")
+    expect(plain).to_have_css("color", theme_ink)
+    expect(plain).to_have_css("background-color", "rgba(0, 0, 0, 0)")
+    red = page.locator(".post-body b", has_text="이 동맹은")
+    expect(red).to_have_css("color", "rgb(238, 35, 35)")
+    expect(page.locator(".post-body p", has_text="가운데 형광 문장")).to_have_css(
+        "text-align", "center"
+    )
+    no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
 def test_hostile_html_pasted_leaves_nothing_that_runs(
     live_server: str, context: BrowserContext
 ) -> None:

@@ -50,6 +50,27 @@ function unwrap(element) {
   element.replaceWith(...element.childNodes);
 }
 
+// Copying from a web page (a Tistory post among them), Chromium writes the page's computed
+// style on the copied range's outer elements: its text colour (a grey), its white paper, its
+// alignment, and properties no writer sets by hand, such as text-transform: none beside
+// text-indent: 0px and letter-spacing: normal. There a grey or white is the page's, not the
+// writer's; a colour that is not grey (the red of a sentence) is kept.
+const COMPUTED_STYLE_SIGNS = ["text-transform", "text-indent", "letter-spacing"];
+
+function isGrey(value) {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(value);
+  let channels;
+  if (hex) {
+    const digits = hex[1].length === 3 ? [...hex[1]].map((d) => d + d) : hex[1].match(/../g);
+    channels = digits.map((pair) => parseInt(pair, 16));
+  } else {
+    const rgb = /^rgba?\(\s*(\d+)[,\s]+(\d+)[,\s]+(\d+)\s*(?:[,/]\s*[\d.]+%?\s*)?\)$/i.exec(value);
+    if (!rgb) return false;
+    channels = rgb.slice(1, 4).map(Number);
+  }
+  return channels.every((channel) => channel === channels[0]);
+}
+
 // Bold, italic, underline, strikethrough and super/subscript written as styles (Docs writes
 // nothing else) become the elements the editor's buttons make; the rest of the style is
 // filtered by KEPT_*. Whether the element itself means nothing (then unwrapped).
@@ -59,9 +80,14 @@ function tidyStyle(element) {
   const kept = [];
   const marks = [];
   let unwrapped = false; // a <b> that says it is not bold (Docs' wrapper), an <i> not italic
-  for (const [name, value] of declarations(element.getAttribute("style"))) {
+  const style = declarations(element.getAttribute("style"));
+  const computed = COMPUTED_STYLE_SIGNS.every((sign) => style.some(([name]) => name === sign));
+  for (const [name, value] of style) {
     const lower = value.toLowerCase();
-    if (name === "font-weight") {
+    if (computed && (["color", "background-color", "background"].includes(name) ? isGrey(lower)
+      : name === "text-align" && ["start", "left"].includes(lower))) {
+      // dropped: the web page's own ink, paper and alignment
+    } else if (name === "font-weight") {
       const bold = BOLD_WEIGHTS.has(lower);
       if (tag === "b" || tag === "strong") unwrapped = !bold;
       else if (bold && !/^h[1-6]$/.test(tag)) marks.push("b");
