@@ -45,6 +45,20 @@ def paste(page: Page, html: str | None = None, text: str = "") -> None:
     )
 
 
+def paste_image(page: Page, target: str, png: bytes) -> None:
+    """A screenshot pasted: the clipboard holds one image file and no text."""
+    page.evaluate(
+        """([target, data]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "image.png", {type: "image/png"}));
+            document.querySelector(target).dispatchEvent(new ClipboardEvent("paste",
+                {clipboardData: transfer, bubbles: true, cancelable: true}));
+        }""",
+        [target, base64.b64encode(png).decode()],
+    )
+
+
 def new_visual_post(page: Page, live_server: str, title: str) -> None:
     sign_in(page, live_server, "kim")
     page.goto(live_server + "/admin/posts/new")
@@ -99,7 +113,9 @@ def test_word_keeps_headings_colours_lists_and_tables_and_drops_its_typesetting(
     assert "<h2>한·미 동맹의 내일</h2>" in written
     assert re.search(r'<span style="color: #EE2323;?"><b>동맹은 굳건하다</b></span>', written)
     assert re.search(
-        r"<ul><li>정기적인 정상 회담 개최</li><li>경제 및 기술 협력 확대</li></ul>", written
+        r"<ul><li>정기적인 정상 회담 개최<ol><li>한 해에 두 번</li></ol></li>"
+        r"<li>경제 및 기술 협력 확대</li></ul>",
+        written,
     )
     assert re.search(
         r'<p style="text-align: center;?" align="center">'
@@ -117,6 +133,7 @@ def test_word_keeps_headings_colours_lists_and_tables_and_drops_its_typesetting(
     expect(highlighted).to_have_css("background-color", "rgb(255, 255, 0)")
     expect(page.locator(".post-body p", has_text="가운데 강조")).to_have_css("text-align", "center")
     expect(page.locator(".post-body ul > li")).to_have_count(2)
+    expect(page.locator(".post-body ul > li > ol > li")).to_have_text("한 해에 두 번")
     expect(page.locator(".post-body td", has_text="인적 교류 증진").locator("p")).to_have_css(
         "text-align", "center"
     )
@@ -274,17 +291,7 @@ def test_a_pasted_image_file_is_uploaded_with_the_alt_text_asked_for(
     new_visual_post(page, live_server, "그림 붙여 넣기")
     page.keyboard.type("그림 앞 ")
     page.once("dialog", lambda dialog: dialog.accept("붙여 넣은 파란 사각형"))
-    page.evaluate(
-        """(data) => {
-            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([bytes], "image.png", {type: "image/png"}));
-            const surface = document.querySelector(".visual-surface .ProseMirror");
-            surface.dispatchEvent(new ClipboardEvent("paste",
-                {clipboardData: transfer, bubbles: true, cancelable: true}));
-        }""",
-        base64.b64encode(png_bytes((20, 120, 200))).decode(),
-    )
+    paste_image(page, ".visual-surface .ProseMirror", png_bytes((20, 120, 200)))
     image = page.locator(".visual-surface img[src^='/media/']")
     expect(image).to_have_attribute("alt", "붙여 넣은 파란 사각형")
     expect(page.locator("#body")).to_have_value(
@@ -293,3 +300,19 @@ def test_a_pasted_image_file_is_uploaded_with_the_alt_text_asked_for(
         )
     )
     no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_an_image_file_pasted_into_the_markdown_textarea_is_uploaded_too(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(live_server + "/admin/posts/new")
+    page.get_by_label("Format", exact=True).select_option("markdown")
+    page.locator("#body").fill("그림 앞\n")
+    page.once("dialog", lambda dialog: dialog.accept("붙여 넣은 빨간 사각형"))
+    paste_image(page, "#body", png_bytes((200, 40, 40)))
+    expect(page.locator("#body")).to_have_value(
+        re.compile(r"!\[붙여 넣은 빨간 사각형\]\(/media/[0-9a-f]{64}/image\.png\)")
+    )

@@ -284,8 +284,8 @@ export function plainTextSlice(text, $context) {
 
 // --- The paste itself -----------------------------------------------------------------------
 
-function hasImageFile(data) {
-  return [...data.files].some((file) => file.type.startsWith("image/"));
+function onlyImageFiles(data) {
+  return [...data.files].every((file) => file.type.startsWith("image/"));
 }
 
 /** editorProps for pasting: `sanitise(html)` resolves to the server's sanitised HTML;
@@ -305,8 +305,12 @@ export function pasteProps({ sanitise, problem }) {
     if (!data) return false;
     const text = data.getData("text/plain");
     // An image file alone (a screenshot, "Copy image") is uploaded by editor.js, as a dropped
-    // one is. Word and Excel put a picture of the selection beside its text: the text wins.
-    if (hasImageFile(data) && !text.trim()) return true;
+    // one is; other files are not pasted. Word and Excel put a picture of the selection beside
+    // its text: the text wins.
+    if (data.files.length && !text.trim()) {
+      if (!onlyImageFiles(data)) event.preventDefault();
+      return true;
+    }
     const html = data.getData("text/html");
     // Anything pasted into a code block is ProseMirror's to paste: it never reads the HTML then.
     if (view.state.selection.$from.parent.type.spec.code) return false;
