@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser import test_visual_editor
 from tests.browser.test_editor import png_bytes, sign_in, watch_errors
 from tests.browser.test_visual_editor import (
     no_csp_violations,
@@ -22,10 +21,6 @@ from tests.browser.test_visual_editor import (
     served_body,
 )
 from tests.conftest import MakePost
-
-# The visual editor's fixtures: an editor "kim", a browser context recording CSP violations.
-context = test_visual_editor.context
-editor_user = test_visual_editor.editor_user
 
 FIXTURES = Path(__file__).parents[2] / "tests" / "fixtures"
 
@@ -81,11 +76,11 @@ def publish(page: Page) -> None:
 
 @pytest.mark.usefixtures("editor_user")
 def test_the_sample_pasted_into_an_empty_post_reads_like_the_sample(
-    live_server: str, context: BrowserContext, make_post: MakePost
+    live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:
     source = sample_body()
     original = make_post(title="원본", source=source, source_format="html")
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "붙여 넣은 글")
     paste(page, source, "한·미 동맹과 글로벌 포괄 전략")
@@ -102,9 +97,9 @@ def test_the_sample_pasted_into_an_empty_post_reads_like_the_sample(
 
 @pytest.mark.usefixtures("editor_user")
 def test_word_keeps_headings_colours_lists_and_tables_and_drops_its_typesetting(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "워드에서 온 글")
     paste(page, (FIXTURES / "paste-word.html").read_text(), "한·미 동맹의 내일")
@@ -154,9 +149,9 @@ def test_word_keeps_headings_colours_lists_and_tables_and_drops_its_typesetting(
 
 @pytest.mark.usefixtures("editor_user")
 def test_google_docs_spans_become_bold_italic_underline_and_strikethrough(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "구글 문서에서 온 글")
     paste(page, (FIXTURES / "paste-google-docs.html").read_text(), "동맹의 미래")
@@ -188,11 +183,11 @@ def test_google_docs_spans_become_bold_italic_underline_and_strikethrough(
 
 @pytest.mark.usefixtures("editor_user")
 def test_a_tistory_page_copied_in_chromium_keeps_its_colours_but_not_the_pages_own(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
     """Chromium writes the page's computed style (grey text, white paper, its fonts) on the
     copied blocks: the writer's red and highlight stay, the page's grey and white go."""
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "티스토리 글 복사")
     paste(page, (FIXTURES / "paste-tistory-page.html").read_text(), "한·미 관계의 중요성")
@@ -224,9 +219,9 @@ def test_a_tistory_page_copied_in_chromium_keeps_its_colours_but_not_the_pages_o
 
 @pytest.mark.usefixtures("editor_user")
 def test_hostile_html_pasted_leaves_nothing_that_runs(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "위험한 붙여 넣기")
     hostile = (
@@ -253,9 +248,9 @@ def test_hostile_html_pasted_leaves_nothing_that_runs(
 
 @pytest.mark.usefixtures("editor_user")
 def test_plain_text_pastes_as_paragraphs_and_undoes_in_one_step(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "일반 글")
     page.keyboard.type("앞 글 ")
@@ -285,9 +280,9 @@ def test_plain_text_pastes_as_paragraphs_and_undoes_in_one_step(
 
 @pytest.mark.usefixtures("editor_user")
 def test_a_pasted_image_file_is_uploaded_with_the_alt_text_asked_for(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "그림 붙여 넣기")
     page.keyboard.type("그림 앞 ")
@@ -305,9 +300,9 @@ def test_a_pasted_image_file_is_uploaded_with_the_alt_text_asked_for(
 
 @pytest.mark.usefixtures("editor_user")
 def test_an_image_file_pasted_into_the_markdown_textarea_is_uploaded_too(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     sign_in(page, live_server, "kim")
     page.goto(live_server + "/admin/posts/new")
     page.get_by_label("Format", exact=True).select_option("markdown")
@@ -321,11 +316,11 @@ def test_an_image_file_pasted_into_the_markdown_textarea_is_uploaded_too(
 
 @pytest.mark.usefixtures("editor_user")
 def test_control_v_pastes_what_the_clipboard_holds(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
     """The keyboard's paste (a trusted event with the system clipboard) takes the same way."""
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
-    page = context.new_page()
+    csp_context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page = csp_context.new_page()
     errors = watch_errors(page)
     new_visual_post(page, live_server, "키보드로 붙여 넣기")
     page.evaluate(

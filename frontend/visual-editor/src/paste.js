@@ -305,10 +305,14 @@ export function pasteProps({ sanitise, problem }) {
     if (!data) return false;
     const text = data.getData("text/plain");
     // An image file alone (a screenshot, "Copy image") is uploaded by editor.js, as a dropped
-    // one is; other files are not pasted. Word and Excel put a picture of the selection beside
-    // its text: the text wins.
+    // one is (alt text asked for); other files are not pasted. Word and Excel put a picture of
+    // the selection beside its text: the text wins.
     if (data.files.length && !text.trim()) {
-      if (!onlyImageFiles(data)) event.preventDefault();
+      event.preventDefault();
+      if (onlyImageFiles(data)) {
+        const files = data.files; // read now: the clipboard is closed once the event is over
+        document.dispatchEvent(new CustomEvent("editor:upload-images", { detail: { files } }));
+      }
       return true;
     }
     const html = data.getData("text/html");
