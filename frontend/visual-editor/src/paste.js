@@ -316,8 +316,12 @@ export function pasteProps({ sanitise, problem }) {
       return true;
     }
     const html = data.getData("text/html");
-    // Anything pasted into a code block is ProseMirror's to paste: it never reads the HTML then.
-    if (view.state.selection.$from.parent.type.spec.code) return false;
+    // Text pasted into a code block is ProseMirror's to paste: it never reads the HTML then.
+    if (view.state.selection.$from.parent.type.spec.code) {
+      if (text) return false;
+      event.preventDefault(); // HTML alone: ProseMirror would parse it, as it came
+      return true;
+    }
     event.preventDefault();
     if (!html) {
       if (text) pasteInOneStep(view, () => view.pasteText(text, event)); // plainTextSlice's paragraphs
@@ -327,7 +331,7 @@ export function pasteProps({ sanitise, problem }) {
       let tidied;
       try {
         tidied = htmlForEditor(tidyPastedHTML(await sanitise(html)));
-      } catch (error) {
+      } catch {
         window.alert(problem);
         if (!view.isDestroyed) pasteInOneStep(view, () => view.pasteText(text, event));
         return;
