@@ -325,6 +325,13 @@ def test_each_control_reaches_the_served_article(
     def select_back(count: int) -> None:
         for _ in range(count):
             keyboard.press("Shift+ArrowLeft")
+        # ProseMirror takes the selection from `selectionchange`, a task of its own: the
+        # next command must not run before it.
+        page.wait_for_function(
+            "count => getSelection().toString().length === count && !getSelection().isCollapsed",
+            arg=count,
+        )
+        page.evaluate("() => new Promise(requestAnimationFrame)")
 
     writer.tool("Heading 3")
     writer.type("셋째 제목")
@@ -343,8 +350,10 @@ def test_each_control_reaches_the_served_article(
     writer.type("자유 색")
     select_back(4)
     page.get_by_label("Text colour", exact=True).fill("#2e7d32")
+    coloured = page.locator(".visual-surface span", has_text="자유 색")
+    expect(coloured).to_have_css("color", "rgb(46, 125, 50)")
     page.get_by_label("Highlight colour", exact=True).fill("#ffe0b2")
-    expect(page.locator(".visual-surface span[style*='color']")).to_have_count(1)
+    expect(coloured).to_have_css("background-color", "rgb(255, 224, 178)")
     page.locator(".visual-surface .ProseMirror").focus()
     keyboard.press("End")
     writer.tool("Remove text colour")
