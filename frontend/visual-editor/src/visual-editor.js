@@ -44,10 +44,20 @@ function setUp(tools) {
   let editor = null;
   let surface = null;
 
-  function writeBack() {
+  // A syllable an IME is composing (ㅎ, 하, 한) is not text yet: it is written back, and so
+  // previewed and autosaved, once the IME commits it (compositionend, in openVisual).
+  let unwritten = false;
+  function writeTextarea() {
+    unwritten = false;
     textarea.value = htmlForPost(editor);
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
+  function writeBack() {
+    if (editor.view.composing) unwritten = true;
+    else writeTextarea();
+  }
+  // Saving mid-composition (a tap on Save) keeps what is on the screen.
+  form.addEventListener("submit", () => editor && unwritten && writeTextarea(), true);
 
   function showState() {
     for (const button of toolbar.querySelectorAll("[data-command]")) {
@@ -120,6 +130,11 @@ function setUp(tools) {
       onUpdate: writeBack,
       onTransaction: showState,
     });
+    // ProseMirror reads the committed text right after compositionend; a commit that
+    // changed nothing on the screen brings no update, so the write-back is made here.
+    surface.addEventListener("compositionend", () =>
+      setTimeout(() => editor && unwritten && !editor.view.composing && writeTextarea()),
+    );
     // Nothing is lost silently: HTML the editor cannot hold (a <details>, a <dl> …) is named
     // in a question, and the post stays in HTML mode unless the writer accepts the change.
     if (!keepsEverything(html, editor) && !window.confirm(tools.dataset.lossQuestion)) {
