@@ -4,6 +4,7 @@
 // Without JavaScript none of this runs and the page is the plain form.
 import { Editor } from "@tiptap/core";
 import { htmlForEditor, htmlForPost, keepsEverything, visualExtensions } from "./schema.js";
+import { keyboardToolbar } from "./toolbar-keys.js";
 
 const COMMANDS = {
   bold: (chain) => chain.toggleBold(),
@@ -43,6 +44,7 @@ function setUp(tools) {
   const modeButtons = tools.querySelectorAll("[data-mode]");
   let editor = null;
   let surface = null;
+  const toolbarKeys = keyboardToolbar(toolbar, () => editor && editor.commands.focus());
 
   // A syllable an IME is composing (ㅎ, 하, 한) is not text yet: it is written back, and so
   // previewed and autosaved, once the IME commits it (compositionend, in openVisual).
@@ -124,6 +126,7 @@ function setUp(tools) {
           "aria-label": tools.dataset.surfaceLabel,
           spellcheck: "true",
         },
+        handleKeyDown: (view, event) => toolbarKeys.keyInText(event),
         // A dropped file is editor.js's to upload (then inserted at the caret, above).
         handleDrop: (view, event) => Boolean(event.dataTransfer && event.dataTransfer.files.length),
       },
