@@ -5,6 +5,7 @@
 import { Editor } from "@tiptap/core";
 import { htmlForEditor, htmlForPost, keepsEverything, visualExtensions } from "./schema.js";
 import { keyboardToolbar } from "./toolbar-keys.js";
+import { rememberModeOnSubmit, submittedFromVisualMode } from "./mode-memory.js";
 
 const COMMANDS = {
   bold: (chain) => chain.toggleBold(),
@@ -60,6 +61,7 @@ function setUp(tools) {
   }
   // Saving mid-composition (a tap on Save) keeps what is on the screen.
   form.addEventListener("submit", () => editor && unwritten && writeTextarea(), true);
+  rememberModeOnSubmit(form, () => Boolean(editor));
 
   function showState() {
     for (const button of toolbar.querySelectorAll("[data-command]")) {
@@ -98,7 +100,7 @@ function setUp(tools) {
   }
 
   let opening = false;
-  async function openVisual() {
+  async function openVisual(focus = true) {
     if (editor || opening) return;
     opening = true;
     let html;
@@ -155,7 +157,7 @@ function setUp(tools) {
     };
     showMode(true);
     showState();
-    editor.commands.focus("start");
+    if (focus) editor.commands.focus("start");
   }
 
   function closeVisual() {
@@ -197,6 +199,9 @@ function setUp(tools) {
   }
   format.addEventListener("change", offerVisual);
   offerVisual();
+  // Back after a save (or a conflict) in the mode it was made in; the focus stays where
+  // the page puts it, so a conflict notice above is read first.
+  if (format.value === "html" && submittedFromVisualMode()) openVisual(false);
 }
 
 function start() {
