@@ -6,6 +6,7 @@ import { Editor } from "@tiptap/core";
 import { htmlForEditor, htmlForPost, keepsEverything, visualExtensions } from "./schema.js";
 import { keyboardToolbar } from "./toolbar-keys.js";
 import { rememberModeOnSubmit, submittedFromVisualMode } from "./mode-memory.js";
+import { keepPageStillOnPressOutside } from "./press-outside.js";
 
 const COMMANDS = {
   bold: (chain) => chain.toggleBold(),
@@ -46,6 +47,7 @@ function setUp(tools) {
   let editor = null;
   let surface = null;
   const toolbarKeys = keyboardToolbar(toolbar, () => editor && editor.commands.focus());
+  keepPageStillOnPressOutside(() => surface, () => Boolean(editor && editor.view.composing));
 
   // A syllable an IME is composing (ㅎ, 하, 한) is not text yet: it is written back, and so
   // previewed and autosaved, once the IME commits it (compositionend, in openVisual).
