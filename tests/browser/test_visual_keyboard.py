@@ -9,15 +9,20 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.conftest import screenshot
 from tests.browser.test_editor import LAPTOP, sign_in, watch_errors
 from tests.browser.test_visual_editor import (
     editor_user,  # noqa: F401 (a fixture)
     no_csp_violations,
+    open_visual,
+    post_id,
     served_body,
 )
 from tests.browser.test_visual_ime import WATCH, ime_session, one_line, surface, type_hangul
+from tests.conftest import MakePost
 
 
 @pytest.fixture
@@ -79,6 +84,7 @@ def test_a_korean_post_written_with_the_keyboard_alone(
     # Bold from the toolbar: Shift+Tab to it, the arrow keys along it, Enter.
     keyboard.press("Shift+Tab")
     press_until(page, "ArrowRight", toolbar_button("Bold"))
+    screenshot(page, "visual-editor-keyboard-toolbar")
     keyboard.press("Enter")
     expect(surface(page)).to_be_focused()
     expect(page.locator(toolbar_button("Bold"))).to_have_attribute("aria-pressed", "true")
@@ -147,3 +153,28 @@ def test_a_korean_post_written_with_the_keyboard_alone(
     expect(page.locator(".post-body b")).to_have_css("font-weight", "700")
     expect(page.locator(".post-body i")).to_have_css("font-style", "italic")
     no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_alt_f10_leads_out_of_a_table_where_tab_moves_between_cells(
+    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+) -> None:
+    source = "<table><tbody><tr><td>가</td><td>나</td></tr></tbody></table>"
+    slug = make_post(title="표", source=source, source_format="html")
+    page = context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
+    open_visual(page)
+    page.keyboard.press("Control+Home")
+    # In a table Tab is the editor's (it selects the next cell's text, as in a word
+    # processor; after the last cell it adds a row): no way out by Tab alone.
+    page.keyboard.press("Tab")
+    page.keyboard.type("다")
+    expect(page.locator("#body")).to_have_value(re.compile("<td>가</td><td>다</td>"))
+    page.keyboard.press("Alt+F10")
+    assert focused(page, ".visual-toolbar button")
+    page.keyboard.press("Shift+Tab")
+    assert focused(page, "[data-mode=html]")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(surface(page)).to_be_focused()
