@@ -76,6 +76,11 @@ def test_two_editors_conflict_in_visual_mode_and_merge_there(
         expect(conflict).to_contain_text("Someone else saved this post while you were editing")
         expect(conflict).to_contain_text("이기자")
         expect(kim.locator(".their-body")).to_have_value(theirs)
+        # … and, for a writer who does not read HTML, as readers see it.
+        kim.get_by_text("Their version as readers see it").click()
+        expect(kim.locator(".their-rendering .post-body p")).to_have_text(
+            ["첫 문단", "둘째 문단 고침", "셋째 문단"]
+        )
         # One line per paragraph: the diff names the two that differ, nothing else.
         expect(kim.locator(".diff-same")).to_have_text(["  <p>첫 문단</p>"])
         expect(kim.locator(".diff-removed")).to_have_text(
