@@ -14,7 +14,6 @@ from playwright.sync_api import Browser, BrowserContext, CDPSession, Locator, Pa
 
 from tests.browser.test_editor import LAPTOP, sign_in, watch_errors
 from tests.browser.test_visual_editor import (
-    editor_user,  # noqa: F401 (a fixture)
     no_csp_violations,
     open_visual,
     post_id,

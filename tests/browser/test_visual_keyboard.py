@@ -15,7 +15,6 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.browser.conftest import screenshot
 from tests.browser.test_editor import LAPTOP, sign_in, watch_errors
 from tests.browser.test_visual_editor import (
-    editor_user,  # noqa: F401 (a fixture)
     no_csp_violations,
     open_visual,
     post_id,
@@ -125,10 +124,7 @@ def test_a_korean_post_written_with_the_keyboard_alone(
     type_hangul(ime, "목록")
 
     body = page.locator("#body")
-    written = (
-        "<p>한국어 <b>굵게</b> 보통</p><p><i>기울임</i> <u>밑줄</u></p>"
-        "<ul><li><p>목록</p></li></ul>"
-    )
+    written = "<p>한국어 <b>굵게</b> 보통</p><p><i>기울임</i> <u>밑줄</u></p><ul><li>목록</li></ul>"
     expect(body).to_have_value(re.compile("목록"))
     assert one_line(body.input_value()) == written
     # Undo and redo by shortcut.
