@@ -69,3 +69,23 @@ def test_editing_different_posts_never_conflicts(
     mine["body"], theirs["body"] = "mine", "theirs"
     assert post_form(other, f"/admin/posts/{second}/edit", theirs).status_code == 303
     assert post_form(client, f"/admin/posts/{first}/edit", mine).status_code == 303
+
+
+def test_the_conflict_shows_their_version_as_readers_see_it_sanitised(
+    client: FlaskClient, login: Login
+) -> None:
+    """For a writer in visual mode, who may not read the HTML source."""
+    login("editor", username="kim")
+    post_id = post_id_from(new_post(client, body="<p>처음</p>"))
+    mine = edit_form(client, post_id)
+    theirs = edit_form(client, post_id)
+    theirs["format"] = mine["format"] = "html"
+    theirs["body"] = '<p>상대가 <b>굵게</b> 고침<img src="/x.png" onerror="alert(1)"></p>'
+    assert post_form(client, f"/admin/posts/{post_id}/edit", theirs).status_code == 303
+    mine["body"] = "<p>내가 고침</p>"
+    response = post_form(client, f"/admin/posts/{post_id}/edit", mine)
+    assert response.status_code == 409
+    rendering = response.text.split('<details class="their-rendering">')[1].split("</details>")[0]
+    assert "Their version as readers see it" in rendering
+    assert '<div class="post-body" hx-disable><p>상대가 <b>굵게</b> 고침<img' in rendering
+    assert "onerror" not in rendering

@@ -13,6 +13,7 @@ import TextAlign from "@tiptap/extension-text-align";
 import { Table, TableRow, TableCell, TableHeader } from "@tiptap/extension-table";
 import Image from "@tiptap/extension-image";
 import { DOMSerializer } from "@tiptap/pm/model";
+import { breakLinesBetweenBlocks } from "./source-lines.js";
 
 // Elements that hold blocks and may hold nothing else in the editor's schema.
 const CONTAINER_TAGS = ["div", "section", "article", "aside", "header", "footer", "address", "figure"];
@@ -479,6 +480,7 @@ export function htmlForPost(editor) {
       row.removeAttribute("data-visual-section");
     }
   }
+  breakLinesBetweenBlocks(template.content);
   return template.innerHTML;
 }
 

@@ -5,6 +5,8 @@
 import { Editor } from "@tiptap/core";
 import { htmlForEditor, htmlForPost, keepsEverything, visualExtensions } from "./schema.js";
 import { pasteProps } from "./paste.js";
+import { keyboardToolbar } from "./toolbar-keys.js";
+import { keepPageStillOnPressOutside } from "./press-outside.js";
 
 const COMMANDS = {
   bold: (chain) => chain.toggleBold(),
@@ -102,11 +104,23 @@ function setUp(tools) {
   const modeButtons = tools.querySelectorAll("[data-mode]");
   let editor = null;
   let surface = null;
+  const toolbarKeys = keyboardToolbar(toolbar, () => editor && editor.commands.focus());
+  keepPageStillOnPressOutside(() => surface, () => Boolean(editor && editor.view.composing));
 
-  function writeBack() {
+  // A syllable an IME is composing (ㅎ, 하, 한) is not text yet: it is written back, and so
+  // previewed and autosaved, once the IME commits it (compositionend, in openVisual).
+  let unwritten = false;
+  function writeTextarea() {
+    unwritten = false;
     textarea.value = htmlForPost(editor);
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
+  function writeBack() {
+    if (editor.view.composing) unwritten = true;
+    else writeTextarea();
+  }
+  // Saving mid-composition (a tap on Save) keeps what is on the screen.
+  form.addEventListener("submit", () => editor && unwritten && writeTextarea(), true);
 
   const tableTools = toolbar.querySelector(".table-tools");
 
@@ -194,6 +208,7 @@ function setUp(tools) {
           "aria-label": tools.dataset.surfaceLabel,
           spellcheck: "true",
         },
+        handleKeyDown: (view, event) => toolbarKeys.keyInText(event),
         // A dropped file is editor.js's to upload (then inserted at the caret, above).
         handleDrop: (view, event) => Boolean(event.dataTransfer && event.dataTransfer.files.length),
         ...pasteProps({ sanitise: (html) => editableHTML(html, "html"), problem: tools.dataset.pasteProblem }),
@@ -201,6 +216,11 @@ function setUp(tools) {
       onUpdate: writeBack,
       onTransaction: showState,
     });
+    // ProseMirror reads the committed text right after compositionend; a commit that
+    // changed nothing on the screen brings no update, so the write-back is made here.
+    surface.addEventListener("compositionend", () =>
+      setTimeout(() => editor && unwritten && !editor.view.composing && writeTextarea()),
+    );
     // Nothing is lost silently: HTML the editor cannot hold (a <details>, a <dl> …) is named
     // in a question, and the post stays in HTML mode unless the writer accepts the change.
     if (!keepsEverything(html, editor) && !window.confirm(tools.dataset.lossQuestion)) {
