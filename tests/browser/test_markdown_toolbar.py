@@ -1,5 +1,5 @@
-"""Markdown posts in Chromium: the toolbar edits the Markdown text, and readers get what it
-wrote."""
+"""Markdown posts in Chromium: the toolbar edits the Markdown text (and readers get what it
+wrote), and switching a post between Markdown and HTML converts it only after asking."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from tests.browser import test_visual_editor
 from tests.browser.test_editor import png_bytes, sign_in, watch_errors
-from tests.browser.test_visual_editor import no_csp_violations, post_id
+from tests.browser.test_visual_editor import no_csp_violations, post_id, rendering, served_body
 from tests.conftest import Login, MakePost
 
 # The visual editor tests' fixtures: an editor "kim", and a browser context that records
@@ -230,14 +230,138 @@ def test_the_markdown_toolbar_is_for_markdown_posts_only(
     page.goto(live_server + "/admin/posts/new")
     toolbar = page.locator("#markdown-toolbar")
     expect(toolbar).to_be_visible()
+    # A Markdown post is offered the visual editor (after a conversion); no "HTML" mode.
+    expect(page.get_by_role("button", name="Visual", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="HTML", exact=True)).to_be_hidden()
     page.get_by_label("Format", exact=True).select_option("html")  # empty: nothing to ask
     expect(toolbar).to_be_hidden()
+    expect(page.get_by_role("button", name="HTML", exact=True)).to_be_visible()
     page.locator("#body").fill("<p>글</p>")
     page.locator("#body").press("Control+b")
     expect(page.locator("#body")).to_have_value("<p>글</p>")
 
 
-def test_without_javascript_the_markdown_toolbar_is_hidden(
+MARKDOWN = (
+    "## 한·미 동맹\n\n대통령실에 따르면 **동맹은 굳건하다**. *속보*는 [여기](https://example.com/a).\n\n"
+    "- 첫째\n- 둘째\n\n1. 하나\n2. 둘\n\n> 인용한 말\n\n`코드` 한 줄."
+)
+
+
+def test_markdown_post_opened_visually_becomes_html_after_the_question(
+    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+) -> None:
+    slug = make_post(title="한·미 동맹", source=MARKDOWN, source_format="markdown")
+    page = context.new_page()
+    errors = watch_errors(page)
+    before = served_body(page, f"{live_server}/posts/{slug}")
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
+    questions = answer_dialogs(page, "")
+    page.get_by_role("button", name="Visual", exact=True).click()
+    expect(page.locator(".visual-surface .ProseMirror")).to_be_focused()
+    assert len(questions) == 1 and "replaced by the HTML it renders to" in questions[0]
+    expect(page.get_by_label("Format", exact=True)).to_have_value("html")
+    expect(page.locator("#markdown-toolbar")).to_be_hidden()
+    expect(page.locator(".visual-toolbar")).to_be_visible()
+    expect(page.locator(".visual-surface h2")).to_have_text("한·미 동맹")
+    expect(page.locator(".visual-surface strong")).to_have_text("동맹은 굳건하다")
+    html = page.locator("#body").input_value()
+    assert html.startswith("<h2") and "<strong>동맹은 굳건하다</strong>" in html
+    assert "**" not in html
+    expect(page.locator("#preview .post-body strong")).to_have_text("동맹은 굳건하다")
+
+    page.locator("#save-button").click()
+    expect(page.locator(".flash")).to_be_visible()
+    expect(page.get_by_label("Format", exact=True)).to_have_value("html")
+    assert rendering(served_body(page, f"{live_server}/posts/{slug}")) == rendering(before)
+    no_csp_violations(page, errors)
+
+
+def test_declining_the_conversion_changes_nothing(
+    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+) -> None:
+    slug = make_post(source=MARKDOWN, source_format="markdown")
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
+    format_select = page.get_by_label("Format", exact=True)
+    questions = answer_dialogs(page, None, None)
+    format_select.select_option("html")
+    expect(format_select).to_have_value("markdown")
+    page.get_by_role("button", name="Visual", exact=True).click()
+    expect(page.locator("#body")).to_be_visible()
+    assert len(questions) == 2 and all("Convert this post to HTML" in q for q in questions)
+    expect(page.locator(".visual-surface")).to_have_count(0)
+    expect(page.locator("#body")).to_have_value(MARKDOWN)
+    expect(format_select).to_have_value("markdown")
+    expect(page.locator("#markdown-toolbar")).to_be_visible()
+    expect(page.locator("#preview .post-body strong")).to_have_text("동맹은 굳건하다")
+    no_csp_violations(page, errors)
+
+
+def test_switching_back_before_changing_anything_restores_the_markdown(
+    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+) -> None:
+    slug = make_post(source=MARKDOWN, source_format="markdown")
+    page = context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
+    format_select = page.get_by_label("Format", exact=True)
+    questions = answer_dialogs(page, "")
+    format_select.select_option("html")
+    expect(page.locator("#body")).to_have_value(re.compile(r"^<h2"))
+    expect(format_select).to_have_value("html")
+    format_select.select_option("markdown")
+    expect(page.locator("#body")).to_have_value(MARKDOWN)
+    expect(format_select).to_have_value("markdown")
+    assert len(questions) == 1
+
+
+def test_html_post_read_as_markdown_only_after_the_question_and_keeps_its_html(
+    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+) -> None:
+    source = (
+        '<p>요약 <b><span style="color: #ee2323;">빨간 글</span></b></p>\n\n    <p>들여 쓴 줄</p>'
+    )
+    slug = make_post(source=source, source_format="html")
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
+    format_select = page.get_by_label("Format", exact=True)
+    questions = answer_dialogs(page, None, "")
+    format_select.select_option("markdown")
+    expect(format_select).to_have_value("html")
+    expect(page.locator("#markdown-toolbar")).to_be_hidden()
+    format_select.select_option("markdown")
+    expect(format_select).to_have_value("markdown")
+    expect(page.locator("#markdown-toolbar")).to_be_visible()
+    assert len(questions) == 2
+    assert "stays exactly as it is" in questions[0] and "indented" in questions[0]
+    expect(page.locator("#body")).to_have_value(source)
+    # Read as Markdown, the indented line is now code: the preview shows it.
+    expect(page.locator("#preview .post-body pre code")).to_have_text("<p>들여 쓴 줄</p>")
+    no_csp_violations(page, errors)
+
+
+def test_an_empty_body_changes_format_without_a_question(
+    live_server: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(live_server + "/admin/posts/new")
+    questions = answer_dialogs(page)
+    page.get_by_role("button", name="Visual", exact=True).click()
+    expect(page.locator(".visual-surface .ProseMirror")).to_be_focused()
+    expect(page.get_by_label("Format", exact=True)).to_have_value("html")
+    page.get_by_label("Format", exact=True).select_option("markdown")
+    expect(page.locator("#body")).to_be_visible()
+    expect(page.locator("#markdown-toolbar")).to_be_visible()
+    assert questions == []
+
+
+def test_without_javascript_the_format_select_is_the_plain_form(
     client: FlaskClient, login: Login, make_post: MakePost, app: Flask
 ) -> None:
     login("editor")
@@ -249,6 +373,6 @@ def test_without_javascript_the_markdown_toolbar_is_hidden(
     assert " name=" not in toolbar and "<input" not in toolbar
     assert re.search(r'<textarea[^>]*id="body"[^>]*>\s*\*\*굵게\*\*</textarea>', html)
     assert re.search(r'<select[^>]*id="format"[^>]*name="format"', html)
-    for script in ("markdown-toolbar",):
+    for script in ("markdown-toolbar", "format-switch"):
         assert re.search(rf'<script src="/static/js/{script}\.[^"]+\.js" defer>', html)
         assert script not in client.get("/admin/").text
