@@ -18,7 +18,7 @@
     var done = text === "" && from !== to
       ? document.execCommand("delete")
       : document.execCommand("insertText", false, text);
-    if (!done || textarea.value.slice(from, from + text.length) !== text) {
+    if (!done) {
       // No undoable insertion here (an old browser): plain assignment, announced by hand.
       textarea.setRangeText(text, from, to);
       textarea.dispatchEvent(new Event("input", { bubbles: true }));
@@ -81,8 +81,9 @@
     return { start: lineStart, end: lineEnd };
   }
 
+  // `pattern`: the mark the button makes; `strip`: marks of its kind it replaces.
   var LINE_MARKS = {
-    heading: { pattern: /^#{1,6}[ \t]+/, prefix: function () { return "## "; } },
+    heading: { pattern: /^##[ \t]+/, strip: /^#{1,6}[ \t]+/, prefix: function () { return "## "; } },
     quote: { pattern: /^>[ \t]?/, prefix: function () { return "> "; }, blankToo: true },
     bulletList: { pattern: /^[-*+][ \t]+/, prefix: function () { return "- "; }, list: true },
     orderedList: { pattern: /^\d{1,9}[.)][ \t]+/, prefix: function (n) { return n + ". "; }, list: true },
@@ -90,7 +91,8 @@
   var LIST_ITEM = /^([-*+]|\d{1,9}[.)])[ \t]+/;
 
   // Headings, quotes and lists: mark every selected line, or unmark them when all are
-  // marked already. A list item's other kind of mark is swapped (bullets to numbers).
+  // marked already. A line's other mark of the kind is swapped (### to ##, bullets to
+  // numbers).
   function toggleLines(name) {
     var kind = LINE_MARKS[name];
     var value = textarea.value;
@@ -103,7 +105,7 @@
     var changed = lines.map(function (line) {
       if (all) return line.replace(kind.pattern, "");
       if (!counts(line)) return line;
-      var bare = line.replace(kind.list ? LIST_ITEM : kind.pattern, "");
+      var bare = line.replace(kind.list ? LIST_ITEM : kind.strip || kind.pattern, "");
       number++;
       return line.trim() === "" && kind.blankToo ? ">" : kind.prefix(number) + bare;
     });

@@ -219,6 +219,14 @@ def test_buttons_and_shortcuts_take_their_mark_off_again(
     expect(body).to_have_value("## *대통령실* 발표 **속보**\n\n사과\n배")
     expect(body).to_be_focused()
     expect(page.locator("#preview .post-body h2")).to_contain_text("대통령실 발표 속보")
+    # A heading of another level becomes level 2; level 2 becomes a paragraph again.
+    page.locator("#body").fill("### 소제목\n\n본문")
+    caret_at(page, "소제")
+    toolbar_button(page, "Heading 2").click()
+    expect(body).to_have_value("## 소제목\n\n본문")
+    toolbar_button(page, "Heading 2").click()
+    expect(body).to_have_value("소제목\n\n본문")
+    assert page.evaluate("document.getElementById('body').selectionStart") == 2
     no_csp_violations(page, errors)
 
 
