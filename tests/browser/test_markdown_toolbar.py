@@ -10,6 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
+from blog.content.settings import set_setting
+from blog.database import writing
 from tests.browser import test_visual_editor
 from tests.browser.test_editor import png_bytes, sign_in, watch_errors
 from tests.browser.test_visual_editor import no_csp_violations, post_id, rendering, served_body
@@ -381,6 +383,22 @@ def test_without_javascript_the_format_select_is_the_plain_form(
     assert " name=" not in toolbar and "<input" not in toolbar
     assert re.search(r'<textarea[^>]*id="body"[^>]*>\s*\*\*굵게\*\*</textarea>', html)
     assert re.search(r'<select[^>]*id="format"[^>]*name="format"', html)
+    # Every button is named, in Korean for a Korean blog.
+    with app.app_context(), writing():
+        set_setting("language", "ko")
+    korean = client.get(f"/admin/posts/{post_id(app, slug)}/edit").text
+    names = re.findall(r'data-markdown="\w+" aria-label="([^"]+)"', korean)
+    assert names == [
+        "제목 2",
+        "굵게",
+        "기울임",
+        "링크",
+        "글머리 기호 목록",
+        "번호 목록",
+        "인용",
+        "코드",
+        "이미지",
+    ]
     for script in ("markdown-toolbar", "format-switch"):
         assert re.search(rf'<script src="/static/js/{script}\.[^"]+\.js" defer>', html)
         assert script not in client.get("/admin/").text
