@@ -34,3 +34,10 @@ def test_editor_page_loads_the_vendored_visual_editor() -> None:
     ).read_text()
     version = name[1].removeprefix("visual-editor-tiptap-").removesuffix(".min.js")
     assert f'"node_modules/@tiptap/core": {{\n      "version": "{version}"' in lock
+    # Every package in it keeps its licence notice, in the file the bundle's last line names.
+    licences = VENDOR / name[1].replace(".min.js", ".LICENSES.txt")
+    notices = licences.read_text()
+    for package in ("@tiptap/core", "prosemirror-model", "prosemirror-view", "linkifyjs"):
+        assert f"\n{package} " in notices
+    assert notices.count("Permission is hereby granted") >= 30
+    assert (VENDOR / name[1]).read_text().rstrip().endswith(f"/*! Licences: {licences.name} */")

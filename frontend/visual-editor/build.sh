@@ -9,8 +9,13 @@ cd "$(dirname "$0")"
 npm ci --no-audit --no-fund
 version=$(node -p "require('./node_modules/@tiptap/core/package.json').version")
 name="visual-editor-tiptap-$version.min.js"
+# The licence notices go in a file of their own (licences.mjs), linked from the bundle's
+# last line, rather than comments inside it.
 ./node_modules/.bin/esbuild src/visual-editor.js --bundle --minify --format=iife \
-  --target=es2020 --legal-comments=none --charset=utf8 --outfile="../../static/vendor/$name"
+  --target=es2020 --legal-comments=none --charset=utf8 --metafile=build-meta.json \
+  --footer:js="/*! Licences: ${name%.min.js}.LICENSES.txt */" --outfile="../../static/vendor/$name"
+node licences.mjs build-meta.json "../../static/vendor/${name%.min.js}.LICENSES.txt"
+rm build-meta.json
 cd ../../static/vendor
 sum=$(sha256sum "$name" | cut -d' ' -f1)
 echo "$sum  $name"

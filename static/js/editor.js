@@ -128,13 +128,21 @@
     if (!onBody || !event.dataTransfer.files.length) return;
     event.preventDefault();
     event.target.classList.remove("drop-target");
+    uploadAndInsert(event.dataTransfer.files);
+  });
+  // The visual editor's image button (and paste) hand their files over the same way.
+  document.addEventListener("editor:upload-images", function (event) {
+    uploadAndInsert(event.detail.files);
+  });
+
+  function uploadAndInsert(files) {
     var form = document.getElementById("upload-form");
     var input = form && form.querySelector("input[type=file]");
     if (!input) return;
-    input.files = event.dataTransfer.files;
+    input.files = files;
     insertAfterUpload = true;
     form.requestSubmit();
-  });
+  }
 })();
 
 // The editor's primary button says what saving does (Save, Submit for review, Publish,

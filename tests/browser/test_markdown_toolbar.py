@@ -12,15 +12,9 @@ from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from blog.content.settings import set_setting
 from blog.database import writing
-from tests.browser import test_visual_editor
 from tests.browser.test_editor import png_bytes, sign_in, watch_errors
 from tests.browser.test_visual_editor import no_csp_violations, post_id, rendering, served_body
 from tests.conftest import Login, MakePost
-
-# The visual editor tests' fixtures: an editor "kim", and a browser context that records
-# every CSP violation.
-editor_user = test_visual_editor.editor_user
-context = test_visual_editor.context
 
 pytestmark = pytest.mark.usefixtures("editor_user")
 
@@ -87,9 +81,9 @@ def new_markdown_post(page: Page, live_server: str, body: str) -> None:
 
 
 def test_every_toolbar_button_writes_markdown_that_readers_get(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     new_markdown_post(
@@ -158,9 +152,9 @@ def test_every_toolbar_button_writes_markdown_that_readers_get(
 
 
 def test_buttons_and_shortcuts_take_their_mark_off_again(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     new_markdown_post(page, live_server, "대통령실 발표\n사과\n배")
@@ -233,9 +227,9 @@ def test_buttons_and_shortcuts_take_their_mark_off_again(
 
 
 def test_the_markdown_toolbar_is_for_markdown_posts_only(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     sign_in(page, live_server, "kim")
     page.goto(live_server + "/admin/posts/new")
     toolbar = page.locator("#markdown-toolbar")
@@ -258,10 +252,10 @@ MARKDOWN = (
 
 
 def test_markdown_post_opened_visually_becomes_html_after_the_question(
-    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:
     slug = make_post(title="한·미 동맹", source=MARKDOWN, source_format="markdown")
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     before = served_body(page, f"{live_server}/posts/{slug}")
     sign_in(page, live_server, "kim")
@@ -288,10 +282,10 @@ def test_markdown_post_opened_visually_becomes_html_after_the_question(
 
 
 def test_declining_the_conversion_changes_nothing(
-    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:
     slug = make_post(source=MARKDOWN, source_format="markdown")
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
@@ -311,10 +305,10 @@ def test_declining_the_conversion_changes_nothing(
 
 
 def test_switching_back_before_changing_anything_restores_the_markdown(
-    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:
     slug = make_post(source=MARKDOWN, source_format="markdown")
-    page = context.new_page()
+    page = csp_context.new_page()
     sign_in(page, live_server, "kim")
     page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
     format_select = page.get_by_label("Format", exact=True)
@@ -329,13 +323,13 @@ def test_switching_back_before_changing_anything_restores_the_markdown(
 
 
 def test_html_post_read_as_markdown_only_after_the_question_and_keeps_its_html(
-    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:
     source = (
         '<p>요약 <b><span style="color: #ee2323;">빨간 글</span></b></p>\n\n    <p>들여 쓴 줄</p>'
     )
     slug = make_post(source=source, source_format="html")
-    page = context.new_page()
+    page = csp_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
@@ -356,9 +350,9 @@ def test_html_post_read_as_markdown_only_after_the_question_and_keeps_its_html(
 
 
 def test_an_empty_body_changes_format_without_a_question(
-    live_server: str, context: BrowserContext
+    live_server: str, csp_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = csp_context.new_page()
     sign_in(page, live_server, "kim")
     page.goto(live_server + "/admin/posts/new")
     questions = answer_dialogs(page)

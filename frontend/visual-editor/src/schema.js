@@ -6,6 +6,7 @@ import { Extension, Mark, Node, isValidCSSStyleValue, mergeAttributes } from "@t
 import StarterKit from "@tiptap/starter-kit";
 import { Bold } from "@tiptap/extension-bold";
 import { Italic } from "@tiptap/extension-italic";
+import { Strike } from "@tiptap/extension-strike";
 import { TextStyle, Color, BackgroundColor } from "@tiptap/extension-text-style";
 import Highlight from "@tiptap/extension-highlight";
 import TextAlign from "@tiptap/extension-text-align";
@@ -82,9 +83,11 @@ const ELEMENT_ATTRIBUTES = {
   orderedList: ["type", "reversed"],
   link: ["name", "hreflang"],
   blockquote: ["cite"],
+  strike: ["cite", "datetime"],
 };
 
-const KEPT_TYPES = ["paragraph", "heading", "blockquote", "bulletList", "orderedList",
+const KEPT_TYPES = ["details", "detailsSummary", "definitionList", "definitionTerm",
+  "definitionDescription", "paragraph", "heading", "blockquote", "bulletList", "orderedList",
   "listItem", "codeBlock", "horizontalRule", "table", "tableRow", "tableCell", "tableHeader",
   "image", "container", "figcaption", "textStyle", "link", "bold", "italic", "underline",
   "strike", "highlight", "code", "inlineElement", "hardBreak"];
@@ -104,16 +107,19 @@ export const KeptAttributes = Extension.create({
       }
       globals.push({ types: [type], attributes });
     }
-    // A paragraph the editor made around bare text (in a list item, cell, quote): written
-    // back without its <p>, so opening and saving a post never adds paragraphs to it.
+    // Where a paragraph came from. true: the editor made it around bare text (in a list item,
+    // cell, quote), written back without its <p>, so opening and saving a post never adds
+    // paragraphs to it. false: a <p> of the post. null: made while writing; alone in a list
+    // item or cell it is written without its <p> too, as Tistory writes them (htmlForPost).
     globals.push({
       types: ["paragraph"],
       attributes: {
         bare: {
-          default: false,
+          default: null,
           keepOnSplit: false,
           parseHTML: (element) => element.hasAttribute("data-visual-bare"),
-          renderHTML: (attributes) => (attributes.bare ? { "data-visual-bare": "" } : {}),
+          renderHTML: (attributes) =>
+            attributes.bare ? { "data-visual-bare": "" } : attributes.bare === null ? { "data-visual-new": "" } : {},
         },
       },
     });
@@ -183,6 +189,73 @@ const Figcaption = Node.create({
   renderHTML: ({ HTMLAttributes }) => ["figcaption", HTMLAttributes, 0],
 });
 
+// <details>: in the editor every part shows in a box, open or not, since the writer edits
+// what a reader may unfold; the post keeps <details> with its `open` as it was.
+const Details = Node.create({
+  name: "details",
+  group: "block",
+  content: "detailsSummary? block+",
+  defining: true,
+  addAttributes() {
+    return {
+      open: {
+        default: false,
+        parseHTML: (element) => element.hasAttribute("open"),
+        renderHTML: (attributes) => (attributes.open ? { open: "" } : {}),
+      },
+    };
+  },
+  parseHTML: () => [{ tag: "details" }],
+  renderHTML: ({ HTMLAttributes }) => ["details", HTMLAttributes, 0],
+  addNodeView() {
+    return () => {
+      const dom = document.createElement("div");
+      dom.className = "visual-details";
+      return { dom, contentDOM: dom };
+    };
+  },
+});
+
+const DetailsSummary = Node.create({
+  name: "detailsSummary",
+  content: "inline*",
+  defining: true,
+  parseHTML: () => [{ tag: "summary" }],
+  renderHTML: ({ HTMLAttributes }) => ["summary", HTMLAttributes, 0],
+  addNodeView() {
+    return () => {
+      const dom = document.createElement("div");
+      dom.className = "visual-summary";
+      return { dom, contentDOM: dom };
+    };
+  },
+});
+
+// <dl>: terms and their descriptions, as Markdown's definition lists and Tistory write them.
+const DefinitionList = Node.create({
+  name: "definitionList",
+  group: "block",
+  content: "(definitionTerm | definitionDescription)+",
+  parseHTML: () => [{ tag: "dl" }],
+  renderHTML: ({ HTMLAttributes }) => ["dl", HTMLAttributes, 0],
+});
+
+const DefinitionTerm = Node.create({
+  name: "definitionTerm",
+  content: "inline*",
+  defining: true,
+  parseHTML: () => [{ tag: "dt" }],
+  renderHTML: ({ HTMLAttributes }) => ["dt", HTMLAttributes, 0],
+});
+
+const DefinitionDescription = Node.create({
+  name: "definitionDescription",
+  content: "block+",
+  defining: true,
+  parseHTML: () => [{ tag: "dd" }],
+  renderHTML: ({ HTMLAttributes }) => ["dd", HTMLAttributes, 0],
+});
+
 const InlineElement = Mark.create({
   name: "inlineElement",
   excludes: "", // <small><sub>…</sub></small>: two of them may wrap the same text
@@ -238,9 +311,11 @@ function withoutOwnAlign(cell) {
 export function visualExtensions() {
   return [
     StarterKit.configure({
-      trailingNode: false, // an empty <p> after a closing table or figure would be saved
+      // A paragraph after a closing table or figure, so the caret can go below it; left out
+      // of the post by htmlForPost while it is empty.
       bold: false,
       italic: false,
+      strike: false,
       link: {
         openOnClick: false,
         autolink: false,
@@ -251,6 +326,7 @@ export function visualExtensions() {
     }),
     keepingTag(Bold, ["b", "strong"]),
     keepingTag(Italic, ["i", "em"]),
+    keepingTag(Strike, ["s", "del", "strike"]),
     TextStyle.configure({ mergeNestedSpanStyles: false }),
     Color,
     BackgroundColor,
@@ -263,6 +339,11 @@ export function visualExtensions() {
     Image.configure({ inline: true, allowBase64: false }),
     Container,
     Figcaption,
+    Details,
+    DetailsSummary,
+    DefinitionList,
+    DefinitionTerm,
+    DefinitionDescription,
     InlineElement,
     KeptAttributes,
   ];
@@ -277,7 +358,7 @@ const BLOCK_TAGS = new Set(["p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "sec
   "aside", "header", "footer", "address", "figure", "figcaption", "blockquote", "ul", "ol", "li",
   "pre", "hr", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col",
   "dl", "dt", "dd", "details", "summary"]);
-const HOLDS_BLOCKS = new Set(["li", "blockquote", "td", "th", ...CONTAINER_TAGS]);
+const HOLDS_BLOCKS = new Set(["li", "blockquote", "td", "th", "dd", "details", ...CONTAINER_TAGS]);
 
 function wrapBareRuns(parent) {
   let run = [];
@@ -354,12 +435,42 @@ export function htmlForPost(editor) {
   for (const paragraph of template.content.querySelectorAll("p[data-visual-bare]")) {
     paragraph.replaceWith(...paragraph.childNodes);
   }
+  for (const paragraph of template.content.querySelectorAll("p[data-visual-new]")) {
+    paragraph.removeAttribute("data-visual-new");
+    const parent = paragraph.parentElement;
+    const alone = parent && ["li", "td", "th", "dd"].includes(parent.localName) && parent.children.length === 1;
+    if (!alone) continue;
+    // Its alignment, the only thing it may carry, goes to the cell (TextAlign sets both).
+    const align = /^text-align:\s*([a-z]+);?$/.exec(paragraph.getAttribute("style") || "");
+    if (paragraph.attributes.length > (align ? 1 : 0)) continue;
+    const parentStyle = parent.getAttribute("style") || "";
+    const parentAlign = /(?:^|;)\s*text-align:\s*([a-z]+)/.exec(parentStyle);
+    if (align && parentAlign && parentAlign[1] !== align[1]) continue;
+    if (align && !parentAlign) {
+      parent.setAttribute("style", parentStyle ? `${parentStyle.replace(/;?\s*$/, ";")} ${align[0]}` : align[0]);
+    }
+    paragraph.replaceWith(...paragraph.childNodes);
+  }
+  // The empty paragraph Tiptap keeps after a closing table (trailingNode) is not the post's.
+  const last = template.content.lastChild;
+  if (last && last.nodeType === 1 && last.localName === "p" && !last.attributes.length && !last.childNodes.length) {
+    last.remove();
+  }
+  // An empty line the writer left (Enter twice) is a blank line for readers too, written as
+  // Tistory writes it: an empty <p> would take no room on the page.
+  for (const paragraph of template.content.querySelectorAll("p:empty")) {
+    paragraph.append("\u00a0");
+  }
+  // A colour removed leaves a <span> with nothing on it: it means nothing.
+  for (const span of template.content.querySelectorAll("span")) {
+    if (!span.attributes.length) span.replaceWith(...span.childNodes);
+  }
   for (const table of template.content.querySelectorAll("table")) {
     const body = table.querySelector(":scope > tbody");
     for (const section of ["thead", "tfoot"]) {
       const rows = [...table.querySelectorAll(`:scope > tbody > tr[data-visual-section=${section}]`)];
       if (!rows.length) continue;
-      const group = document.createElement(section);
+      const group = table.ownerDocument.createElement(section);
       group.append(...rows);
       if (section === "thead") table.insertBefore(group, body);
       else table.append(group);

@@ -13,12 +13,47 @@ const COMMANDS = {
   paragraph: (chain) => chain.setParagraph(),
   heading2: (chain) => chain.toggleHeading({ level: 2 }),
   heading3: (chain) => chain.toggleHeading({ level: 3 }),
+  heading4: (chain) => chain.toggleHeading({ level: 4 }),
   bulletList: (chain) => chain.toggleBulletList(),
   orderedList: (chain) => chain.toggleOrderedList(),
+  blockquote: (chain) => chain.toggleBlockquote(),
+  codeBlock: (chain) => chain.toggleCodeBlock(),
+  horizontalRule: (chain) => chain.setHorizontalRule(),
+  // Left is where text starts anyway: no style rather than `text-align: left`.
+  alignLeft: (chain) => chain.unsetTextAlign(),
+  alignCenter: (chain) => chain.setTextAlign("center"),
+  alignRight: (chain) => chain.setTextAlign("right"),
+  alignJustify: (chain) => chain.setTextAlign("justify"),
+  unsetColor: (chain) => chain.unsetColor(),
+  // Both kinds of highlight: Tistory's background on a span, and <mark>.
+  unsetHighlight: (chain) => chain.unsetBackgroundColor().unsetHighlight(),
+  unlink: (chain) => chain.extendMarkRange("link").unsetLink(),
+  // A header row, as the archive's tables mostly have; the writer can remove it.
+  insertTable: (chain) => chain.insertTable({ rows: 3, cols: 3, withHeaderRow: true }).command(tableTakesEmptyLine),
+  addRowAfter: (chain) => chain.addRowAfter(),
+  deleteRow: (chain) => chain.deleteRow(),
+  addColumnAfter: (chain) => chain.addColumnAfter(),
+  deleteColumn: (chain) => chain.deleteColumn(),
+  toggleHeaderRow: (chain) => chain.toggleHeaderRow(),
+  deleteTable: (chain) => chain.deleteTable(),
   undo: (chain) => chain.undo(),
   redo: (chain) => chain.redo(),
-  unsetColor: (chain) => chain.unsetColor(),
 };
+
+// A table inserted on an empty line takes that line's place (ProseMirror puts it after).
+function tableTakesEmptyLine({ tr }) {
+  const $caret = tr.selection.$from;
+  for (let depth = $caret.depth; depth > 0; depth -= 1) {
+    if ($caret.node(depth).type.name !== "table") continue;
+    const start = $caret.before(depth);
+    const before = tr.doc.resolve(start).nodeBefore;
+    if (before && before.type.name === "paragraph" && before.content.size === 0) {
+      tr.delete(start - before.nodeSize, start);
+    }
+    break;
+  }
+  return true;
+}
 
 // Whether each toolbar button is lit where the caret is.
 const ACTIVE = {
@@ -26,13 +61,36 @@ const ACTIVE = {
   italic: (editor) => editor.isActive("italic"),
   underline: (editor) => editor.isActive("underline"),
   strike: (editor) => editor.isActive("strike"),
-  paragraph: (editor) => editor.isActive("paragraph"),
+  paragraph: (editor) => editor.isActive("paragraph") && !editor.isActive("codeBlock"),
   heading2: (editor) => editor.isActive("heading", { level: 2 }),
   heading3: (editor) => editor.isActive("heading", { level: 3 }),
+  heading4: (editor) => editor.isActive("heading", { level: 4 }),
   bulletList: (editor) => editor.isActive("bulletList"),
   orderedList: (editor) => editor.isActive("orderedList"),
+  blockquote: (editor) => editor.isActive("blockquote"),
+  codeBlock: (editor) => editor.isActive("codeBlock"),
+  alignLeft: (editor) => !["center", "right", "justify"].some((align) => editor.isActive({ textAlign: align })),
+  alignCenter: (editor) => editor.isActive({ textAlign: "center" }),
+  alignRight: (editor) => editor.isActive({ textAlign: "right" }),
+  alignJustify: (editor) => editor.isActive({ textAlign: "justify" }),
   link: (editor) => editor.isActive("link"),
+  toggleHeaderRow: (editor) => editor.isActive("tableHeader"),
 };
+
+// What the sanitiser lets a link go to (URL_SCHEMES in blog/content/sanitize.py), and
+// addresses on this site.
+function allowedHref(href) {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(href);
+  return scheme ? ["http", "https", "mailto", "tel"].includes(scheme[1].toLowerCase()) : true;
+}
+
+// "#rgb", "#rrggbb" for <input type=color>; anything else (rgba, #rrggbbaa) has no place there.
+function sixDigitHex(colour) {
+  const match = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(colour || "");
+  if (!match) return null;
+  const digits = match[1].length === 3 ? [...match[1]].map((d) => d + d).join("") : match[1];
+  return `#${digits.toLowerCase()}`;
+}
 
 function setUp(tools) {
   const form = document.getElementById("post-form");
@@ -49,6 +107,8 @@ function setUp(tools) {
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  const tableTools = toolbar.querySelector(".table-tools");
+
   function showState() {
     for (const button of toolbar.querySelectorAll("[data-command]")) {
       const active = ACTIVE[button.dataset.command];
@@ -57,6 +117,24 @@ function setUp(tools) {
     for (const button of toolbar.querySelectorAll("[data-color]")) {
       const lit = editor && editor.isActive("textStyle", { color: button.dataset.color });
       button.setAttribute("aria-pressed", String(Boolean(lit)));
+    }
+    for (const button of toolbar.querySelectorAll("[data-highlight]")) {
+      const lit = editor && editor.isActive("textStyle", { backgroundColor: button.dataset.highlight });
+      button.setAttribute("aria-pressed", String(Boolean(lit)));
+    }
+    if (!editor) return;
+    // The free colour pickers show the colour where the caret is, when it is one they can.
+    const style = editor.getAttributes("textStyle");
+    for (const [free, value] of [["color", style.color], ["highlight", style.backgroundColor]]) {
+      const picker = toolbar.querySelector(`[data-free=${free}]`);
+      const hex = sixDigitHex(value);
+      if (picker && hex && document.activeElement !== picker) picker.value = hex;
+    }
+    const inTable = editor.isActive("table");
+    if (tableTools.hidden === inTable) tableTools.hidden = !inTable;
+    for (const button of tableTools.querySelectorAll("[data-command]")) {
+      const command = button.dataset.command;
+      button.disabled = !inTable || !editor.can()[command]();
     }
   }
 
@@ -156,21 +234,67 @@ function setUp(tools) {
     button.addEventListener("click", () => (button.dataset.mode === "visual" ? openVisual() : closeVisual()));
   }
 
+  function askForLink(chain) {
+    const current = editor.getAttributes("link").href || "";
+    const answer = window.prompt(tools.dataset.linkQuestion, current);
+    if (answer === null) return;
+    const href = answer.trim();
+    if (href === "") {
+      chain.extendMarkRange("link").unsetLink().run();
+    } else if (!allowedHref(href)) {
+      window.alert(tools.dataset.linkRefused);
+      editor.commands.focus();
+    } else if (editor.state.selection.empty && !editor.isActive("link")) {
+      // Nothing selected: the address becomes the link's text.
+      chain.insertContent({ type: "text", text: href, marks: [{ type: "link", attrs: { href } }] }).run();
+    } else {
+      chain.extendMarkRange("link").setLink({ href }).run();
+    }
+  }
+
+  // The image button picks a file for editor.js, which asks for its alt text, uploads it
+  // through the media endpoint and inserts it at the caret (insertIntoVisual).
+  function pickImage() {
+    const picker = document.createElement("input");
+    picker.type = "file";
+    picker.accept = "image/*";
+    picker.addEventListener("change", () => {
+      if (!picker.files.length) return;
+      document.dispatchEvent(new CustomEvent("editor:upload-images", { detail: { files: picker.files } }));
+    });
+    picker.click();
+  }
+
+  // A click on a button leaves the focus (and so the caret and the IME) in the text: the
+  // command runs on the selection, and typing goes on where it was.
+  toolbar.addEventListener("mousedown", (event) => {
+    if (event.target.closest("button")) event.preventDefault();
+  });
+
   toolbar.addEventListener("click", (event) => {
     const button = event.target.closest("button");
-    if (!button || !editor) return;
+    if (!button || !editor || button.disabled) return;
     const chain = editor.chain().focus();
     if (button.dataset.color) {
       chain.setColor(button.dataset.color).run();
+    } else if (button.dataset.highlight) {
+      chain.setBackgroundColor(button.dataset.highlight).run();
     } else if (button.dataset.command === "link") {
-      const current = editor.getAttributes("link").href || "";
-      const href = window.prompt(tools.dataset.linkQuestion, current);
-      if (href === null) return;
-      if (href.trim() === "") chain.extendMarkRange("link").unsetLink().run();
-      else chain.extendMarkRange("link").setLink({ href: href.trim() }).run();
+      askForLink(chain);
+    } else if (button.dataset.command === "image") {
+      pickImage();
     } else if (COMMANDS[button.dataset.command]) {
       COMMANDS[button.dataset.command](chain).run();
     }
+  });
+
+  // The free colours: applied as the writer picks (`input`), to the selection they had.
+  toolbar.addEventListener("input", (event) => {
+    const free = event.target.dataset && event.target.dataset.free;
+    if (!free || !editor) return;
+    const chain = editor.chain();
+    if (free === "color") chain.setColor(event.target.value).run();
+    else chain.setBackgroundColor(event.target.value).run();
   });
 
   // Visual mode is for HTML posts; a Markdown post is offered it when format-switch.js can
