@@ -185,42 +185,19 @@
     replace(words.start, words.end, "[" + text + "](" + href + ")", words.start + 1, words.start + 1 + text.length);
   }
 
-  // The image button uses the page's upload form: choose a file, the form asks for alt
-  // text and uploads it (editor.js), and the uploaded image goes in at the caret.
-  var choosing = false, awaitingUpload = false;
+  // The image button picks a file for editor.js, which asks for its alt text, uploads it
+  // through the page's upload form and inserts it at the caret (as the visual editor's
+  // image button does).
   function uploadImage() {
-    var form = document.getElementById("upload-form");
-    var input = form && form.querySelector("input[type=file]");
-    if (!input) return;
-    function chosen() {
-      input.removeEventListener("cancel", cancelled);
-      if (!input.files.length) return;
-      choosing = true;
-      form.requestSubmit();
-      choosing = false;
-    }
-    function cancelled() {
-      input.removeEventListener("change", chosen);
-    }
-    input.addEventListener("change", chosen, { once: true });
-    input.addEventListener("cancel", cancelled, { once: true });
-    input.click();
+    var picker = document.createElement("input");
+    picker.type = "file";
+    picker.accept = "image/jpeg,image/png,image/webp,image/gif";
+    picker.addEventListener("change", function () {
+      if (!picker.files.length) return;
+      document.dispatchEvent(new CustomEvent("editor:upload-images", { detail: { files: picker.files } }));
+    });
+    picker.click();
   }
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    if (choosing && event.detail.elt && event.detail.elt.id === "upload-form") awaitingUpload = true;
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (awaitingUpload && event.detail.elt && event.detail.elt.id === "upload-form" && !event.detail.successful) {
-      awaitingUpload = false;
-    }
-  });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (!awaitingUpload || event.detail.target.id !== "upload-result") return;
-    awaitingUpload = false;
-    // editor.js's own "Insert into the body" does the inserting, as for any upload.
-    var insert = document.querySelector("#upload-result .uploaded [data-insert-image]");
-    if (insert) insert.click();
-  });
 
   var ACTIONS = {
     heading: function () { toggleLines("heading"); },
