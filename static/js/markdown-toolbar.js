@@ -107,7 +107,8 @@
       if (!counts(line)) return line;
       var bare = line.replace(kind.list ? LIST_ITEM : kind.strip || kind.pattern, "");
       number++;
-      return line.trim() === "" && kind.blankToo ? ">" : kind.prefix(number) + bare;
+      // A blank line inside a quote keeps the quote one block: ">" alone.
+      return !single && line.trim() === "" ? ">" : kind.prefix(number) + bare;
     });
     var text = changed.join("\n");
     var before = "", after = "";

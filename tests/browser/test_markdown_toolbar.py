@@ -223,6 +223,15 @@ def test_buttons_and_shortcuts_take_their_mark_off_again(
     toolbar_button(page, "Heading 2").click()
     expect(body).to_have_value("소제목\n\n본문")
     assert page.evaluate("document.getElementById('body').selectionStart") == 2
+    # Two quoted paragraphs stay one quote; on an empty line the quote is ready for typing.
+    page.locator("#body").fill("첫 문단\n\n둘째 문단")
+    select_text(page, "첫 문단\n\n둘째 문단")
+    toolbar_button(page, "Quote").click()
+    expect(body).to_have_value("> 첫 문단\n>\n> 둘째 문단")
+    page.locator("#body").fill("")
+    toolbar_button(page, "Quote").click()
+    page.keyboard.type("인용")
+    expect(body).to_have_value("> 인용")
     no_csp_violations(page, errors)
 
 
