@@ -225,6 +225,58 @@ def test_saving_unchanged_in_visual_mode_keeps_the_page(
 
 
 @pytest.mark.usefixtures("editor_user")
+def test_the_mode_chosen_is_the_mode_the_next_post_opens_in(
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
+) -> None:
+    first = post_id(app, make_post(source="<p>첫 글</p>", source_format="html"))
+    second = post_id(app, make_post(source="<p>둘째 글</p>", source_format="html"))
+    page = csp_context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{first}/edit")
+    open_visual(page)
+    page.goto(f"{live_server}/admin/posts/{second}/edit")
+    expect(page.locator(".visual-surface .ProseMirror")).to_contain_text("둘째 글")
+    expect(page.get_by_role("button", name="Visual", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    # Opened for the writer, not focused: the title may be what they came to change.
+    expect(page.locator(".visual-surface .ProseMirror")).not_to_be_focused()
+    page.get_by_role("button", name="HTML", exact=True).click()
+    expect(page.locator("#body")).to_be_visible()
+    page.goto(f"{live_server}/admin/posts/{first}/edit")
+    expect(page.locator("#body")).to_have_value("<p>첫 글</p>")
+    expect(page.locator("#body")).to_be_visible()
+    expect(page.locator(".visual-surface")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_autosave_and_restore_in_visual_mode(
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
+) -> None:
+    """What was typed in visual mode is autosaved (the textarea it writes to is what the
+    autosave sends), offered again after leaving, and restored into visual mode."""
+    post = post_id(app, make_post(source="<p>저장된 글</p>", source_format="html"))
+    page = csp_context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post}/edit")
+    open_visual(page)
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Bold", exact=True).click()
+    page.keyboard.insert_text("자동 저장된 굵은 글")
+    with page.expect_response(lambda response: "/autosave" in response.url, timeout=15_000):
+        pass
+    page.goto(live_server + "/admin/")
+    page.goto(f"{live_server}/admin/posts/{post}/edit")
+    expect(page.locator("#working-copy")).to_be_visible()
+    page.get_by_role("link", name="Restore them").click()
+    # The writer's mode was visual: the restored text opens there, formatting and all.
+    expect(page.locator(".visual-surface .ProseMirror b")).to_have_text("자동 저장된 굵은 글")
+    expect(page.locator("#body")).to_have_value(re.compile("<b>자동 저장된 굵은 글</b>"))
+    expect(page.locator("#preview .post-body b")).to_have_text("자동 저장된 굵은 글")
+
+
+@pytest.mark.usefixtures("editor_user")
 def test_the_editor_never_parses_what_the_sanitiser_drops(
     app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
 ) -> None:

@@ -303,7 +303,12 @@ def test_each_control_reaches_the_served_article(
     page = csp_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
-    page.goto(live_server + "/admin/posts/new")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    response = page.goto(live_server + "/admin/posts/new")
+    assert response is not None
+    script_policy = re.search(r"script-src [^;]*", response.headers["content-security-policy"])
+    assert script_policy and "unsafe-" not in script_policy[0]
     page.get_by_label("Title").fill("도구 모음")
     page.get_by_label("Format", exact=True).select_option("html")
     page.get_by_label("Status").select_option("published")
@@ -459,3 +464,7 @@ def test_each_control_reaches_the_served_article(
     expect(body.locator("tr")).to_have_count(3)
     expect(body.locator("td").last).to_have_text("되돌림")
     no_csp_violations(page, errors)
+    # The editor asked no other host for anything (fonts, icons, telemetry).
+    assert requested and all(url.startswith(live_server + "/") for url in requested), {
+        url for url in requested if not url.startswith(live_server + "/")
+    }

@@ -164,7 +164,7 @@ function setUp(tools) {
   }
 
   let opening = false;
-  async function openVisual() {
+  async function openVisual({ focus = true } = {}) {
     if (editor || opening) return;
     opening = true;
     let html;
@@ -217,7 +217,7 @@ function setUp(tools) {
     };
     showMode(true);
     showState();
-    editor.commands.focus("start");
+    if (focus) editor.commands.focus("start");
   }
 
   function closeVisual() {
@@ -231,7 +231,12 @@ function setUp(tools) {
   }
 
   for (const button of modeButtons) {
-    button.addEventListener("click", () => (button.dataset.mode === "visual" ? openVisual() : closeVisual()));
+    button.addEventListener("click", () => {
+      const visual = button.dataset.mode === "visual";
+      rememberMode(visual);
+      if (visual) openVisual();
+      else closeVisual();
+    });
   }
 
   function askForLink(chain) {
@@ -307,6 +312,26 @@ function setUp(tools) {
   }
   format.addEventListener("change", offerVisual);
   offerVisual();
+  // A writer who chose visual mode gets it again on the next HTML post they open.
+  if (!tools.hidden && rememberedMode() === "visual") openVisual({ focus: false });
+}
+
+const MODE_KEY = "blog.editor.mode";
+
+function rememberMode(visual) {
+  try {
+    window.localStorage.setItem(MODE_KEY, visual ? "visual" : "html");
+  } catch {
+    // Storage refused (private mode, quota): the writer picks the mode each time.
+  }
+}
+
+function rememberedMode() {
+  try {
+    return window.localStorage.getItem(MODE_KEY);
+  } catch {
+    return null;
+  }
 }
 
 function start() {
