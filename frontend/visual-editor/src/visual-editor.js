@@ -185,6 +185,8 @@ function setUp(tools) {
     opening = true;
     let html;
     try {
+      // A Markdown post becomes HTML first, after the writer agrees (static/js/format-switch.js).
+      if (format.value !== "html" && !(format.switchFormat && (await format.switchFormat("html")))) return;
       html = await editableHTML();
     } catch (error) {
       window.alert(error.message || tools.dataset.unavailable);
@@ -323,11 +325,13 @@ function setUp(tools) {
     else chain.setBackgroundColor(event.target.value).run();
   });
 
-  // Visual mode is for HTML posts; a Markdown post keeps its textarea.
+  // Visual mode is for HTML posts; a Markdown post is offered it when format-switch.js can
+  // convert the post first, and keeps its textarea until then.
   function offerVisual() {
     const html = format.value === "html";
     if (!html) closeVisual();
-    tools.hidden = !html;
+    tools.hidden = !html && !format.switchFormat;
+    tools.querySelector('[data-mode="html"]').hidden = !html;
   }
   format.addEventListener("change", offerVisual);
   offerVisual();
