@@ -173,6 +173,7 @@ PATTERNS: dict[str, Use] = {
     f"{_SANITIZE}._RESERVED_IDS": Use(("match",), ("", "error-", "htmx")),
     f"{_SANITIZE}._SCHEME": Use(("match",), ("", "a")),
     f"{_SANITIZE}._URL_INVISIBLES": Use(("sub",)),
+    "blog.content.markup._TOC_MARKER": Use(("sub",), ("", "[TOC", " ")),
     "blog.content.markup._SPACES": Use(("sub",)),
     "blog.content.markup._READ_BY_CHARACTER": Use(("findall", "sub")),
     "blog.content.markup._WORD": Use(("findall",)),

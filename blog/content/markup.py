@@ -69,12 +69,18 @@ SOURCE_EXTENSIONS = [
 ]
 
 
+# The toc extension's marker on a line of its own (its default, `[TOC]`).
+_TOC_MARKER = re.compile(r"^[ \t]*\[TOC\][ \t]*$", re.MULTILINE)
+
+
 def render_markdown(source: str, as_source: bool = False) -> str:
     """Markdown to (unsanitised) HTML; pathological nesting degrades instead of failing.
     `as_source`: without highlighting and table of contents (SOURCE_EXTENSIONS)."""
     # A Markdown instance keeps state between documents (footnotes, TOC), so use a fresh one.
     try:
         if as_source:
+            # An HTML post gets its table of contents from publishing, wherever [TOC] was.
+            source = _TOC_MARKER.sub("", source)
             return markdown.Markdown(extensions=SOURCE_EXTENSIONS, output_format="html").convert(
                 source
             )

@@ -148,6 +148,10 @@ def preview_of(source: str, source_format: str | None) -> tuple[str, str]:
         return "", render_problem(error)
 
 
+def _try_again() -> str:
+    return _("The text could not be rendered just now; your text is kept. Try again.")
+
+
 def render_problem(error: RenderFailed) -> str:
     """What to tell a writer whose text could not be rendered."""
     if isinstance(error, RenderBusy):
@@ -155,7 +159,7 @@ def render_problem(error: RenderFailed) -> str:
     if isinstance(error, RenderTooSlow):
         return _("This text takes too long to render: thousands of brackets, headings or list "
                  "levels in a row? Simplify that part; your text is kept.")  # fmt: skip
-    return _("The text could not be rendered just now; your text is kept. Try again.")
+    return _try_again()
 
 
 def _edit_page(form: PostForm, post: Post | None, status: int = 200, **context: Any) -> Response:
@@ -386,7 +390,11 @@ def editable_html() -> Response:
     try:
         html = editable_html_within_budget(source, SourceFormat.parse(request.form.get("format")))
     except RenderFailed as error:
-        return jsonify(problem=render_problem(error)), 503
+        # Busy: unlike the preview, nothing follows by itself here, so the writer asks again.
+        busy = isinstance(error, RenderBusy)
+        return jsonify(problem=_try_again() if busy else render_problem(error)), 503
+    except ValueError:  # what failed inside the render worker
+        return jsonify(problem=_try_again()), 503
     return jsonify(html=html)
 
 

@@ -13,6 +13,9 @@
 
   // Replace text[from, to) with `text`, then select [selectStart, selectEnd).
   function replace(from, to, text, selectStart, selectEnd) {
+    // Held still while a conversion waits for the server (format-switch.js); setRangeText
+    // would write anyway, and the conversion would then overwrite it.
+    if (textarea.readOnly) return;
     textarea.focus();
     textarea.setSelectionRange(from, to);
     var done = text === "" && from !== to

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 from sqlalchemy import select
 
 from blog.extensions import db
@@ -203,22 +203,14 @@ def test_saving_unchanged_in_visual_mode_keeps_the_page(
     before = served_body(page, f"{live_server}/posts/{slug}")
     sign_in(page, live_server, "kim")
     page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
-    page.wait_for_timeout(1500)
-    print("STEP1", errors)
     open_visual(page)
-    page.wait_for_timeout(1500)
-    print("STEP2", errors)
     # A change undone by hand: the textarea now holds what the editor writes.
     page.keyboard.type("가")
     page.keyboard.press("Backspace")
     written = page.locator("#body").input_value()
     assert written != source and "data-visual" not in written
-    page.wait_for_timeout(1500)
-    print("STEP3", errors)
     page.locator("#save-button").click()
     expect(page.locator(".flash")).to_be_visible()
-    page.wait_for_timeout(1500)
-    print("STEP4", errors, page.url)
     after = served_body(page, f"{live_server}/posts/{slug}")
     assert rendering(after) == rendering(before)
     no_csp_violations(page, errors)
@@ -247,6 +239,57 @@ def test_the_mode_chosen_is_the_mode_the_next_post_opens_in(
     expect(page.locator("#body")).to_have_value("<p>첫 글</p>")
     expect(page.locator("#body")).to_be_visible()
     expect(page.locator(".visual-surface")).to_have_count(0)
+    # Remembered visual mode never converts a Markdown post by itself (no question either).
+    open_visual(page)
+    markdown = post_id(app, make_post(source="*마크다운*", source_format="markdown"))
+    questions: list[str] = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{live_server}/admin/posts/{markdown}/edit")
+    expect(page.locator("#preview em")).to_have_text("마크다운")
+    expect(page.locator("#body")).to_have_value("*마크다운*")
+    expect(page.locator(".visual-surface")).to_have_count(0)
+    assert questions == []
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_choosing_html_while_visual_mode_opens_leaves_the_textarea(
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
+) -> None:
+    """The server's answer comes late: the writer chose HTML meanwhile, or typed. Nothing
+    opens over their choice, and nothing they typed is overwritten."""
+    post = post_id(app, make_post(source="<p>본문</p>", source_format="html"))
+    page = csp_context.new_page()
+    sign_in(page, live_server, "kim")
+    held: list[Route] = []
+    page.route("**/admin/posts/editable-html", lambda route: held.append(route))
+    page.goto(f"{live_server}/admin/posts/{post}/edit")
+    page.get_by_role("button", name="Visual", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#body').readOnly")
+    page.get_by_role("button", name="HTML", exact=True).click()
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#body")).not_to_have_js_property("readOnly", True)
+    page.locator("#body").press("End")
+    page.locator("#body").press_sequentially("<p>더</p>")
+    expect(page.locator(".visual-surface")).to_have_count(0)
+    expect(page.locator("#body")).to_have_value("<p>본문</p><p>더</p>")
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_aligning_bare_text_keeps_the_alignment(
+    app: Flask, live_server: str, csp_context: BrowserContext, make_post: MakePost
+) -> None:
+    """Text straight in a list item (as Tistory writes it) aligned from the toolbar: the
+    alignment goes to the item, which is what a reader then sees."""
+    post = post_id(app, make_post(source="<ul><li>항목</li></ul><p>문단</p>", source_format="html"))
+    page = csp_context.new_page()
+    sign_in(page, live_server, "kim")
+    page.goto(f"{live_server}/admin/posts/{post}/edit")
+    open_visual(page)
+    page.get_by_role("button", name="Align centre").click()
+    expect(page.locator("#body")).to_have_value(
+        re.compile(r'^<ul>\s*<li style="text-align: center;?">항목</li>\s*</ul>')
+    )
 
 
 @pytest.mark.usefixtures("editor_user")

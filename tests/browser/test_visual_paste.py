@@ -338,3 +338,40 @@ def test_control_v_pastes_what_the_clipboard_holds(
     )
     assert "docs-internal-guid" not in page.locator("#body").input_value()
     no_csp_violations(page, errors)
+
+
+@pytest.mark.usefixtures("editor_user")
+def test_html_dragged_in_from_elsewhere_is_sanitised_like_a_paste(
+    live_server: str, csp_context: BrowserContext
+) -> None:
+    """A selection dragged from another page: ProseMirror would parse its HTML as it came,
+    so it goes through the server's sanitiser and the paste's tidying, to where it lands."""
+    page = csp_context.new_page()
+    errors = watch_errors(page)
+    new_visual_post(page, live_server, "끌어 온 글")
+    page.keyboard.type("첫 문단")
+    page.evaluate(
+        """() => {
+            const transfer = new DataTransfer();
+            transfer.setData("text/html",
+                '<p class="x" style="position: fixed; font-family: Gulim">'
+                + '<span style="color: #ee2323"><b>끌어 온 굵은 글</b></span>'
+                + '<img src="/media/none.png" alt="" onerror="window.ran = 1"></p>'
+                + '<script>window.ran = 2</script>');
+            transfer.setData("text/plain", "끌어 온 굵은 글");
+            const line = document.querySelector(".visual-surface .ProseMirror p");
+            const box = line.getBoundingClientRect();
+            const options = {dataTransfer: transfer, bubbles: true, cancelable: true,
+                clientX: box.right - 2, clientY: box.top + box.height / 2};
+            line.dispatchEvent(new DragEvent("dragover", options));
+            line.dispatchEvent(new DragEvent("drop", options));
+        }"""
+    )
+    body = page.locator("#body")
+    expect(body).to_have_value(re.compile("끌어 온 굵은 글"))
+    written = body.input_value()
+    assert written.startswith("<p>첫 문단")
+    assert re.search(r'<span style="color: #ee2323;?"><b>끌어 온 굵은 글</b></span>', written)
+    assert kept_of(written, "onerror", "script", "class=", "position", "font-family") == []
+    assert page.evaluate("window.ran") is None
+    no_csp_violations(page, errors)

@@ -44,6 +44,7 @@ def test_markdown_becomes_html_source_without_what_rendering_adds(
     html = editable(client, source, "markdown")
     assert "<h2" in html and "소제목 5</h2>" in html
     assert "<strong>굵게</strong>" in html and 'href="https://example.com"' in html
+    assert "[TOC]" not in editable(client, "[TOC]\n\n## 제목\n\n본문", "markdown")
     # Publishing adds these on every render; they do not belong in the source.
     assert 'class="toc"' not in html and 'class="highlight"' not in html
     assert "<pre><code class=\"language-python\">print('안녕')" in html.replace("&#39;", "'")

@@ -8,6 +8,7 @@
 // DOM event handler, which runs first.
 import { Fragment, Slice } from "@tiptap/pm/model";
 import { closeHistory } from "@tiptap/pm/history";
+import { Plugin, TextSelection } from "@tiptap/pm/state";
 import { htmlForEditor } from "./schema.js";
 
 // --- Styles ---------------------------------------------------------------------------------
@@ -327,22 +328,64 @@ export function pasteProps({ sanitise, problem }) {
       if (text) pasteInOneStep(view, () => view.pasteText(text, event)); // plainTextSlice's paragraphs
       return true;
     }
+    pasteLater(view, html, text, event, view.state.selection);
+    return true;
+  }
+
+  // The server answers in tens of milliseconds, and the writer may type on meanwhile: the
+  // paste lands where the selection was when it was made, mapped through what came since.
+  const pending = [];
+  const keepSelections = new Plugin({
+    state: {
+      init: () => null,
+      apply(tr) {
+        if (tr.docChanged) for (const item of pending) item.bookmark = item.bookmark.map(tr.mapping);
+        return null;
+      },
+    },
+  });
+
+  function pasteLater(view, html, text, event, selection) {
+    const item = { bookmark: selection.getBookmark() };
+    pending.push(item);
+    const land = (how) => {
+      pending.splice(pending.indexOf(item), 1);
+      if (view.isDestroyed) return;
+      const at = item.bookmark.resolve(view.state.doc);
+      view.dispatch(view.state.tr.setSelection(at));
+      pasteInOneStep(view, how);
+    };
     queue = queue.then(async () => {
       let tidied;
       try {
         tidied = htmlForEditor(tidyPastedHTML(await sanitise(html)));
       } catch {
         window.alert(problem);
-        if (!view.isDestroyed) pasteInOneStep(view, () => view.pasteText(text, event));
+        land(() => view.pasteText(text, event));
         return;
       }
-      if (!view.isDestroyed) pasteInOneStep(view, () => view.pasteHTML(tidied, event));
+      land(() => view.pasteHTML(tidied, event));
     });
+  }
+
+  // HTML dragged in from another page or program: ProseMirror would parse it as it came
+  // (before its handleDrop is asked), so it goes the way of a paste, to where it was dropped.
+  // Files are editor.js's (an upload); a drag inside the editor is ProseMirror's own.
+  function drop(view, event) {
+    const data = event.dataTransfer;
+    if (!data || view.dragging || data.files.length) return false;
+    const html = data.getData("text/html");
+    if (!html) return false;
+    event.preventDefault();
+    const spot = view.posAtCoords({ left: event.clientX, top: event.clientY });
+    const selection = spot ? TextSelection.create(view.state.doc, spot.pos) : view.state.selection;
+    pasteLater(view, html, data.getData("text/plain"), null, selection);
     return true;
   }
 
   return {
-    handleDOMEvents: { paste },
+    handleDOMEvents: { paste, drop },
     clipboardTextParser: plainTextSlice,
+    plugin: keepSelections,
   };
 }

@@ -312,8 +312,8 @@ function withoutOwnAlign(cell) {
 export function visualExtensions() {
   return [
     StarterKit.configure({
-      // A paragraph after a closing table or figure, so the caret can go below it; left out
-      // of the post by htmlForPost while it is empty.
+      // trailingNode stays on: a paragraph after a closing table or figure, so the caret can
+      // go below it; htmlForPost leaves it out of the post while it is empty.
       bold: false,
       italic: false,
       strike: false,
@@ -429,28 +429,37 @@ function documentHTML(doc, schema) {
   return template;
 }
 
+// Whether `paragraph`, alone in a list item, cell or description, can go without its <p>:
+// it carries nothing, or only an alignment, which then goes to its parent (TextAlign sets
+// both on a cell) unless the parent is aligned otherwise.
+function moveAlignmentUp(paragraph) {
+  const parent = paragraph.parentElement;
+  const alone = parent && ["li", "td", "th", "dd"].includes(parent.localName) && parent.children.length === 1;
+  if (!alone) return false;
+  const align = /^text-align:\s*([a-z]+);?$/.exec(paragraph.getAttribute("style") || "");
+  if (paragraph.attributes.length > (align ? 1 : 0)) return false;
+  const parentStyle = parent.getAttribute("style") || "";
+  const parentAlign = /(?:^|;)\s*text-align:\s*([a-z]+)/.exec(parentStyle);
+  if (align && parentAlign && parentAlign[1] !== align[1]) return false;
+  if (align && !parentAlign) {
+    parent.setAttribute("style", parentStyle ? `${parentStyle.replace(/;?\s*$/, ";")} ${align[0]}` : align[0]);
+  }
+  return true;
+}
+
 /** The editor's document as the post keeps it. */
 export function htmlForPost(editor) {
   if (editor.isEmpty) return ""; // not "<p></p>": an empty post stays empty
   const template = documentHTML(editor.state.doc, editor.schema);
   for (const paragraph of template.content.querySelectorAll("p[data-visual-bare]")) {
-    paragraph.replaceWith(...paragraph.childNodes);
+    paragraph.removeAttribute("data-visual-bare");
+    // Bare text the writer aligned: the alignment goes to its list item or cell, or the
+    // text keeps a <p> to carry it.
+    if (!paragraph.attributes.length || moveAlignmentUp(paragraph)) paragraph.replaceWith(...paragraph.childNodes);
   }
   for (const paragraph of template.content.querySelectorAll("p[data-visual-new]")) {
     paragraph.removeAttribute("data-visual-new");
-    const parent = paragraph.parentElement;
-    const alone = parent && ["li", "td", "th", "dd"].includes(parent.localName) && parent.children.length === 1;
-    if (!alone) continue;
-    // Its alignment, the only thing it may carry, goes to the cell (TextAlign sets both).
-    const align = /^text-align:\s*([a-z]+);?$/.exec(paragraph.getAttribute("style") || "");
-    if (paragraph.attributes.length > (align ? 1 : 0)) continue;
-    const parentStyle = parent.getAttribute("style") || "";
-    const parentAlign = /(?:^|;)\s*text-align:\s*([a-z]+)/.exec(parentStyle);
-    if (align && parentAlign && parentAlign[1] !== align[1]) continue;
-    if (align && !parentAlign) {
-      parent.setAttribute("style", parentStyle ? `${parentStyle.replace(/;?\s*$/, ";")} ${align[0]}` : align[0]);
-    }
-    paragraph.replaceWith(...paragraph.childNodes);
+    if (moveAlignmentUp(paragraph)) paragraph.replaceWith(...paragraph.childNodes);
   }
   // The empty paragraph Tiptap keeps after a closing table (trailingNode) is not the post's.
   const last = template.content.lastChild;

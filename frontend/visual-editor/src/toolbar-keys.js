@@ -53,6 +53,14 @@ export function keyboardToolbar(toolbar, focusText) {
   });
 
   return {
+    /** After the toolbar changed (table tools shown or hidden, a button disabled): the Tab
+     * stop moves to the first usable control if its own is no longer one. */
+    keepTabStop() {
+      const list = usable();
+      if (list.length && !list.includes(tabStop()) && !toolbar.contains(document.activeElement)) {
+        makeTabStop(list[0]);
+      }
+    },
     /** For the text's keydown: Alt+F10 goes to the toolbar. True when the key was used. */
     keyInText(event) {
       if (event.key !== "F10" || !event.altKey || toolbar.hidden) return false;

@@ -151,6 +151,7 @@ function setUp(tools) {
       const command = button.dataset.command;
       button.disabled = !inTable || !editor.can()[command]();
     }
+    toolbarKeys.keepTabStop();
   }
 
   function showMode(visual) {
@@ -169,9 +170,14 @@ function setUp(tools) {
     data.append("body", body);
     data.append("format", bodyFormat);
     data.append("csrf_token", form.elements.csrf_token.value);
-    const response = await fetch(tools.dataset.editableUrl, {
-      method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
-    });
+    let response;
+    try {
+      response = await fetch(tools.dataset.editableUrl, {
+        method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+    } catch {
+      throw new Error(tools.dataset.unavailable); // offline, or the server is gone
+    }
     const answer = await response.json().catch(() => ({}));
     if (!response.ok || typeof answer.html !== "string") {
       throw new Error(answer.problem || tools.dataset.unavailable);
@@ -179,22 +185,38 @@ function setUp(tools) {
     return answer.html;
   }
 
+  // Each open or close counts: an open still waiting for the server when the writer chose
+  // HTML, or changed the format, gives up when the answer comes.
+  let openings = 0;
   let opening = false;
+  /** Visual mode, after the server's answer; true if it opened. */
   async function openVisual({ focus = true } = {}) {
-    if (editor || opening) return;
+    if (editor || opening) return false;
+    const generation = ++openings;
     opening = true;
-    let html;
+    const wasReadOnly = textarea.readOnly;
+    let html, body;
     try {
       // A Markdown post becomes HTML first, after the writer agrees (static/js/format-switch.js).
-      if (format.value !== "html" && !(format.switchFormat && (await format.switchFormat("html")))) return;
-      html = await editableHTML();
+      if (format.value !== "html" && !(format.switchFormat && (await format.switchFormat("html")))) return false;
+      if (generation !== openings) return false;
+      // The body holds still while the server answers: what was typed meanwhile would be
+      // overwritten by the editor's first change.
+      textarea.readOnly = true;
+      body = textarea.value;
+      html = await editableHTML(body, "html");
     } catch (error) {
       window.alert(error.message || tools.dataset.unavailable);
-      return;
+      return false;
     } finally {
       opening = false;
+      textarea.readOnly = wasReadOnly;
     }
-    if (editor) return;
+    if (editor || generation !== openings || format.value !== "html" || textarea.value !== body) return false;
+    const { plugin: pastePlugin, ...pasteEditorProps } = pasteProps({
+      sanitise: (pasted) => editableHTML(pasted, "html"),
+      problem: tools.dataset.pasteProblem,
+    });
     surface = document.createElement("div");
     surface.className = "visual-surface post-body";
     textarea.after(surface);
@@ -213,11 +235,12 @@ function setUp(tools) {
         handleKeyDown: (view, event) => toolbarKeys.keyInText(event),
         // A dropped file is editor.js's to upload (then inserted at the caret, above).
         handleDrop: (view, event) => Boolean(event.dataTransfer && event.dataTransfer.files.length),
-        ...pasteProps({ sanitise: (html) => editableHTML(html, "html"), problem: tools.dataset.pasteProblem }),
+        ...pasteEditorProps,
       },
       onUpdate: writeBack,
       onTransaction: showState,
     });
+    editor.registerPlugin(pastePlugin);
     // ProseMirror reads the committed text right after compositionend; a commit that
     // changed nothing on the screen brings no update, so the write-back is made here.
     surface.addEventListener("compositionend", () =>
@@ -230,7 +253,7 @@ function setUp(tools) {
       editor = null;
       surface.remove();
       surface = null;
-      return;
+      return false;
     }
     // editor.js inserts uploaded images through this instead of into the hidden textarea,
     // where the next change here would overwrite them.
@@ -241,9 +264,11 @@ function setUp(tools) {
     showMode(true);
     showState();
     if (focus) editor.commands.focus("start");
+    return true;
   }
 
   function closeVisual() {
+    openings += 1;
     if (!editor) return;
     delete textarea.insertIntoVisual;
     editor.destroy();
@@ -255,10 +280,12 @@ function setUp(tools) {
 
   for (const button of modeButtons) {
     button.addEventListener("click", () => {
-      const visual = button.dataset.mode === "visual";
-      rememberMode(visual);
-      if (visual) openVisual();
-      else closeVisual();
+      if (button.dataset.mode === "visual") {
+        openVisual().then((opened) => opened && rememberMode(true));
+      } else {
+        rememberMode(false);
+        closeVisual();
+      }
     });
   }
 
@@ -336,7 +363,7 @@ function setUp(tools) {
   format.addEventListener("change", offerVisual);
   offerVisual();
   // A writer who chose visual mode gets it again on the next HTML post they open.
-  if (!tools.hidden && rememberedMode() === "visual") openVisual({ focus: false });
+  if (format.value === "html" && rememberedMode() === "visual") openVisual({ focus: false });
 }
 
 const MODE_KEY = "blog.editor.mode";
