@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -42,16 +43,54 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+# Run before a page's own scripts: every CSP violation the page meets, in window.cspViolations.
+WATCH_CSP = """
+window.cspViolations = [];
+document.addEventListener('securitypolicyviolation', e =>
+  window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+# And what happened while an IME composed a syllable, in window.ime: the textarea written,
+# a preview or an autosave answered.
+WATCH_IME = (
+    WATCH_CSP
+    + """
+window.ime = {composing: false, compositions: 0, writes: 0, previews: 0, autosaves: 0};
+document.addEventListener('compositionstart', () => {
+  ime.composing = true;
+  ime.compositions++;
+}, true);
+document.addEventListener('compositionend', () => { ime.composing = false; }, true);
+document.addEventListener('input', e => {
+  if (e.target.id === 'body' && ime.composing) ime.writes++;
+}, true);
+document.addEventListener('htmx:afterRequest', e => {
+  if (!ime.composing || !e.detail.successful) return;
+  if (e.detail.elt.id === 'preview') ime.previews++;
+  if (e.detail.elt.id === 'autosave') ime.autosaves++;
+});
+"""
+)
+
+
+def watching_context(browser: Browser, watch: str = WATCH_CSP, **options: Any) -> BrowserContext:
+    """A laptop-sized context whose pages run `watch` before their own scripts."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, **options)
+    context.add_init_script(watch)
+    return context
+
+
 @pytest.fixture
 def csp_context(browser: Browser) -> Iterator[BrowserContext]:
-    """A laptop-sized context that keeps every CSP violation its pages meet, in
-    window.cspViolations (the init script runs before the page's own scripts)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    context.add_init_script(
-        "window.cspViolations = [];"
-        "document.addEventListener('securitypolicyviolation', e =>"
-        " window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
-    )
+    """A laptop-sized context that keeps every CSP violation its pages meet."""
+    context = watching_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def ime_context(browser: Browser) -> Iterator[BrowserContext]:
+    """csp_context in Korean, also counting what happens during IME compositions."""
+    context = watching_context(browser, WATCH_IME, locale="ko-KR")
     yield context
     context.close()
 

@@ -8,15 +8,15 @@ import re
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from blog.auth.accounts import create_user
 from blog.database import writing
 from blog.models import Role
-from tests.browser.conftest import screenshot
-from tests.browser.test_editor import LAPTOP, PASSWORD, sign_in, watch_errors
+from tests.browser.conftest import WATCH_IME, screenshot, watching_context
+from tests.browser.test_editor import PASSWORD, sign_in, watch_errors
 from tests.browser.test_visual_editor import no_csp_violations, open_visual, post_id, served_body
-from tests.browser.test_visual_ime import WATCH, ime_session, one_line, surface, type_hangul
+from tests.browser.test_visual_ime import ime_session, one_line, surface, type_hangul
 from tests.conftest import MakePost
 
 
@@ -28,9 +28,7 @@ def editors(app: Flask) -> None:
 
 
 def editing_in_visual_mode(browser: Browser, base: str, username: str, url: str) -> Page:
-    context: BrowserContext = browser.new_context(viewport=LAPTOP, locale="ko-KR")
-    context.add_init_script(WATCH)
-    page = context.new_page()
+    page = watching_context(browser, WATCH_IME, locale="ko-KR").new_page()
     sign_in(page, base, username)
     page.goto(url)
     open_visual(page)

@@ -6,13 +6,12 @@ the live preview nor autosave touches a syllable while it is being composed."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Locator, Page, expect
+from playwright.sync_api import BrowserContext, CDPSession, Locator, Page, expect
 
-from tests.browser.test_editor import LAPTOP, sign_in, watch_errors
+from tests.browser.test_editor import sign_in, watch_errors
 from tests.browser.test_visual_editor import (
     no_csp_violations,
     open_visual,
@@ -24,28 +23,8 @@ from tests.conftest import MakePost
 # The 19 initial consonants in syllable order, as the compatibility jamo an IME shows alone.
 INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
 
+
 # Kept before the page's scripts run: CSP violations, and what happened while composing.
-WATCH = """
-window.cspViolations = [];
-document.addEventListener('securitypolicyviolation', e =>
-  window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
-window.ime = {composing: false, compositions: 0, writes: 0, previews: 0, autosaves: 0};
-document.addEventListener('compositionstart', () => {
-  ime.composing = true;
-  ime.compositions++;
-}, true);
-document.addEventListener('compositionend', () => { ime.composing = false; }, true);
-document.addEventListener('input', e => {
-  if (e.target.id === 'body' && ime.composing) ime.writes++;
-}, true);
-document.addEventListener('htmx:afterRequest', e => {
-  if (!ime.composing || !e.detail.successful) return;
-  if (e.detail.elt.id === 'preview') ime.previews++;
-  if (e.detail.elt.id === 'autosave') ime.autosaves++;
-});
-"""
-
-
 def composition_stages(syllable: str) -> list[str]:
     """What a two-set (두벌식) IME shows while a syllable is typed: 한 is ㅎ, 하, 한."""
     index = ord(syllable) - 0xAC00
@@ -82,14 +61,6 @@ def type_hangul(ime: CDPSession, text: str) -> None:
             ime.send("Input.insertText", {"text": syllable})
 
 
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=LAPTOP, locale="ko-KR")
-    context.add_init_script(WATCH)
-    yield context
-    context.close()
-
-
 def ime_session(page: Page) -> CDPSession:
     return page.context.new_cdp_session(page)
 
@@ -113,14 +84,14 @@ def test_composition_stages_follow_the_two_set_keyboard() -> None:
 
 @pytest.mark.usefixtures("editor_user")
 def test_hangul_composed_at_a_paragraph_start_in_bold_in_a_list_and_in_a_table(
-    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+    app: Flask, live_server: str, ime_context: BrowserContext, make_post: MakePost
 ) -> None:
     source = (
         "<p>첫 문단</p>\n<p>앞 <b>굵은 글씨</b> 뒤</p>\n<ul><li>목록 항목</li></ul>\n"
         "<table><tbody><tr><td>표 칸</td><td>둘째 칸</td></tr></tbody></table>"
     )
     slug = make_post(title="입력기 시험", source=source, source_format="html")
-    page = context.new_page()
+    page = ime_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
@@ -174,9 +145,9 @@ def test_hangul_composed_at_a_paragraph_start_in_bold_in_a_list_and_in_a_table(
 
 @pytest.mark.usefixtures("editor_user")
 def test_preview_and_autosave_never_interrupt_a_composition(
-    live_server: str, context: BrowserContext
+    live_server: str, ime_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = ime_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     page.goto(live_server + "/admin/posts/new")
@@ -217,10 +188,10 @@ def test_preview_and_autosave_never_interrupt_a_composition(
 
 @pytest.mark.usefixtures("editor_user")
 def test_a_syllable_still_composed_when_save_is_clicked_is_saved(
-    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+    app: Flask, live_server: str, ime_context: BrowserContext, make_post: MakePost
 ) -> None:
     slug = make_post(title="저장 직전", source="<p>기사</p>", source_format="html")
-    page = context.new_page()
+    page = ime_context.new_page()
     sign_in(page, live_server, "kim")
     page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
     open_visual(page)

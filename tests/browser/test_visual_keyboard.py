@@ -6,30 +6,21 @@ text; Ctrl+B/I/U and Ctrl+Z/Y work; Alt+F10 goes from the text to the toolbar.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_editor import LAPTOP, sign_in, watch_errors
+from tests.browser.test_editor import sign_in, watch_errors
 from tests.browser.test_visual_editor import (
     no_csp_violations,
     open_visual,
     post_id,
     served_body,
 )
-from tests.browser.test_visual_ime import WATCH, ime_session, one_line, surface, type_hangul
+from tests.browser.test_visual_ime import ime_session, one_line, surface, type_hangul
 from tests.conftest import MakePost
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=LAPTOP, locale="ko-KR")
-    context.add_init_script(WATCH)
-    yield context
-    context.close()
 
 
 def focused(page: Page, selector: str) -> bool:
@@ -51,9 +42,9 @@ def toolbar_button(name: str) -> str:
 
 @pytest.mark.usefixtures("editor_user")
 def test_a_korean_post_written_with_the_keyboard_alone(
-    live_server: str, context: BrowserContext
+    live_server: str, ime_context: BrowserContext
 ) -> None:
-    page = context.new_page()
+    page = ime_context.new_page()
     errors = watch_errors(page)
     sign_in(page, live_server, "kim")
     page.goto(live_server + "/admin/posts/new")
@@ -153,11 +144,11 @@ def test_a_korean_post_written_with_the_keyboard_alone(
 
 @pytest.mark.usefixtures("editor_user")
 def test_alt_f10_leads_out_of_a_table_where_tab_moves_between_cells(
-    app: Flask, live_server: str, context: BrowserContext, make_post: MakePost
+    app: Flask, live_server: str, ime_context: BrowserContext, make_post: MakePost
 ) -> None:
     source = "<table><tbody><tr><td>가</td><td>나</td></tr></tbody></table>"
     slug = make_post(title="표", source=source, source_format="html")
-    page = context.new_page()
+    page = ime_context.new_page()
     sign_in(page, live_server, "kim")
     page.goto(f"{live_server}/admin/posts/{post_id(app, slug)}/edit")
     open_visual(page)
