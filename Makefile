@@ -33,10 +33,15 @@ run: $(VENV)/.installed
 	$(BIN)/blog serve
 
 # The whole suite on SQLite, then again on PostgreSQL (a private server from Debian's
-# postgresql package; without it that run says so and is skipped, except in CI).
+# postgresql package; without it that run says so and is skipped, except in CI). Each run
+# spreads the tests over TEST_WORKERS processes (pytest-xdist), a module's tests in one of
+# them so its module fixtures (a deployed site, a server) start once; many tests wait on a
+# browser or a process, so two workers finish sooner even on two cores.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadscope
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m pytest --database postgresql $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) --database postgresql $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check blog tests benchmarks

@@ -465,6 +465,17 @@ def _served(
     return answer, logged[-1]
 
 
+def _mirrored(log: Path, browser: HttpBrowser, path: str) -> Answer:
+    """GET `path` through nginx until the mirror answers it (a few tries). The app writes a
+    page to the mirror only when nothing changed while it rendered it; on a busy machine,
+    just after a change, it can answer the next request itself once more, never stale."""
+    for _ in range(5):
+        answer, source = _served(log, browser, path)
+        if source == "-":
+            return answer
+    raise AssertionError(f"the mirror never answered {path}")
+
+
 def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
     tmp_path: Path, nginx_available: str
 ) -> None:
@@ -500,12 +511,11 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
         article = "/posts/%EA%B1%B0%EC%9A%B8-%EC%86%8D-%EA%B8%80"
 
         first = front.request(article)  # a miss: the app answers and writes the file
-        second, source = _served(access_log, front, article)
+        second = _mirrored(access_log, front, article)
         assert first.status == second.status == 200 and "거울 속 글" in second.text
         assert second.text == first.text
-        assert source == "-"  # from the mirror
         front.request("/")
-        assert _served(access_log, front, "/")[1] == "-"
+        _mirrored(access_log, front, "/")
 
         # The list's own "More posts" link, and an old ?page= link: from the mirror too.
         more = re.search(
@@ -516,11 +526,10 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
         listed: dict[str, str] = {}
         for path in [older, "/?page=2"]:
             shown = front.request(path)
-            again, source = _served(access_log, front, path)
+            again = _mirrored(access_log, front, path)
             listed[path] = again.text
             assert shown.status == again.status == 200 and "거울 속 글" in again.text
             assert again.text == shown.text
-            assert source == "-", path
         assert (mirror / "current" / f"@{older[2:]}.html").exists()
         code, zipped_list, body = _fetch(nginx_port, older, {"Accept-Encoding": "gzip"})
         assert code == 200 and zipped_list["content-encoding"] == "gzip"
@@ -563,7 +572,7 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(
             _, _, direct = _fetch(app_port, path)
             assert fresh.text == direct.decode() != listed[path]
             if fresh.status == 200:
-                assert _served(access_log, front, path) == (fresh, "-")
+                assert _mirrored(access_log, front, path) == fresh
         assert "고친 제목" in front.request("/").text + front.request("/?page=2").text
 
         # Signed in, htmx, query string, POST: the app, never the mirror.

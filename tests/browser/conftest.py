@@ -18,7 +18,12 @@ from tests.conftest import PASSWORD
 SCREENSHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, BrowserContext, Page  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+
+# What a test waits for (the editor opening, a swap arriving) may take more than Playwright's
+# 5 s on a shared machine running the suite in two processes with a browser each; a passing
+# wait returns as soon as its condition holds, so this only gives a slow machine time.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

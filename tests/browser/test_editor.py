@@ -87,7 +87,7 @@ def test_write_with_live_preview_autosave_and_publish(
     expect(page.locator("#preview strong")).to_have_text("굵은 글씨")
     red = page.locator("#preview span", has_text="빨강")
     expect(red).to_have_css("color", "rgb(238, 35, 35)")
-    expect(page.locator("#save-status")).to_contain_text("Draft kept at", timeout=10_000)
+    expect(page.locator("#save-status")).to_contain_text("Draft kept at", timeout=20_000)
     screenshot(page, "editor-laptop")
     page.set_viewport_size(PHONE)
     screenshot(page, "editor-phone")

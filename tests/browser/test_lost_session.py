@@ -45,7 +45,7 @@ def test_signed_out_elsewhere_autosave_says_so_and_save_hands_the_text_back(
         page.locator("#title").fill("해운대 빛축제")
         page.locator("#body").fill("첫 문단입니다.\n\n<script>window.ran = 1</script>")
         status = page.locator("#save-status")
-        expect(status).to_contain_text("자동 보관하지 못했습니다", timeout=8000)
+        expect(status).to_contain_text("자동 보관하지 못했습니다", timeout=20_000)
         expect(status).to_contain_text("복사해 두세요")
 
         page.locator("#post-form button[type=submit]").first.click()
